@@ -1,0 +1,54 @@
+"""The array backend: which array module computes (NumPy, or CuPy on a GPU) and the default float dtype."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+try:  # CuPy is optional; without it every array is a NumPy array.
+    import cupy  # type: ignore[import-not-found]
+except ImportError:
+    cupy = None
+
+_floatx = np.dtype("float32")
+
+
+def get_array_module(*arrays: Any) -> Any:
+    """Return the module (numpy or cupy) that owns these arrays, so ops stay device-agnostic."""
+    if cupy is None:
+        return np
+    return cupy.get_array_module(*arrays)
+
+
+def floatx() -> np.dtype:
+    """The default float dtype for new tensors and weights (float32 unless changed)."""
+    return _floatx
+
+
+def set_floatx(dtype: Any) -> None:
+    """Set the default float dtype (e.g. 'float64' for gradient checks)."""
+    global _floatx
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        raise ValueError(f"set_floatx: expected a floating dtype, got {dt}")
+    _floatx = dt
+
+
+def as_array(data: Any, dtype: Any = None) -> Any:
+    """Convert data to an array: Python floats and lists become floatx, arrays keep their dtype.
+
+    Integer and boolean data stay integer and boolean (labels, token ids, masks).
+    """
+    if dtype is not None:
+        if isinstance(data, np.ndarray) or (cupy is not None and isinstance(data, cupy.ndarray)):
+            return data.astype(dtype, copy=False)
+        return np.asarray(data, dtype=dtype)
+    if isinstance(data, np.ndarray) or isinstance(data, np.generic):
+        return np.asarray(data)
+    if cupy is not None and isinstance(data, cupy.ndarray):
+        return data
+    arr = np.asarray(data)
+    if arr.dtype == np.float64:
+        arr = arr.astype(_floatx)
+    return arr

@@ -1,0 +1,50 @@
+"""Making tensors: from data, filled with zeros or ones, or a range."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from shendu import backend
+from shendu.tensor import Tensor
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor holding data (Python floats become float32; arrays keep their dtype)."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
+    if len(shape) == 1 and not isinstance(shape[0], int):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros; `zeros(2, 3)` or `zeros((2, 3))`."""
+    return Tensor(np.zeros(_shape(shape), dtype=dtype or backend.floatx()), requires_grad=requires_grad)
+
+
+def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones; `ones(2, 3)` or `ones((2, 3))`."""
+    return Tensor(np.ones(_shape(shape), dtype=dtype or backend.floatx()), requires_grad=requires_grad)
+
+
+def zeros_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Zeros with the shape (and dtype, unless given) of t."""
+    arr = t.data if isinstance(t, Tensor) else backend.as_array(t)
+    return Tensor(np.zeros_like(arr, dtype=dtype), requires_grad=requires_grad)
+
+
+def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Ones with the shape (and dtype, unless given) of t."""
+    arr = t.data if isinstance(t, Tensor) else backend.as_array(t)
+    return Tensor(np.ones_like(arr, dtype=dtype), requires_grad=requires_grad)
+
+
+def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None) -> Tensor:
+    """Evenly spaced values in [start, stop), as NumPy's `arange` (integers stay integer)."""
+    if stop is None:
+        start, stop = 0, start
+    return Tensor(np.arange(start, stop, step, dtype=dtype))

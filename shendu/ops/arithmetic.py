@@ -1,0 +1,130 @@
+"""Element-wise arithmetic with NumPy broadcasting: + - * / ** and negation, maximum, minimum."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shendu.backend import get_array_module
+from shendu.ops.function import Function
+
+
+class Add(Function):
+    """y = a + b;  da = g, db = g."""
+
+    def forward(self, a: Any, b: Any) -> Any:
+        return a + b
+
+    def backward(self, g: Any) -> tuple[Any, Any]:
+        return g, g
+
+
+class Sub(Function):
+    """y = a - b;  da = g, db = -g."""
+
+    def forward(self, a: Any, b: Any) -> Any:
+        return a - b
+
+    def backward(self, g: Any) -> tuple[Any, Any]:
+        return g, (-g if self.needs_grad(1) else None)
+
+
+class Mul(Function):
+    """y = a * b;  da = g * b, db = g * a."""
+
+    def forward(self, a: Any, b: Any) -> Any:
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, g: Any) -> tuple[Any, Any]:
+        da = g * self.b if self.needs_grad(0) else None
+        db = g * self.a if self.needs_grad(1) else None
+        return da, db
+
+
+class Div(Function):
+    """y = a / b;  da = g / b, db = -g * a / b^2 = -g * y / b."""
+
+    def forward(self, a: Any, b: Any) -> Any:
+        self.b = b
+        self.y = a / b
+        return self.y
+
+    def backward(self, g: Any) -> tuple[Any, Any]:
+        da = g / self.b if self.needs_grad(0) else None
+        db = -g * self.y / self.b if self.needs_grad(1) else None
+        return da, db
+
+
+class Neg(Function):
+    """y = -x;  dx = -g."""
+
+    def forward(self, x: Any) -> Any:
+        return -x
+
+    def backward(self, g: Any) -> tuple[Any]:
+        return (-g,)
+
+
+class PowScalar(Function):
+    """y = x ** p for a constant p;  dx = g * p * x^(p-1)."""
+
+    def __init__(self, p: float) -> None:
+        self.p = p
+
+    def forward(self, x: Any) -> Any:
+        self.x = x
+        return x**self.p
+
+    def backward(self, g: Any) -> tuple[Any]:
+        p = self.p
+        if p == 2:
+            return (g * 2 * self.x,)
+        return (g * p * self.x ** (p - 1),)
+
+
+class Pow(Function):
+    """y = a ** b for tensors;  da = g * b * a^(b-1), db = g * y * log(a)."""
+
+    def forward(self, a: Any, b: Any) -> Any:
+        self.a, self.b = a, b
+        self.y = a**b
+        return self.y
+
+    def backward(self, g: Any) -> tuple[Any, Any]:
+        xp = get_array_module(g)
+        da = g * self.b * self.a ** (self.b - 1) if self.needs_grad(0) else None
+        db = None
+        if self.needs_grad(1):
+            with xp.errstate(divide="ignore", invalid="ignore"):
+                db = g * self.y * xp.log(self.a)
+        return da, db
+
+
+class Maximum(Function):
+    """y = max(a, b) element-wise; the gradient goes to the larger input, split evenly on ties."""
+
+    def forward(self, a: Any, b: Any) -> Any:
+        xp = get_array_module(a)
+        self.a, self.b = a, b
+        return xp.maximum(a, b)
+
+    def backward(self, g: Any) -> tuple[Any, Any]:
+        return _split_by_winner(g, self.a > self.b, self.a == self.b)
+
+
+class Minimum(Function):
+    """y = min(a, b) element-wise; the gradient goes to the smaller input, split evenly on ties."""
+
+    def forward(self, a: Any, b: Any) -> Any:
+        xp = get_array_module(a)
+        self.a, self.b = a, b
+        return xp.minimum(a, b)
+
+    def backward(self, g: Any) -> tuple[Any, Any]:
+        return _split_by_winner(g, self.a < self.b, self.a == self.b)
+
+
+def _split_by_winner(g: Any, a_wins: Any, tie: Any) -> tuple[Any, Any]:
+    """Route g to a where a wins, to b where b wins, and half to each on a tie."""
+    share_a = a_wins + 0.5 * tie
+    return g * share_a.astype(g.dtype), g * (1 - share_a).astype(g.dtype)

@@ -1,0 +1,64 @@
+"""The graph node: a `Function` computes its forward pass on raw arrays and its backward pass likewise."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shendu import grad_mode
+from shendu.tensor import Tensor, make_tensor
+
+
+class Function:
+    """Base class of every differentiable op.
+
+    Subclasses implement `forward(*arrays) -> array` and `backward(grad) -> tuple of input grads`
+    (one per input, `None` where an input needs none). Parameters go to `__init__`. A backward may
+    return a gradient in the broadcast shape: the engine sums it back to the input's shape.
+    """
+
+    inputs: tuple[Tensor, ...] | None = None
+
+    def forward(self, *xs: Any) -> Any:
+        raise NotImplementedError
+
+    def backward(self, grad: Any) -> tuple[Any, ...]:
+        raise NotImplementedError
+
+    def needs_grad(self, i: int) -> bool:
+        """Whether input i wants a gradient; lets backward skip work nobody uses."""
+        return self.inputs[i].requires_grad
+
+    def release(self) -> None:
+        """Drop the inputs and saved arrays once backward is done, freeing the graph."""
+        vars(self).clear()
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
+        """Run forward on the inputs' arrays and record this node when any input needs a gradient."""
+        fn = cls(**params)
+        try:
+            out = fn.forward(*[t.data for t in inputs])
+        except ValueError as err:
+            shapes = " and ".join(str(t.data.shape) for t in inputs)
+            raise ValueError(f"{cls.__name__}: cannot apply to shapes {shapes}: {err}") from None
+        if grad_mode.enabled:
+            for t in inputs:
+                if t.requires_grad:
+                    fn.inputs = inputs
+                    return make_tensor(out, fn)
+        return make_tensor(out, None)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+
+def sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
+    """Sum a broadcast gradient back to an input's shape: the one place broadcasting is undone."""
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad
+

@@ -1,0 +1,125 @@
+"""Ops that move values without changing them: reshape, transpose, indexing, joining and padding."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shendu.backend import get_array_module
+from shendu.ops.function import Function
+
+
+class Reshape(Function):
+    """y = x viewed with a new shape;  dx = g reshaped back."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+    def forward(self, x: Any) -> Any:
+        self.in_shape = x.shape
+        return x.reshape(self.shape)
+
+    def backward(self, g: Any) -> tuple[Any]:
+        return (g.reshape(self.in_shape),)
+
+
+class Transpose(Function):
+    """y = x with its axes permuted (reversed by default);  dx = g with the inverse permutation."""
+
+    def __init__(self, axes: tuple[int, ...] | None = None) -> None:
+        self.axes = axes
+
+    def forward(self, x: Any) -> Any:
+        axes = self.axes if self.axes is not None else tuple(reversed(range(x.ndim)))
+        self.inverse = tuple(get_array_module(x).argsort(axes)) if axes else ()
+        return x.transpose(axes)
+
+    def backward(self, g: Any) -> tuple[Any]:
+        return (g.transpose(self.inverse),)
+
+
+class GetItem(Function):
+    """y = x[index] (slices, integers, integer arrays, masks);  dx = g scattered back, added where repeated."""
+
+    def __init__(self, index: Any) -> None:
+        self.index = index
+
+    def forward(self, x: Any) -> Any:
+        self.shape, self.dtype = x.shape, x.dtype
+        return x[self.index]
+
+    def backward(self, g: Any) -> tuple[Any]:
+        xp = get_array_module(g)
+        dx = xp.zeros(self.shape, dtype=g.dtype)
+        if _is_basic(self.index):
+            dx[self.index] = g
+        else:
+            xp.add.at(dx, self.index, g)
+        return (dx,)
+
+
+def _is_basic(index: Any) -> bool:
+    """True for basic indexing (ints, slices, None, ...), where no element is selected twice."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(i, (int, slice)) or i is None or i is Ellipsis for i in items)
+
+
+class Concatenate(Function):
+    """y = the inputs joined along an existing axis;  each dx = its slice of g."""
+
+    def __init__(self, axis: int = 0) -> None:
+        self.axis = axis
+
+    def forward(self, *xs: Any) -> Any:
+        xp = get_array_module(xs[0])
+        self.splits = xp.cumsum([x.shape[self.axis] for x in xs])[:-1]
+        return xp.concatenate(xs, axis=self.axis)
+
+    def backward(self, g: Any) -> tuple[Any, ...]:
+        return tuple(get_array_module(g).split(g, self.splits, axis=self.axis))
+
+
+class Stack(Function):
+    """y = the inputs stacked along a new axis;  each dx = its slice of g along that axis."""
+
+    def __init__(self, axis: int = 0) -> None:
+        self.axis = axis
+
+    def forward(self, *xs: Any) -> Any:
+        return get_array_module(xs[0]).stack(xs, axis=self.axis)
+
+    def backward(self, g: Any) -> tuple[Any, ...]:
+        xp = get_array_module(g)
+        return tuple(xp.moveaxis(g, self.axis, 0))
+
+
+class Where(Function):
+    """y = a where cond else b (cond is a constant mask);  da = g where cond, db = g elsewhere."""
+
+    def __init__(self, cond: Any) -> None:
+        self.cond = cond
+
+    def forward(self, a: Any, b: Any) -> Any:
+        return get_array_module(a).where(self.cond, a, b)
+
+    def backward(self, g: Any) -> tuple[Any, Any]:
+        xp = get_array_module(g)
+        zero = xp.zeros((), dtype=g.dtype)
+        da = xp.where(self.cond, g, zero) if self.needs_grad(0) else None
+        db = xp.where(self.cond, zero, g) if self.needs_grad(1) else None
+        return da, db
+
+
+class Pad(Function):
+    """y = x padded with a constant;  dx = the centre of g, the padding cut away."""
+
+    def __init__(self, pad_width: Any, constant_values: float = 0) -> None:
+        self.pad_width, self.constant_values = pad_width, constant_values
+
+    def forward(self, x: Any) -> Any:
+        xp = get_array_module(x)
+        width = xp.broadcast_to(xp.asarray(self.pad_width, dtype=int), (x.ndim, 2))
+        self.center = tuple(slice(int(lo), int(lo) + n) for (lo, _), n in zip(width, x.shape))
+        return xp.pad(x, width, mode="constant", constant_values=self.constant_values)
+
+    def backward(self, g: Any) -> tuple[Any]:
+        return (g[self.center],)

@@ -1,0 +1,396 @@
+"""Tensor: an array, its gradient, and the node that made it; `backward()` runs reverse-mode autodiff."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from shendu import backend
+
+if TYPE_CHECKING:
+    from shendu.ops.function import Function
+
+
+class Tensor:
+    """A multi-dimensional array that records the operations applied to it (define-by-run).
+
+    `requires_grad=True` makes a leaf whose `.grad` receives d(output)/d(tensor) after `backward()`.
+    Python lists and floats become float32 (see `backend.floatx`); arrays keep their dtype.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__")
+    __array_priority__ = 1000  # so that `ndarray + Tensor` calls Tensor.__radd__
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        if isinstance(data, Tensor):
+            data = data.data
+        self.data = backend.as_array(data, dtype)
+        if requires_grad and self.data.dtype.kind not in "fc":
+            raise TypeError(
+                f"Only floating-point tensors can require gradients; got dtype {self.data.dtype}. "
+                "Convert with .astype('float32') first."
+            )
+        self.grad: Tensor | None = None
+        self.requires_grad = bool(requires_grad)
+        self._ctx: Function | None = None
+
+    # --- array attributes -------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def grad_fn(self) -> Function | None:
+        """The op that produced this tensor (None for leaves and constants)."""
+        return self._ctx
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._ctx is None
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        arr = self.data if isinstance(self.data, np.ndarray) else self.data.get()
+        return arr if dtype is None else arr.astype(dtype, copy=False)
+
+    def numpy(self) -> np.ndarray:
+        """The values as a NumPy array (shares memory; no gradient)."""
+        return np.asarray(self)
+
+    def item(self) -> Any:
+        """The single value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item(): only one-element tensors convert to a number; shape is {self.shape}")
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def detach(self) -> Tensor:
+        """The same values cut off from the graph (no gradient flows through)."""
+        return make_tensor(self.data, None)
+
+    def astype(self, dtype: Any) -> Tensor:
+        """A copy converted to dtype; differentiable between float dtypes."""
+        dtype = np.dtype(dtype)
+        if dtype.kind not in "fc":
+            return make_tensor(self.data.astype(dtype), None)
+        return _ops.AsType.apply(self, dtype=dtype)
+
+    def zero_grad(self) -> None:
+        """Clear the accumulated gradient (same as `t.grad = None`)."""
+        self.grad = None
+
+    def __repr__(self) -> str:
+        body = np.array2string(np.asarray(self), separator=", ", prefix="tensor(", threshold=200)
+        extra = f", grad_fn={self._ctx!r}" if self._ctx is not None else ""
+        if self._ctx is None and self.requires_grad:
+            extra = ", requires_grad=True"
+        return f"tensor({body}, shape={self.shape}, dtype={self.dtype}{extra})"
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    __hash__ = object.__hash__
+
+    # --- autograd --------------------------------------------------------------------------------
+    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad`, walking the graph in reverse order.
+
+        A non-scalar tensor needs `grad`, the gradient of some scalar with respect to it. The graph
+        is freed afterwards unless `retain_graph=True`.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward(): this tensor does not require a gradient; create the leaves with "
+                "requires_grad=True and compute outside no_grad()"
+            )
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward(): the output has shape {self.shape}, not a scalar; pass grad= "
+                    "(the gradient with respect to it) or reduce it first, e.g. .sum()"
+                )
+            grad = backend.get_array_module(self.data).ones_like(self.data)
+        else:
+            grad = grad.data if isinstance(grad, Tensor) else backend.as_array(grad, self.dtype)
+            if grad.shape != self.shape:
+                raise ValueError(f"backward(): grad has shape {grad.shape} but the output has shape {self.shape}")
+        root = self._ctx
+        if root is None:
+            _accumulate(self, grad)
+            return
+        grads = {root: grad}
+        for fn in _reverse_topological(root):
+            g = grads.pop(fn)
+            for t, gi in zip(fn.inputs, fn.backward(g)):
+                if gi is None or not t.requires_grad:
+                    continue
+                if gi.shape != t.data.shape:
+                    gi = _ops.sum_to_shape(gi, t.data.shape)
+                ctx = t._ctx
+                if ctx is None:
+                    _accumulate(t, gi)
+                elif ctx in grads:
+                    grads[ctx] = grads[ctx] + gi
+                else:
+                    grads[ctx] = gi
+            if not retain_graph:
+                fn.release()
+
+    # --- operators -------------------------------------------------------------------------------
+    def __add__(self, other: Any) -> Tensor:
+        return _ops.Add.apply(self, _operand(other, self))
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _ops.Add.apply(_operand(other, self), self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _ops.Sub.apply(self, _operand(other, self))
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _ops.Sub.apply(_operand(other, self), self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _ops.Mul.apply(self, _operand(other, self))
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _ops.Mul.apply(_operand(other, self), self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _ops.Div.apply(self, _operand(other, self))
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _ops.Div.apply(_operand(other, self), self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        if isinstance(other, (int, float)):
+            return _ops.PowScalar.apply(self, p=other)
+        return _ops.Pow.apply(self, _operand(other, self))
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return _ops.Pow.apply(_operand(other, self), self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return _ops.MatMul.apply(self, _operand(other, self))
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return _ops.MatMul.apply(_operand(other, self), self)
+
+    def __neg__(self) -> Tensor:
+        return _ops.Neg.apply(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return _ops.GetItem.apply(self, index=_index(index))
+
+    # comparisons give boolean tensors that carry no gradient
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return make_tensor(self.data == _raw(other), None)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return make_tensor(self.data != _raw(other), None)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return make_tensor(self.data < _raw(other), None)
+
+    def __le__(self, other: Any) -> Tensor:
+        return make_tensor(self.data <= _raw(other), None)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return make_tensor(self.data > _raw(other), None)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return make_tensor(self.data >= _raw(other), None)
+
+    # --- element-wise functions ------------------------------------------------------------------
+    def exp(self) -> Tensor:
+        return _ops.Exp.apply(self)
+
+    def log(self) -> Tensor:
+        return _ops.Log.apply(self)
+
+    def sqrt(self) -> Tensor:
+        return _ops.Sqrt.apply(self)
+
+    def abs(self) -> Tensor:
+        return _ops.Abs.apply(self)
+
+    __abs__ = abs
+
+    def tanh(self) -> Tensor:
+        return _ops.Tanh.apply(self)
+
+    def sigmoid(self) -> Tensor:
+        return _ops.Sigmoid.apply(self)
+
+    def relu(self) -> Tensor:
+        return _ops.ReLU.apply(self)
+
+    def leaky_relu(self, alpha: float = 0.2) -> Tensor:
+        """x if x > 0 else alpha * x (alpha 0.2 as in Keras's `leaky_relu`)."""
+        return _ops.LeakyReLU.apply(self, alpha=alpha)
+
+    def clip(self, lo: float | None, hi: float | None) -> Tensor:
+        return _ops.Clip.apply(self, lo=lo, hi=hi)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        return _ops.Softmax.apply(self, axis=axis)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        return _ops.LogSoftmax.apply(self, axis=axis)
+
+    # --- reductions ------------------------------------------------------------------------------
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.Sum.apply(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.Mean.apply(self, axis=axis, keepdims=keepdims)
+
+    def var(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.Var.apply(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.Max.apply(self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return _ops.Min.apply(self, axis=axis, keepdims=keepdims)
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """Indices of the maxima (an integer tensor without gradient)."""
+        return make_tensor(self.data.argmax(axis=axis, keepdims=keepdims), None)
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """Indices of the minima (an integer tensor without gradient)."""
+        return make_tensor(self.data.argmin(axis=axis, keepdims=keepdims), None)
+
+    # --- shape -----------------------------------------------------------------------------------
+    def reshape(self, *shape: Any) -> Tensor:
+        """Same values in a new shape; one dimension may be -1. Accepts `reshape(2, 3)` or `reshape((2, 3))`."""
+        if len(shape) == 1 and not isinstance(shape[0], int):
+            shape = tuple(shape[0])
+        return _ops.Reshape.apply(self, shape=shape)
+
+    def transpose(self, *axes: Any) -> Tensor:
+        """Permute the axes (reverse them when none are given)."""
+        if len(axes) == 1 and not isinstance(axes[0], int):
+            axes = tuple(axes[0]) if axes[0] is not None else ()
+        return _ops.Transpose.apply(self, axes=axes or None)
+
+    @property
+    def T(self) -> Tensor:
+        return _ops.Transpose.apply(self)
+
+    def expand_dims(self, axis: int | tuple[int, ...]) -> Tensor:
+        """Insert axes of length one at the given positions (NumPy's `expand_dims`)."""
+        shape = np.expand_dims(np.empty(self.shape, dtype=bool), axis).shape
+        return _ops.Reshape.apply(self, shape=shape)
+
+    def squeeze(self, axis: int | tuple[int, ...] | None = None) -> Tensor:
+        """Remove axes of length one (all of them, or those named)."""
+        shape = np.squeeze(np.empty(self.shape, dtype=bool), axis).shape
+        return _ops.Reshape.apply(self, shape=shape)
+
+    def flatten(self) -> Tensor:
+        return _ops.Reshape.apply(self, shape=(-1,))
+
+
+def make_tensor(data: Any, ctx: Function | None) -> Tensor:
+    """Wrap an op's output array without the checks of `Tensor()`; `ctx` is the op that made it."""
+    t = _new(Tensor)
+    if not isinstance(data, _ndarray_types):
+        data = backend.get_array_module(data).asarray(data)
+    t.data = data
+    t.grad = None
+    t.requires_grad = ctx is not None
+    t._ctx = ctx
+    return t
+
+
+_new = object.__new__
+_ndarray_types: tuple[type, ...] = (np.ndarray,) if backend.cupy is None else (np.ndarray, backend.cupy.ndarray)
+
+
+def _accumulate(t: Tensor, g: Any) -> None:
+    """Add g to a leaf's gradient, in the leaf's dtype."""
+    if g.dtype != t.data.dtype:
+        g = g.astype(t.data.dtype)
+    t.grad = make_tensor(g, None) if t.grad is None else make_tensor(t.grad.data + g, None)
+
+
+def _reverse_topological(root: Function) -> list[Function]:
+    """The nodes above root, each after every node that consumes its output; iterative (no recursion)."""
+    if root.inputs is None:
+        raise RuntimeError(_FREED)
+    order: list[Function] = []
+    seen = {root}
+    stack = [(root, iter(root.inputs))]
+    while stack:
+        fn, it = stack[-1]
+        for t in it:
+            c = t._ctx
+            if c is not None and c not in seen:
+                if c.inputs is None:
+                    raise RuntimeError(_FREED)
+                seen.add(c)
+                stack.append((c, iter(c.inputs)))
+                break
+        else:
+            stack.pop()
+            order.append(fn)
+    order.reverse()
+    return order
+
+
+_FREED = (
+    "backward(): trying to backward through the graph a second time; its saved values were freed "
+    "by the first backward(). Pass retain_graph=True to the first call if you need to backward twice."
+)
+
+
+def _raw(x: Any) -> Any:
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _operand(other: Any, like: Tensor) -> Tensor:
+    """Make the other operand of a binary op a Tensor; Python numbers take the tensor's float dtype."""
+    if isinstance(other, Tensor):
+        return other
+    if isinstance(other, (int, float)) and like.data.dtype.kind == "f":
+        return make_tensor(np.asarray(other, dtype=like.data.dtype), None)
+    return make_tensor(backend.as_array(other), None)
+
+
+def _index(index: Any) -> Any:
+    """Replace Tensors inside an index by their arrays."""
+    if isinstance(index, tuple):
+        return tuple(_raw(i) for i in index)
+    return _raw(index)
+
+
+from shendu import ops as _ops  # noqa: E402  (ops import Tensor, so they load after it)
