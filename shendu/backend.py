@@ -44,7 +44,7 @@ def as_array(data: Any, dtype: Any = None) -> Any:
         if isinstance(data, np.ndarray) or (cupy is not None and isinstance(data, cupy.ndarray)):
             return data.astype(dtype, copy=False)
         return np.asarray(data, dtype=dtype)
-    if isinstance(data, np.ndarray) or isinstance(data, np.generic):
+    if isinstance(data, (np.ndarray, np.generic)):
         return np.asarray(data)
     if cupy is not None and isinstance(data, cupy.ndarray):
         return data

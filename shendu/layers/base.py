@@ -1,0 +1,266 @@
+"""Layer: the Keras layer contract. __init__(config) -> build(input_shape) -> call(inputs, training)."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from shendu import backend, grad_mode
+from shendu.tensor import Tensor
+from shendu.variable import Variable
+
+_name_counts: dict[str, int] = {}
+
+
+def unique_name(base: str) -> str:
+    """'dense', 'dense_1', 'dense_2', ... as Keras names layers and models."""
+    n = _name_counts.get(base, 0)
+    _name_counts[base] = n + 1
+    return base if n == 0 else f"{base}_{n}"
+
+
+def snake_case(name: str) -> str:
+    """'Conv2D' -> 'conv2d', 'MaxPooling2D' -> 'max_pooling2d', as Keras derives default names."""
+    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
+
+
+def to_tensor(x: Any) -> Any:
+    """Inputs as Tensors (lists and tuples element by element); float64 data becomes floatx."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (list, tuple)):
+        return type(x)(to_tensor(v) for v in x)
+    if isinstance(x, dict):
+        return {k: to_tensor(v) for k, v in x.items()}
+    arr = backend.as_array(x)
+    if arr.dtype == np.float64:
+        arr = arr.astype(backend.floatx())
+    return Tensor(arr)
+
+
+def shape_of(x: Any) -> Any:
+    """The shape (or list of shapes) of inputs, with the batch axis as given."""
+    if isinstance(x, (list, tuple)):
+        return [shape_of(v) for v in x]
+    if isinstance(x, dict):
+        return {k: shape_of(v) for k, v in x.items()}
+    return tuple(x.shape)
+
+
+class Layer:
+    """Base of every layer: weights created lazily in `build`, the computation in `call`.
+
+    A subclass sets its arguments in `__init__` (passing `**kwargs` up), creates weights with
+    `add_weight` in `build(input_shape)`, computes in `call(inputs, training=None)`, and returns its
+    arguments from `get_config()` so that `from_config` rebuilds it.
+    """
+
+    def __init__(self, trainable: bool = True, name: str | None = None, dtype: Any = None,
+                 input_shape: Sequence[int | None] | None = None, batch_input_shape: Sequence[int | None] | None = None,
+                 input_dim: int | None = None, batch_size: int | None = None, **kwargs: Any) -> None:
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}: unexpected keyword argument(s) {sorted(kwargs)}")
+        self.name = name or unique_name(snake_case(type(self).__name__))
+        self.trainable = trainable
+        self.dtype = np.dtype(dtype) if dtype is not None else backend.floatx()
+        self.built = False
+        self._trainable_weights: list[Variable] = []
+        self._non_trainable_weights: list[Variable] = []
+        self._layers: list[Layer] = []
+        self._regularizers: list[tuple[Variable, Any]] = []
+        self._call_losses: list[Tensor] = []
+        self._inbound_nodes: list[Any] = []
+        if input_dim is not None and input_shape is None:
+            input_shape = (input_dim,)
+        if batch_input_shape is not None:
+            self._batch_input_shape: tuple[int | None, ...] | None = tuple(batch_input_shape)
+        elif input_shape is not None:
+            self._batch_input_shape = (batch_size, *tuple(input_shape))
+        else:
+            self._batch_input_shape = None
+
+    # --- sub-layer tracking ------------------------------------------------------------------------
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name != "_layers" and "_layers" in self.__dict__:
+            for v in value if isinstance(value, (list, tuple)) else (value,):
+                if isinstance(v, Layer) and v is not self and not any(v is s for s in self._layers):
+                    self._layers.append(v)
+        object.__setattr__(self, name, value)
+
+    # --- weights -----------------------------------------------------------------------------------
+    def add_weight(self, name: str | None = None, shape: Sequence[int] = (), initializer: Any = None,
+                   dtype: Any = None, trainable: bool = True, regularizer: Any = None,
+                   constraint: Any = None) -> Variable:
+        """Create a weight, initialize it, and track it (and its regularization penalty)."""
+        from shendu import initializers, regularizers
+
+        dtype = np.dtype(dtype) if dtype is not None else self.dtype
+        if initializer is None:
+            initializer = "glorot_uniform" if dtype.kind == "f" else "zeros"
+        init = initializers.get(initializer)
+        shape = tuple(int(s) for s in shape)
+        value = np.asarray(init(shape, dtype=dtype), dtype=dtype)
+        n = len(self._trainable_weights) + len(self._non_trainable_weights)
+        var = Variable(value, name=f"{self.name}/{name or f'variable_{n}'}", trainable=trainable, dtype=dtype)
+        var.constraint = constraint  # type: ignore[attr-defined]
+        (self._trainable_weights if trainable else self._non_trainable_weights).append(var)
+        reg = regularizers.get(regularizer)
+        if reg is not None:
+            self._regularizers.append((var, reg))
+        return var
+
+    @property
+    def trainable_weights(self) -> list[Variable]:
+        if not self.trainable:
+            return []
+        out = [w for w in self._trainable_weights]
+        for layer in self._layers:
+            out.extend(layer.trainable_weights)
+        return out
+
+    @property
+    def non_trainable_weights(self) -> list[Variable]:
+        if not self.trainable:
+            return self.weights
+        out = list(self._non_trainable_weights)
+        for layer in self._layers:
+            out.extend(layer.non_trainable_weights)
+        return out
+
+    @property
+    def weights(self) -> list[Variable]:
+        """All weights: this layer's trainable, then non-trainable, then its sub-layers' (Keras's order)."""
+        out = self._trainable_weights + self._non_trainable_weights
+        for layer in self._layers:
+            out.extend(layer.weights)
+        return out
+
+    @property
+    def variables(self) -> list[Variable]:
+        return self.weights
+
+    def get_weights(self) -> list[np.ndarray]:
+        """The weights as NumPy arrays (copies), in the order of `weights`."""
+        return [np.array(w.data) for w in self.weights]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Load weights in the order and shapes of `get_weights()`; says which one does not fit."""
+        own = self.weights
+        if len(weights) != len(own):
+            raise ValueError(
+                f"Layer '{self.name}': set_weights expected a list of {len(own)} arrays "
+                f"(shapes {[tuple(w.shape) for w in own]}), got {len(weights)}"
+            )
+        for var, value in zip(own, weights):
+            arr = np.asarray(value)
+            if arr.shape != var.shape:
+                raise ValueError(
+                    f"Layer '{self.name}': weight '{var.name}' has shape {var.shape}, got an array of shape {arr.shape}"
+                )
+        for var, value in zip(own, weights):
+            var.assign(np.asarray(value, dtype=var.dtype))
+
+    def count_params(self) -> int:
+        return int(sum(w.size for w in self.weights))
+
+    # --- losses ------------------------------------------------------------------------------------
+    def add_loss(self, loss: Any) -> None:
+        """Add a term to the training loss from inside `call` (e.g. a KL divergence or activity penalty)."""
+        self._call_losses.append(loss if isinstance(loss, Tensor) else Tensor(loss))
+
+    @property
+    def losses(self) -> list[Tensor]:
+        """Penalties to add to the loss: weight regularizers and `add_loss` terms of the last call."""
+        out = [reg(var) for var, reg in self._regularizers] + list(self._call_losses)
+        for layer in self._layers:
+            out.extend(layer.losses)
+        return out
+
+    def _clear_call_losses(self) -> None:
+        self._call_losses = []
+        for layer in self._layers:
+            layer._clear_call_losses()
+
+    # --- the contract ------------------------------------------------------------------------------
+    def build(self, input_shape: Any) -> None:
+        """Create the weights for inputs of this shape (the batch axis included, often None)."""
+        self.built = True
+
+    def call(self, inputs: Any, training: bool | None = None) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must implement call(inputs, training=None)")
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """The output shape for an input shape; by default found by running the layer on zeros."""
+        from shendu.layers.symbolic import trace_output_shape
+
+        return trace_output_shape(self, input_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype.name}
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = list(self._batch_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        return cls(**config)
+
+    def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        from shendu.layers.symbolic import KerasTensor, call_symbolic
+
+        first = inputs[0] if isinstance(inputs, (list, tuple)) and inputs else inputs
+        if isinstance(first, KerasTensor):
+            return call_symbolic(self, inputs, args, kwargs)
+        inputs = to_tensor(inputs)
+        if not self.built:
+            self._build_for(inputs)
+        if "training" in kwargs and not self._accepts("training"):
+            kwargs.pop("training")
+        if "mask" in kwargs and not self._accepts("mask"):
+            kwargs.pop("mask")
+        self._call_losses = []
+        return self.call(inputs, *args, **kwargs)
+
+    def _build_for(self, inputs: Any) -> None:
+        """Build from the inputs' shapes (batch axis as None) once."""
+        shape = shape_of(inputs)
+        if isinstance(shape, tuple):
+            shape = (None, *shape[1:])
+        elif isinstance(shape, list):
+            shape = [(None, *s[1:]) if isinstance(s, tuple) else s for s in shape]
+        with grad_mode.no_grad():
+            self.build(shape)
+        self.built = True
+
+    @classmethod
+    def _accepts(cls, arg: str) -> bool:
+        """Whether this class's `call` takes the argument (checked once per class)."""
+        key = f"_accepts_{arg}"
+        cached = cls.__dict__.get(key)
+        if cached is None:
+            params = inspect.signature(cls.call).parameters
+            cached = arg in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+            setattr(cls, key, cached)
+        return cached
+
+    @property
+    def input_shape(self) -> Any:
+        if self._inbound_nodes:
+            return self._inbound_nodes[0].input_shapes
+        if self._batch_input_shape is not None:
+            return self._batch_input_shape
+        raise AttributeError(f"Layer '{self.name}' has not been called yet, so it has no input_shape")
+
+    @property
+    def output_shape(self) -> Any:
+        if self._inbound_nodes:
+            return self._inbound_nodes[0].output_shapes
+        raise AttributeError(f"Layer '{self.name}' has not been called on a symbolic input, so it has no output_shape")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
