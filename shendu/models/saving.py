@@ -1,0 +1,223 @@
+"""Saving without pickle: a zip of `config.json`, the weights and the optimizer state in safetensors format.
+
+The file is written to a temporary name and renamed, so a crash never leaves half a model behind.
+Loading checks every weight's name and shape and says which are missing, unexpected or misshapen.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+FORMAT = "shendu.model/1"
+CONFIG, METADATA = "config.json", "metadata.json"
+WEIGHTS, OPTIMIZER = "model.weights.safetensors", "optimizer.safetensors"
+
+
+class ModelFileError(ValueError):
+    """A model or weights file that cannot be read: corrupted, truncated, or not a shendu file."""
+
+
+def _safetensors() -> Any:
+    try:
+        import safetensors.numpy as st
+    except ImportError as err:  # pragma: no cover - the dependency is part of the install
+        raise ImportError("saving and loading need the 'safetensors' package: pip install safetensors") from err
+    return st
+
+
+@contextmanager
+def atomic_write(path: str | os.PathLike[str]) -> Iterator[str]:
+    """Yield a temporary path beside `path`; on success rename it over `path`, else remove it."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=folder)
+    os.close(fd)
+    try:
+        yield tmp
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _weight_dict(model: Any) -> dict[str, np.ndarray]:
+    """The model's weights keyed by variable name (a repeated name gets a ':n' suffix)."""
+    out: dict[str, np.ndarray] = {}
+    for var in model.weights:
+        key, n = var.name, 1
+        while key in out:
+            key, n = f"{var.name}:{n}", n + 1
+        out[key] = np.ascontiguousarray(var.data)
+    return out
+
+
+def _check_and_assign(model: Any, tensors: dict[str, np.ndarray], source: str) -> None:
+    """Assign saved arrays to the model's weights by name; refuse with a list of every mismatch."""
+    own = _weight_dict(model)
+    missing = [k for k in own if k not in tensors]
+    unexpected = [k for k in tensors if k not in own]
+    misshapen = [f"{k}: model {own[k].shape}, file {tensors[k].shape}" for k in own
+                 if k in tensors and tensors[k].shape != own[k].shape]
+    if missing or unexpected or misshapen:
+        parts = []
+        if missing:
+            parts.append(f"missing from the file: {missing}")
+        if unexpected:
+            parts.append(f"unexpected in the file: {unexpected}")
+        if misshapen:
+            parts.append(f"shape mismatch: {misshapen}")
+        raise ValueError(f"Cannot load weights from {source} into model '{model.name}': " + "; ".join(parts))
+    by_name = dict(zip(own, model.weights))
+    for key, arr in tensors.items():
+        by_name[key].assign(arr.astype(by_name[key].dtype, copy=False))
+
+
+def _load_tensors(data: bytes, source: str) -> dict[str, np.ndarray]:
+    try:
+        return _safetensors().load(data)
+    except Exception as err:
+        raise ModelFileError(f"{source} is corrupted or truncated: cannot read its tensors ({err})") from None
+
+
+def save_weights(model: Any, path: str | os.PathLike[str]) -> None:
+    """Write the model's weights to a safetensors file, atomically."""
+    _require_built(model)
+    blob = _safetensors().save(_weight_dict(model), metadata={"format": FORMAT})
+    with atomic_write(path) as tmp, open(tmp, "wb") as f:
+        f.write(blob)
+
+
+def load_weights(model: Any, path: str | os.PathLike[str]) -> None:
+    """Load weights saved by `save_weights` (or from a full model file), checking names and shapes."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"load_weights: no file at {path}")
+    if zipfile.is_zipfile(path):
+        with _open_zip(path) as zf:
+            tensors = _load_tensors(_read(zf, WEIGHTS, path), path)
+    else:
+        with open(path, "rb") as f:
+            tensors = _load_tensors(f.read(), path)
+    _require_built(model)
+    _check_and_assign(model, tensors, path)
+
+
+def save_model(model: Any, path: str | os.PathLike[str]) -> None:
+    """Write architecture, compile settings, weights and optimizer state to one zip file, atomically."""
+    _require_built(model)
+    st = _safetensors()
+    config = {"class_name": type(model).__name__, "config": model.get_config(),
+              "compile_config": _compile_config(model), "build_input_shape": _build_shape(model)}
+    metadata = {"format": FORMAT, "shendu_version": _version(), "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    with atomic_write(path) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.writestr(METADATA, json.dumps(metadata, indent=2))
+        zf.writestr(CONFIG, json.dumps(config, indent=2, default=_json_default))
+        zf.writestr(WEIGHTS, st.save(_weight_dict(model), metadata={"format": FORMAT}))
+        optimizer = getattr(model, "optimizer", None)
+        if optimizer is not None and getattr(optimizer, "iterations", 0):
+            state = {k: np.ascontiguousarray(np.asarray(v)) for k, v in optimizer.get_state().items()}
+            zf.writestr(OPTIMIZER, st.save(state))
+
+
+def load_model(path: str | os.PathLike[str], custom_objects: dict[str, Any] | None = None,
+               compile: bool = True) -> Any:
+    """Rebuild a model saved by `save_model`; it predicts exactly as it did and training resumes where it stopped."""
+    from shendu.layers import deserialize
+
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"load_model: no file at {path}")
+    if not zipfile.is_zipfile(path):
+        raise ModelFileError(f"{path} is not a shendu model file (not a zip archive; truncated or corrupted?)")
+    with _open_zip(path) as zf:
+        try:
+            config = json.loads(_read(zf, CONFIG, path))
+        except json.JSONDecodeError as err:
+            raise ModelFileError(f"{path}: {CONFIG} is corrupted ({err})") from None
+        weights = _load_tensors(_read(zf, WEIGHTS, path), path)
+        opt_state = _load_tensors(_read(zf, OPTIMIZER, path), path) if OPTIMIZER in zf.namelist() else None
+    model = deserialize({"class_name": config["class_name"], "config": config["config"]}, custom_objects)
+    if not model.built and config.get("build_input_shape") is not None:
+        model.build(_to_shape(config["build_input_shape"]))
+    _check_and_assign(model, weights, path)
+    compile_config = config.get("compile_config")
+    if compile and compile_config:
+        _compile_from_config(model, compile_config, custom_objects)
+        if opt_state is not None:
+            model.optimizer.build(model.trainable_weights)
+            model.optimizer.set_state(opt_state)
+    return model
+
+
+def _open_zip(path: str) -> zipfile.ZipFile:
+    try:
+        zf = zipfile.ZipFile(path)
+        bad = zf.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as err:
+        raise ModelFileError(f"{path} is corrupted or truncated ({err})") from None
+    if bad is not None:
+        zf.close()
+        raise ModelFileError(f"{path} is corrupted: checksum error in {bad}")
+    return zf
+
+
+def _read(zf: zipfile.ZipFile, name: str, path: str) -> bytes:
+    try:
+        return zf.read(name)
+    except KeyError:
+        raise ModelFileError(f"{path} is not a complete shendu model file: {name} is missing") from None
+
+
+def _require_built(model: Any) -> None:
+    if not model.built:
+        raise ValueError(f"Model '{model.name}' has no weights yet: build it or call it on data before saving")
+
+
+def _compile_config(model: Any) -> dict[str, Any] | None:
+    getter = getattr(model, "get_compile_config", None)
+    return getter() if getter is not None else None
+
+
+def _compile_from_config(model: Any, config: dict[str, Any], custom_objects: dict[str, Any] | None) -> None:
+    model.compile_from_config(config, custom_objects=custom_objects)
+
+
+def _build_shape(model: Any) -> Any:
+    return getattr(model, "_build_input_shape", None)
+
+
+def _to_shape(s: Any) -> Any:
+    if isinstance(s, list) and s and isinstance(s[0], list):
+        return [tuple(x) for x in s]
+    return tuple(s)
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, np.dtype):
+        return o.name
+    if isinstance(o, tuple):
+        return list(o)
+    raise TypeError(f"save_model: cannot write a {type(o).__name__} into config.json")
+
+
+def _version() -> str:
+    from shendu import __version__
+
+    return __version__
