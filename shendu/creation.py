@@ -44,7 +44,12 @@ def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 
 
 def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None) -> Tensor:
-    """Evenly spaced values in [start, stop), as NumPy's `arange` (integers stay integer)."""
+    """Evenly spaced values in [start, stop), as NumPy's `arange`; integer arguments give integers,
+    float arguments give floatx (float32), as `torch.arange`.
+    """
     if stop is None:
         start, stop = 0, start
-    return Tensor(np.arange(start, stop, step, dtype=dtype))
+    arr = np.arange(start, stop, step, dtype=dtype)
+    if dtype is None and arr.dtype.kind == "f":
+        arr = arr.astype(backend.floatx())
+    return Tensor(arr)

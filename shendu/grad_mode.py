@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from typing import Any
 
 enabled = True
 
@@ -29,11 +31,13 @@ class _GradMode(contextlib.ContextDecorator):
         enabled = self.saved.pop()
 
 
-def no_grad() -> _GradMode:
-    """Context manager and decorator: nothing computed inside is recorded, so no graph is kept."""
-    return _GradMode(False)
+def no_grad(func: Callable[..., Any] | None = None) -> Any:
+    """Context manager and decorator (`@no_grad()` or `@no_grad`): nothing computed inside is recorded."""
+    mode = _GradMode(False)
+    return mode if func is None else mode(func)
 
 
-def enable_grad() -> _GradMode:
-    """Context manager and decorator that turns recording back on inside a `no_grad` block."""
-    return _GradMode(True)
+def enable_grad(func: Callable[..., Any] | None = None) -> Any:
+    """Context manager and decorator that turns recording back on, e.g. inside a `no_grad` block."""
+    mode = _GradMode(True)
+    return mode if func is None else mode(func)

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from shendu.grad_mode import no_grad
 from shendu.tensor import Tensor
 
 
@@ -33,14 +34,15 @@ def gradcheck(f: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 1e-6
         analytic = np.zeros_like(x.data) if x.grad is None else x.grad.data
         numeric = np.zeros_like(x.data)
         flat, num = x.data.reshape(-1), numeric.reshape(-1)
-        for j in range(flat.size):
-            orig = flat[j]
-            flat[j] = orig + eps
-            hi = scalar(*xs).item()
-            flat[j] = orig - eps
-            lo = scalar(*xs).item()
-            flat[j] = orig
-            num[j] = (hi - lo) / (2 * eps)
+        with no_grad():
+            for j in range(flat.size):
+                orig = flat[j]
+                flat[j] = orig + eps
+                hi = scalar(*xs).item()
+                flat[j] = orig - eps
+                lo = scalar(*xs).item()
+                flat[j] = orig
+                num[j] = (hi - lo) / (2 * eps)
         err = np.abs(analytic - numeric)
         if not np.all(err <= atol + rtol * np.abs(numeric)):
             k = np.unravel_index(int(np.argmax(err)), err.shape)

@@ -128,36 +128,42 @@ class Tensor:
                 "backward(): this tensor does not require a gradient; create the leaves with "
                 "requires_grad=True and compute outside no_grad()"
             )
+        xp = backend.get_array_module(self.data)
         if grad is None:
             if self.data.size != 1:
                 raise RuntimeError(
                     f"backward(): the output has shape {self.shape}, not a scalar; pass grad= "
                     "(the gradient with respect to it) or reduce it first, e.g. .sum()"
                 )
-            grad = backend.get_array_module(self.data).ones_like(self.data)
+            grad = xp.ones_like(self.data)
         else:
-            grad = grad.data if isinstance(grad, Tensor) else backend.as_array(grad, self.dtype)
+            grad = xp.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
             if grad.shape != self.shape:
                 raise ValueError(f"backward(): grad has shape {grad.shape} but the output has shape {self.shape}")
+        stored: set[int] = set()
         root = self._ctx
         if root is None:
-            _accumulate(self, grad)
+            _accumulate(self, grad, stored)
             return
         grads = {root: grad}
         for fn in _reverse_topological(root):
-            g = grads.pop(fn)
-            for t, gi in zip(fn.inputs, fn.backward(g)):
-                if gi is None or not t.requires_grad:
-                    continue
-                if gi.shape != t.data.shape:
-                    gi = _ops.sum_to_shape(gi, t.data.shape)
-                ctx = t._ctx
-                if ctx is None:
-                    _accumulate(t, gi)
-                elif ctx in grads:
-                    grads[ctx] = grads[ctx] + gi
-                else:
-                    grads[ctx] = gi
+            g = grads.pop(fn, None)
+            if g is not None:
+                for t, gi in zip(fn.inputs, fn.backward(g)):
+                    if gi is None or not t.requires_grad:
+                        continue
+                    data = t.data
+                    if gi.shape != data.shape:
+                        gi = _ops.sum_to_shape(gi, data.shape)
+                    if gi.dtype != data.dtype:
+                        gi = gi.astype(data.dtype)
+                    ctx = t._ctx
+                    if ctx is None:
+                        _accumulate(t, gi, stored)
+                    elif ctx in grads:
+                        grads[ctx] = grads[ctx] + gi
+                    else:
+                        grads[ctx] = gi
             if not retain_graph:
                 fn.release()
 
@@ -336,11 +342,17 @@ _new = object.__new__
 _ndarray_types: tuple[type, ...] = (np.ndarray,) if backend.cupy is None else (np.ndarray, backend.cupy.ndarray)
 
 
-def _accumulate(t: Tensor, g: Any) -> None:
-    """Add g to a leaf's gradient, in the leaf's dtype."""
-    if g.dtype != t.data.dtype:
-        g = g.astype(t.data.dtype)
-    t.grad = make_tensor(g, None) if t.grad is None else make_tensor(t.grad.data + g, None)
+def _accumulate(t: Tensor, g: Any, stored: set[int]) -> None:
+    """Add g to a leaf's gradient. A new `.grad` owns its array: views, and arrays already given to
+    another leaf in this pass (`stored`), are copied so that updating one gradient in place never changes another.
+    """
+    if t.grad is not None:
+        t.grad = make_tensor(t.grad.data + g, None)
+        return
+    if g.base is not None or id(g) in stored:
+        g = g.copy()
+    stored.add(id(g))
+    t.grad = make_tensor(g, None)
 
 
 def _reverse_topological(root: Function) -> list[Function]:

@@ -66,7 +66,7 @@ class Neg(Function):
 
 
 class PowScalar(Function):
-    """y = x ** p for a constant p;  dx = g * p * x^(p-1)."""
+    """y = x ** p for a constant p;  dx = g * p * x^(p-1) (zero for p = 0)."""
 
     def __init__(self, p: float) -> None:
         self.p = p
@@ -77,13 +77,15 @@ class PowScalar(Function):
 
     def backward(self, g: Any) -> tuple[Any]:
         p = self.p
+        if p == 0:
+            return (get_array_module(g).zeros_like(g),)
         if p == 2:
             return (g * 2 * self.x,)
         return (g * p * self.x ** (p - 1),)
 
 
 class Pow(Function):
-    """y = a ** b for tensors;  da = g * b * a^(b-1), db = g * y * log(a)."""
+    """y = a ** b for tensors;  da = g * b * a^(b-1), db = g * y * log(a) (zero where a = 0 and b >= 0, as torch)."""
 
     def forward(self, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
@@ -92,11 +94,13 @@ class Pow(Function):
 
     def backward(self, g: Any) -> tuple[Any, Any]:
         xp = get_array_module(g)
-        da = g * self.b * self.a ** (self.b - 1) if self.needs_grad(0) else None
-        db = None
-        if self.needs_grad(1):
-            with xp.errstate(divide="ignore", invalid="ignore"):
-                db = g * self.y * xp.log(self.a)
+        a, b = self.a, self.b
+        da = db = None
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            if self.needs_grad(0):
+                da = g * b * a ** (b - 1)
+            if self.needs_grad(1):
+                db = g * xp.where((a == 0) & (b >= 0), 0, self.y * xp.log(a))
         return da, db
 
 

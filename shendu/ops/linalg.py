@@ -16,19 +16,17 @@ class MatMul(Function):
 
     def backward(self, g: Any) -> tuple[Any, Any]:
         a, b = self.a, self.b
-        a2 = a[None, :] if a.ndim == 1 else a
-        b2 = b[:, None] if b.ndim == 1 else b
-        if a.ndim == 1:
-            g = g[..., None, :]
-        if b.ndim == 1:
-            g = g[..., None]
+        if b.ndim == 1:  # restore the dropped column axis of y, then treat b as a (k, 1) matrix
+            b, g = b[:, None], g[..., None]
+        if a.ndim == 1:  # restore the dropped row axis of y, then treat a as a (1, k) matrix
+            a, g = a[None, :], g[..., None, :]
         da = db = None
         if self.needs_grad(0):
-            da = g @ b2.swapaxes(-1, -2)
-            if a.ndim == 1:
-                da = da.reshape(-1, a.shape[0]).sum(axis=0)
+            da = g @ b.swapaxes(-1, -2)
+            if self.a.ndim == 1:
+                da = da.reshape(-1, a.shape[-1]).sum(axis=0)
         if self.needs_grad(1):
-            db = a2.swapaxes(-1, -2) @ g
-            if b.ndim == 1:
+            db = a.swapaxes(-1, -2) @ g
+            if self.b.ndim == 1:
                 db = db.reshape(-1, b.shape[0]).sum(axis=0)
         return da, db

@@ -15,29 +15,41 @@ def normalize_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    out = []
+    out = set()
     for a in axes:
-        if not -ndim <= a < max(ndim, 1):
+        if not -ndim <= a < ndim:
             raise ValueError(f"axis {a} is out of bounds for a tensor of {ndim} dimensions")
-        out.append(a % max(ndim, 1))
+        if a % ndim in out:
+            raise ValueError(f"axis {a} is repeated in {axis}")
+        out.add(a % ndim)
     return tuple(sorted(out))
 
 
-def expand_reduced(g: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
-    """Give a reduced gradient back its reduced axes (as size 1) so it broadcasts over the input."""
-    if keepdims or not axes:
-        return g
-    xp = get_array_module(g)
-    return xp.expand_dims(g, axes)
-
-
 class _Reduction(Function):
+    """Shared setup: the reduced axes, the input shape, and `kept`, the output shape with keepdims=True.
+
+    A reduced gradient reshaped to `kept` broadcasts against the input.
+    """
+
     def __init__(self, axis: Axis = None, keepdims: bool = False) -> None:
         self.axis, self.keepdims = axis, keepdims
 
     def _setup(self, x: Any) -> None:
         self.axes = normalize_axes(self.axis, x.ndim)
         self.shape = x.shape
+        self.kept = tuple(1 if i in self.axes else n for i, n in enumerate(x.shape))
+
+    def _count(self) -> int:
+        n = 1
+        for a in self.axes:
+            n *= self.shape[a]
+        return n
+
+    def _spread(self, g: Any) -> Any:
+        """g (reduced) copied to every position of the input's shape, as a new writable array."""
+        dx = get_array_module(g).empty(self.shape, dtype=g.dtype)
+        dx[...] = g.reshape(self.kept)
+        return dx
 
 
 class Sum(_Reduction):
@@ -48,8 +60,7 @@ class Sum(_Reduction):
         return x.sum(axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, g: Any) -> tuple[Any]:
-        g = expand_reduced(g, self.axes, self.keepdims)
-        return (get_array_module(g).broadcast_to(g, self.shape),)
+        return (self._spread(g),)
 
 
 class Mean(_Reduction):
@@ -60,15 +71,11 @@ class Mean(_Reduction):
         return x.mean(axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, g: Any) -> tuple[Any]:
-        n = 1
-        for a in self.axes:
-            n *= self.shape[a]
-        g = expand_reduced(g, self.axes, self.keepdims) / n
-        return (get_array_module(g).broadcast_to(g, self.shape),)
+        return (self._spread(g / self._count()),)
 
 
 class Var(_Reduction):
-    """y = mean((x - mean x)^2) over axes (ddof=0 as in NumPy);  dx = g * 2 (x - mean x) / n."""
+    """y = mean((x - mean x)^2) over axes (ddof=0, as NumPy and Keras);  dx = g * 2 (x - mean x) / n."""
 
     def forward(self, x: Any) -> Any:
         self._setup(x)
@@ -77,15 +84,11 @@ class Var(_Reduction):
         return sq.mean(axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, g: Any) -> tuple[Any]:
-        n = 1
-        for a in self.axes:
-            n *= self.shape[a]
-        g = expand_reduced(g, self.axes, self.keepdims)
-        return (g * (2.0 / n) * self.centered,)
+        return (g.reshape(self.kept) * (2.0 / self._count()) * self.centered,)
 
 
 class Max(_Reduction):
-    """y = max of x over axes;  dx = g at the maxima, split evenly between ties."""
+    """y = max of x over axes;  dx = g at the maxima, split evenly between ties (as `torch.amax`)."""
 
     def forward(self, x: Any) -> Any:
         self._setup(x)
@@ -96,11 +99,11 @@ class Max(_Reduction):
     def backward(self, g: Any) -> tuple[Any]:
         hit = (self.x == self.y).astype(g.dtype)
         hit /= hit.sum(axis=self.axes, keepdims=True)
-        return (expand_reduced(g, self.axes, self.keepdims) * hit,)
+        return (g.reshape(self.kept) * hit,)
 
 
 class Min(Max):
-    """y = min of x over axes;  dx = g at the minima, split evenly between ties."""
+    """y = min of x over axes = -max(-x);  dx = g at the minima, split evenly between ties."""
 
     def forward(self, x: Any) -> Any:
         return -super().forward(-x)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from shendu.backend import get_array_module
 from shendu.ops.function import Function
 
@@ -30,8 +32,9 @@ class Transpose(Function):
 
     def forward(self, x: Any) -> Any:
         axes = self.axes if self.axes is not None else tuple(reversed(range(x.ndim)))
-        self.inverse = tuple(get_array_module(x).argsort(axes)) if axes else ()
-        return x.transpose(axes)
+        y = x.transpose(axes)  # validates axes before they are inverted
+        self.inverse = tuple(int(i) for i in get_array_module(x).argsort([a % x.ndim for a in axes]))
+        return y
 
     def backward(self, g: Any) -> tuple[Any]:
         return (g.transpose(self.inverse),)
@@ -44,23 +47,28 @@ class GetItem(Function):
         self.index = index
 
     def forward(self, x: Any) -> Any:
-        self.shape, self.dtype = x.shape, x.dtype
+        self.shape = x.shape
         return x[self.index]
 
     def backward(self, g: Any) -> tuple[Any]:
         xp = get_array_module(g)
         dx = xp.zeros(self.shape, dtype=g.dtype)
-        if _is_basic(self.index):
+        if _selects_once(self.index):
             dx[self.index] = g
         else:
             xp.add.at(dx, self.index, g)
         return (dx,)
 
 
-def _is_basic(index: Any) -> bool:
-    """True for basic indexing (ints, slices, None, ...), where no element is selected twice."""
-    items = index if isinstance(index, tuple) else (index,)
-    return all(isinstance(i, (int, slice)) or i is None or i is Ellipsis for i in items)
+def _selects_once(index: Any) -> bool:
+    """True when no element can be selected twice (ints, slices, None, ..., boolean masks), so that
+    plain assignment scatters the gradient; integer arrays may repeat and need `add.at`.
+    """
+    for i in index if isinstance(index, tuple) else (index,):
+        is_mask = getattr(getattr(i, "dtype", None), "kind", "") == "b"
+        if not (is_mask or isinstance(i, (int, slice, np.integer)) or i is None or i is Ellipsis):
+            return False
+    return True
 
 
 class Concatenate(Function):

@@ -1,0 +1,201 @@
+"""Tensor construction, dtype policy, array attributes, conversions, comparisons and creation helpers."""
+
+import numpy as np
+import pytest
+
+import shendu as sd
+from shendu.tensor import Tensor
+
+
+def test_python_numbers_and_lists_become_float32():
+    assert sd.tensor(1.5).dtype == np.float32
+    assert sd.tensor([[1.0, 2.0], [3.0, 4.5]]).dtype == np.float32
+    assert sd.tensor(np.float64(2.0)).dtype == np.float64
+
+
+def test_arrays_keep_their_dtype():
+    assert sd.tensor(np.zeros(3, dtype=np.float64)).dtype == np.float64
+    assert sd.tensor(np.zeros(3, dtype=np.float16)).dtype == np.float16
+    assert sd.tensor(np.arange(3)).dtype == np.arange(3).dtype
+    assert sd.tensor([1, 2, 3]).dtype.kind == "i"
+    assert sd.tensor(np.array([True, False])).dtype == bool
+
+
+def test_explicit_dtype():
+    t = sd.tensor([1, 2], dtype="float64")
+    assert t.dtype == np.float64
+    np.testing.assert_array_equal(t.numpy(), [1.0, 2.0])
+
+
+@pytest.mark.parametrize("data", [np.arange(3), [1, 2], np.array([True])])
+def test_integer_and_bool_tensors_cannot_require_grad(data):
+    with pytest.raises(TypeError, match="floating-point"):
+        sd.tensor(data, requires_grad=True)
+
+
+def test_attributes():
+    t = sd.tensor(np.ones((2, 3, 4), dtype=np.float32))
+    assert t.shape == (2, 3, 4)
+    assert t.ndim == 3
+    assert t.dtype == np.float32
+    assert t.size == 24
+    assert len(t) == 2
+    with pytest.raises(TypeError, match="0-d"):
+        len(sd.tensor(1.0))
+
+
+def test_numpy_and_array_protocol_share_values():
+    a = np.arange(6.0).reshape(2, 3)
+    t = sd.tensor(a)
+    assert t.numpy() is a or np.shares_memory(t.numpy(), a)
+    np.testing.assert_array_equal(np.asarray(t), a)
+    assert np.asarray(t, dtype=np.float32).dtype == np.float32
+    np.testing.assert_allclose(np.exp(t), np.exp(a))
+
+
+def test_item_and_conversions():
+    assert sd.tensor([[3.5]]).item() == 3.5
+    assert float(sd.tensor(2.0)) == 2.0
+    assert int(sd.tensor(np.array(7))) == 7
+    assert sd.tensor([1.0, 2.0]).tolist() == [1.0, 2.0]
+    with pytest.raises(ValueError, match=r"item\(\).*\(2,\)"):
+        sd.tensor([1.0, 2.0]).item()
+
+
+def test_detach_cuts_the_graph():
+    x = sd.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 2).detach()
+    assert not y.requires_grad and y.grad_fn is None
+    np.testing.assert_array_equal(y.numpy(), [2.0, 4.0])
+
+
+def test_astype():
+    x = sd.tensor([1.5, -2.5], requires_grad=True)
+    y = x.astype("float64")
+    assert y.dtype == np.float64 and y.requires_grad
+    y.sum().backward()
+    assert x.grad.dtype == np.float32
+    z = x.astype(np.int32)
+    assert z.dtype == np.int32 and not z.requires_grad
+    np.testing.assert_array_equal(z.numpy(), [1, -2])
+
+
+def test_repr_shows_values_shape_dtype_and_grad_fn():
+    x = sd.tensor([1.0, 2.0], requires_grad=True)
+    assert repr(x) == "tensor([1., 2.], shape=(2,), dtype=float32, requires_grad=True)"
+    r = repr(x * 3)
+    assert r.startswith("tensor([3., 6.], shape=(2,), dtype=float32") and "grad_fn=<Mul>" in r
+    assert repr(sd.tensor(np.arange(3))).startswith("tensor([0, 1, 2], shape=(3,)")
+
+
+def test_comparisons_give_bool_tensors_without_grad():
+    x = sd.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    for result, expected in [
+        (x < 2, [True, False, False]),
+        (x <= 2, [True, True, False]),
+        (x > 2, [False, False, True]),
+        (x >= 2, [False, True, True]),
+        (x == 2, [False, True, False]),
+        (x != 2, [True, False, True]),
+        (x > sd.tensor([0.0, 5.0, 1.0]), [True, False, True]),
+    ]:
+        assert isinstance(result, Tensor)
+        assert result.dtype == bool and not result.requires_grad
+        np.testing.assert_array_equal(result.numpy(), expected)
+
+
+def test_reflected_operators_with_arrays_and_numbers():
+    x = sd.tensor([1.0, 2.0])
+    for value, expected in [
+        (np.array([10.0, 20.0]) + x, [11.0, 22.0]),
+        (1 - x, [0.0, -1.0]),
+        (2 * x, [2.0, 4.0]),
+        (1 / x, [1.0, 0.5]),
+        (2**x, [2.0, 4.0]),
+        (np.array([[1.0, 1.0]]) @ x, [3.0]),
+    ]:
+        assert isinstance(value, Tensor)
+        np.testing.assert_allclose(value.numpy(), expected)
+
+
+def test_python_scalars_keep_the_tensor_dtype():
+    x = sd.tensor(np.ones(2, dtype=np.float32))
+    assert (x * 0.1).dtype == np.float32
+    assert (x + 3).dtype == np.float32
+    assert (x**2).dtype == np.float32
+    assert (2.0**x).dtype == np.float32
+    assert (sd.tensor(np.ones(2)) * 0.1).dtype == np.float64
+
+
+def test_float32_float64_promotion_and_gradient_dtypes():
+    a = sd.tensor(np.ones(2, dtype=np.float32), requires_grad=True)
+    b = sd.tensor(np.ones(2, dtype=np.float64), requires_grad=True)
+    h = a * 2  # float32 intermediate
+    y = h * b
+    assert y.dtype == np.float64
+    y.sum().backward()
+    assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
+    np.testing.assert_allclose(a.grad.numpy(), [2.0, 2.0])
+
+
+def test_methods_shape_helpers():
+    x = sd.tensor(np.arange(6.0).reshape(2, 3))
+    assert x.reshape(3, 2).shape == (3, 2)
+    assert x.reshape((-1,)).shape == (6,)
+    assert x.reshape([1, 6]).shape == (1, 6)
+    assert x.transpose().shape == (3, 2)
+    assert x.T.shape == (3, 2)
+    assert x.expand_dims(0).shape == (1, 2, 3)
+    assert x.expand_dims((0, -1)).shape == (1, 2, 3, 1)
+    assert x.expand_dims(1).squeeze().shape == (2, 3)
+    assert sd.zeros(1, 2, 1).squeeze(axis=0).shape == (2, 1)
+    assert x.flatten().shape == (6,)
+    y = sd.tensor(np.arange(24.0).reshape(2, 3, 4))
+    np.testing.assert_array_equal(y.transpose(2, 0, 1).numpy(), np.arange(24.0).reshape(2, 3, 4).transpose(2, 0, 1))
+    np.testing.assert_array_equal(y.transpose((0, -1, 1)).numpy(), np.arange(24.0).reshape(2, 3, 4).transpose(0, 2, 1))
+
+
+def test_argmax_argmin_are_integer_and_not_differentiable():
+    x = sd.tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 7.0]], requires_grad=True)
+    am = x.argmax(axis=1)
+    assert am.dtype.kind == "i" and not am.requires_grad
+    np.testing.assert_array_equal(am.numpy(), [1, 0])
+    np.testing.assert_array_equal(x.argmin(axis=1).numpy(), [0, 1])
+    assert x.argmax().item() == 3
+
+
+def test_creation_functions():
+    assert sd.zeros(2, 3).shape == (2, 3) and sd.zeros(2, 3).dtype == np.float32
+    assert sd.ones((4,)).numpy().sum() == 4
+    assert sd.zeros(2, dtype="float64").dtype == np.float64
+    base = sd.tensor(np.ones((2, 2), dtype=np.float64))
+    assert sd.zeros_like(base).dtype == np.float64 and sd.zeros_like(base).numpy().sum() == 0
+    assert sd.ones_like(base, dtype="float32").dtype == np.float32
+    assert sd.ones(2, requires_grad=True).requires_grad
+
+
+def test_arange_dtypes():
+    np.testing.assert_array_equal(sd.arange(4).numpy(), [0, 1, 2, 3])
+    assert sd.arange(4).dtype.kind == "i"
+    assert sd.arange(0.0, 1.0, 0.25).dtype == np.float32
+    np.testing.assert_allclose(sd.arange(1, 2, 0.5).numpy(), [1.0, 1.5])
+    assert sd.arange(3, dtype="float64").dtype == np.float64
+
+
+def test_random_is_seeded_and_repeatable():
+    sd.random.seed(42)
+    a = sd.random.normal(size=(3, 4))
+    b = sd.random.uniform(-1, 1, size=5)
+    sd.random.seed(42)
+    np.testing.assert_array_equal(a.numpy(), sd.random.normal(size=(3, 4)).numpy())
+    np.testing.assert_array_equal(b.numpy(), sd.random.uniform(-1, 1, size=5).numpy())
+    assert a.dtype == np.float32 and a.shape == (3, 4)
+    assert np.all((b.numpy() >= -1) & (b.numpy() < 1))
+    assert not np.array_equal(a.numpy(), sd.random.normal(size=(3, 4)).numpy())
+    assert sd.random.normal(2.0, 0.5, size=10, dtype="float64", requires_grad=True).requires_grad
+
+
+def test_random_statistics():
+    sd.random.seed(0)
+    n = sd.random.normal(3.0, 2.0, size=20000).numpy()
+    assert abs(n.mean() - 3.0) < 0.05 and abs(n.std() - 2.0) < 0.05
