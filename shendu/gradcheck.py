@@ -45,7 +45,7 @@ def gradcheck(f: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 1e-6
                 num[j] = (hi - lo) / (2 * eps)
         err = np.abs(analytic - numeric)
         if not np.all(err <= atol + rtol * np.abs(numeric)):
-            k = np.unravel_index(int(np.argmax(err)), err.shape)
+            k = tuple(int(n) for n in np.unravel_index(int(np.argmax(err)), err.shape))
             raise GradcheckError(
                 f"gradcheck: input {i} (shape {x.shape}): largest error {err[k]:.3g} at index {k}: "
                 f"backward gives {analytic[k]:.6g}, finite differences give {numeric[k]:.6g}"

@@ -45,7 +45,7 @@ def test_second_backward_through_freed_graph_raises_and_does_not_double():
     x = leaf([1.0, 2.0])
     loss = (x * x).sum()
     loss.backward()
-    with pytest.raises(RuntimeError, match="second time.*retain_graph=True"):
+    with pytest.raises(RuntimeError, match=r"second time.*retain_graph=True"):
         loss.backward()
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
 

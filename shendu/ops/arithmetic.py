@@ -85,7 +85,10 @@ class PowScalar(Function):
 
 
 class Pow(Function):
-    """y = a ** b for tensors;  da = g * b * a^(b-1), db = g * y * log(a) (zero where a = 0 and b >= 0, as torch)."""
+    """y = a ** b for tensors;  da = g * b * a^(b-1), db = g * y * log(a).
+
+    As in torch, da is 0 where b = 0 and db is 0 where a = 0 and b >= 0 (instead of 0 * inf = nan).
+    """
 
     def forward(self, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
@@ -98,7 +101,7 @@ class Pow(Function):
         da = db = None
         with xp.errstate(divide="ignore", invalid="ignore"):
             if self.needs_grad(0):
-                da = g * b * a ** (b - 1)
+                da = g * xp.where(b == 0, 0, b * a ** (b - 1))
             if self.needs_grad(1):
                 db = g * xp.where((a == 0) & (b >= 0), 0, self.y * xp.log(a))
         return da, db

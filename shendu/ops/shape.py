@@ -124,10 +124,9 @@ class Pad(Function):
         self.pad_width, self.constant_values = pad_width, constant_values
 
     def forward(self, x: Any) -> Any:
-        xp = get_array_module(x)
-        width = xp.broadcast_to(xp.asarray(self.pad_width, dtype=int), (x.ndim, 2))
+        width = np.broadcast_to(np.asarray(self.pad_width, dtype=int), (x.ndim, 2))
         self.center = tuple(slice(int(lo), int(lo) + n) for (lo, _), n in zip(width, x.shape))
-        return xp.pad(x, width, mode="constant", constant_values=self.constant_values)
+        return get_array_module(x).pad(x, width, mode="constant", constant_values=self.constant_values)
 
     def backward(self, g: Any) -> tuple[Any]:
         return (g[self.center],)
