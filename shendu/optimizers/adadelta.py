@@ -1,0 +1,52 @@
+"""Adadelta (Zeiler 2012): steps scaled by the ratio of RMS past updates to RMS past gradients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from shendu.optimizers.optimizer import Optimizer
+
+
+class Adadelta(Optimizer):
+    """Eg2 = rho*Eg2 + (1-rho)*g**2;  delta = sqrt(Edx2 + eps) / sqrt(Eg2 + eps) * g;
+    Edx2 = rho*Edx2 + (1-rho)*delta**2;  w -= lr * delta  (slots "accumulated_grad", "accumulated_delta_var")."""
+
+    _n_scratch = 2
+
+    def __init__(self, learning_rate: Any = 0.001, rho: float = 0.95, epsilon: float = 1e-7, name: str = "adadelta",
+                 **kwargs: Any) -> None:
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.rho = rho
+        self.epsilon = epsilon
+
+    def slot_names(self) -> tuple[str, ...]:
+        return ("accumulated_grad", "accumulated_delta_var")
+
+    def _update(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray], scratch: tuple[np.ndarray, ...],
+                lr: Any) -> None:
+        rho, eps = self.rho, self.epsilon
+        eg2, edx2 = slots["accumulated_grad"], slots["accumulated_delta_var"]
+        t, u = scratch
+        eg2 *= rho
+        np.multiply(g, g, out=t)
+        t *= 1 - rho
+        eg2 += t
+        np.add(edx2, eps, out=t)
+        np.sqrt(t, out=t)
+        t *= g
+        np.add(eg2, eps, out=u)
+        np.sqrt(u, out=u)
+        t /= u  # t = delta
+        edx2 *= rho
+        np.multiply(t, t, out=u)
+        u *= 1 - rho
+        edx2 += u
+        t *= lr
+        w -= t
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update({"rho": self.rho, "epsilon": self.epsilon})
+        return config

@@ -1,0 +1,74 @@
+"""Nadam (Dozat 2015): Adam with Nesterov momentum and Keras's momentum schedule mu_t = b1*(1 - 0.5*0.96**t)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from shendu.optimizers.optimizer import Optimizer
+
+
+class Nadam(Optimizer):
+    """m, v as in Adam;  m_hat = mu_{t+1}*m / (1 - prod_{i<=t+1} mu_i) + (1 - mu_t)*g / (1 - prod_{i<=t} mu_i);
+    v_hat = v / (1 - b2**t);  w -= lr * m_hat / (sqrt(v_hat) + epsilon).
+
+    The running product of mu is a function of the step count, so it is rebuilt after `set_state`.
+    """
+
+    _n_scratch = 2
+
+    def __init__(self, learning_rate: Any = 0.001, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
+                 name: str = "nadam", **kwargs: Any) -> None:
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self._u_product = 1.0  # prod_{i<=_u_steps} mu_i
+        self._u_steps = 0
+
+    def slot_names(self) -> tuple[str, ...]:
+        return ("momentum", "velocity")
+
+    def _coefficients(self, lr: float, step: int) -> Any:
+        t = step + 1
+        b1 = self.beta_1
+        if self._u_steps != step:  # restored or rewound: rebuild the product in the same order
+            self._u_product, self._u_steps = 1.0, 0
+            for i in range(1, t):
+                self._u_product *= b1 * (1.0 - 0.5 * 0.96**i)
+        u_t = b1 * (1.0 - 0.5 * 0.96**t)
+        u_next = b1 * (1.0 - 0.5 * 0.96 ** (t + 1))
+        self._u_product *= u_t
+        self._u_steps = t
+        c_m = u_next / (1 - self._u_product * u_next)
+        c_g = (1 - u_t) / (1 - self._u_product)
+        return c_m, c_g, 1 / (1 - self.beta_2**t), lr
+
+    def _update(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray], scratch: tuple[np.ndarray, ...],
+                coeffs: Any) -> None:
+        c_m, c_g, inv_bc2, lr = coeffs
+        b1, b2 = self.beta_1, self.beta_2
+        m, v = slots["momentum"], slots["velocity"]
+        t, u = scratch
+        m *= b1
+        np.multiply(g, 1 - b1, out=t)
+        m += t
+        v *= b2
+        np.multiply(g, g, out=t)
+        t *= 1 - b2
+        v += t
+        np.multiply(m, c_m, out=t)
+        np.multiply(g, c_g, out=u)
+        t += u  # m_hat
+        np.multiply(v, inv_bc2, out=u)
+        np.sqrt(u, out=u)
+        u += self.epsilon
+        t /= u
+        t *= lr
+        w -= t
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon})
+        return config

@@ -1,0 +1,422 @@
+"""Optimizer base class: learning rate (float, schedule or callable), clipping, weight decay, slots and state.
+
+One `apply_gradients` call runs Keras 3's sequence: clip the gradients, decay the weights
+(w -= w * weight_decay * lr), run each subclass's update rule in place on `var.data`, update the weight EMA,
+count the step, and finally apply each variable's constraint.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from shendu import schedules
+from shendu.tensor import Tensor
+from shendu.variable import Variable
+
+
+class Optimizer:
+    """Base class of the optimizers: subclasses define `slot_names`, `_coefficients` and `_update`.
+
+    `_coefficients(lr, step)` computes the step's scalars once per call (step counts from 0); `_update(g, w, slots,
+    scratch, coeffs)` then updates the arrays of one variable in place: `w` is `var.data`, `slots` maps slot names
+    to state arrays, `scratch` holds `_n_scratch` work arrays shaped like `w` (contents undefined). `g` is read-only.
+    """
+
+    _n_scratch = 1
+
+    def __init__(self, learning_rate: Any = 0.001, weight_decay: float | None = None, clipnorm: float | None = None,
+                 clipvalue: float | None = None, global_clipnorm: float | None = None, use_ema: bool = False,
+                 ema_momentum: float = 0.99, ema_overwrite_frequency: int | None = None,
+                 loss_scale_factor: float | None = None, gradient_accumulation_steps: int | None = None,
+                 name: str | None = None, **kwargs: Any) -> None:
+        cls = type(self).__name__
+        if "lr" in kwargs:  # tf.keras 1/2 spelling, still common in tutorials
+            warnings.warn(f"{cls}: `lr` is deprecated, use `learning_rate`", DeprecationWarning, stacklevel=3)
+            learning_rate = kwargs.pop("lr")
+        self.decay = float(kwargs.pop("decay", 0.0) or 0.0)
+        if kwargs:
+            raise ValueError(f"{cls}: argument(s) not recognized: {kwargs}")
+        if sum(a is not None for a in (clipnorm, clipvalue, global_clipnorm)) > 1:
+            raise ValueError(
+                f"{cls}: only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
+                f"clipnorm={clipnorm}, clipvalue={clipvalue}, global_clipnorm={global_clipnorm}"
+            )
+        for arg, value in (("clipnorm", clipnorm), ("clipvalue", clipvalue), ("global_clipnorm", global_clipnorm),
+                           ("weight_decay", weight_decay), ("decay", self.decay)):
+            if value is not None and not value >= 0:
+                raise ValueError(f"{cls}: `{arg}` must be >= 0. Received: {arg}={value}")
+        if use_ema:
+            if not 0 <= ema_momentum <= 1:
+                raise ValueError(f"{cls}: `ema_momentum` must be in the range [0, 1]. Received: {ema_momentum}")
+            freq = ema_overwrite_frequency
+            if freq and (not isinstance(freq, int) or freq < 1):
+                raise ValueError(
+                    f"{cls}: `ema_overwrite_frequency` must be an integer >= 1 or None. "
+                    f"Received: ema_overwrite_frequency={ema_overwrite_frequency}"
+                )
+        if gradient_accumulation_steps and not gradient_accumulation_steps >= 2:
+            raise ValueError(
+                f"{cls}: `gradient_accumulation_steps` must be an integer >= 2. "
+                f"Received: gradient_accumulation_steps={gradient_accumulation_steps}"
+            )
+        self.name = name or re.sub(r"(?<!^)(?=[A-Z][a-z])", "_", cls).lower()
+        self.weight_decay = weight_decay
+        self.clipnorm = clipnorm
+        self.clipvalue = clipvalue
+        self.global_clipnorm = global_clipnorm
+        self.use_ema = use_ema
+        self.ema_momentum = ema_momentum
+        self.ema_overwrite_frequency = ema_overwrite_frequency
+        self.loss_scale_factor = loss_scale_factor
+        self.gradient_accumulation_steps = gradient_accumulation_steps
+        self._learning_rate: Any = None
+        self.learning_rate = learning_rate
+        self._iterations = Variable(np.array(0, dtype=np.int64), name="iteration", trainable=False)
+        self.built = False
+        self._variables: list[Tensor] = []  # built variables, in build order
+        self._slots: dict[int, dict[str, np.ndarray]] = {}  # id(var) -> slot name -> state array
+        self._scratch: dict[int, tuple[np.ndarray, ...]] = {}
+        self._keys: dict[int, str] = {}  # id(var) -> the name that prefixes its keys in get_state()
+        self._pending: dict[str, np.ndarray] = {}  # set_state() entries for variables not built yet
+        self._exclude_ids: set[int] = set()
+        self._exclude_pattern: re.Pattern[str] | None = None
+        self._warned_missing = False
+
+    # --- learning rate ---------------------------------------------------------------------------
+    @property
+    def learning_rate(self) -> float:
+        """The current rate: the schedule's value at `iterations`, the callable's value, or the float.
+
+        Legacy `decay=` is not included here (so callbacks that scale this value do not compound it).
+        """
+        lr = self._learning_rate
+        if isinstance(lr, schedules.LearningRateSchedule):
+            return float(lr(int(self._iterations.data)))
+        return float(lr()) if callable(lr) else lr
+
+    @learning_rate.setter
+    def learning_rate(self, value: Any) -> None:
+        """Set a float (replacing any schedule), a LearningRateSchedule, or a callable taking no arguments."""
+        if callable(value):
+            self._learning_rate = value
+            return
+        try:
+            self._learning_rate = float(value)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"{type(self).__name__}: `learning_rate` must be a float, a LearningRateSchedule or a callable "
+                f"taking no arguments; got {value!r}"
+            ) from None
+
+    lr = learning_rate  # tf.keras 2 alias (`optimizer.lr`)
+
+    def _lr_at(self, raw_step: int) -> float:
+        """The rate used by the update at this step: the current rate, divided by (1 + decay * step) if decay."""
+        lr = self._learning_rate
+        if isinstance(lr, schedules.LearningRateSchedule):
+            lr = float(lr(raw_step))
+        elif callable(lr):
+            lr = float(lr())
+        return lr / (1.0 + self.decay * raw_step) if self.decay else lr
+
+    @property
+    def iterations(self) -> Tensor:
+        """The number of updates applied (a 0-d int64 Variable, as in Keras; `int(opt.iterations)` reads it).
+
+        With gradient accumulation this counts the real updates: calls // gradient_accumulation_steps.
+        """
+        if self.gradient_accumulation_steps:
+            return Tensor(self._iterations.data // self.gradient_accumulation_steps)
+        return self._iterations
+
+    # --- building --------------------------------------------------------------------------------
+    def slot_names(self) -> tuple[str, ...]:
+        """Names of the per-variable state arrays of this optimizer, as configured."""
+        return ()
+
+    def _create_slots(self, w: np.ndarray) -> dict[str, np.ndarray]:
+        return {name: np.zeros_like(w) for name in self.slot_names()}
+
+    def build(self, var_list: Sequence[Tensor]) -> None:
+        """Create the state of these variables (slots are otherwise created at their first update).
+
+        State restored by `set_state` before building is loaded here; entries naming no variable raise.
+        """
+        self._build(var_list)
+        self.built = True
+        if self._pending:
+            raise ValueError(
+                f"{self.name}.build: the restored optimizer state has entries for unknown variables: "
+                f"{sorted(self._pending)}; known variables: {sorted(self._keys.values())}"
+            )
+
+    def _build(self, var_list: Iterable[Tensor]) -> None:
+        for var in var_list:
+            k = id(var)
+            if k in self._slots:
+                continue
+            if not isinstance(var, Tensor):
+                raise TypeError(f"{self.name}: expected Variables to update, got {type(var).__name__}")
+            w = var.data
+            slots = self._create_slots(w)
+            if self.use_ema:
+                slots["average"] = np.zeros_like(w)
+            if self.gradient_accumulation_steps:
+                slots["gradient_accumulator"] = np.zeros_like(w)
+            key = self._unique_key(getattr(var, "name", None) or f"variable_{len(self._variables)}")
+            for slot, arr in slots.items():
+                value = self._pending.pop(f"{key}/{slot}", None)
+                if value is not None:
+                    _load(arr, value, f"{key}/{slot}", self.name)
+            self._variables.append(var)
+            self._keys[k] = key
+            self._slots[k] = slots
+            self._scratch[k] = tuple(np.empty_like(w) for _ in range(self._n_scratch))
+
+    def _unique_key(self, name: str) -> str:
+        taken = set(self._keys.values())
+        key, n = name, 1
+        while key in taken:
+            key, n = f"{name}_{n}", n + 1
+        return key
+
+    # --- applying gradients ----------------------------------------------------------------------
+    def apply_gradients(self, grads_and_vars: Iterable[tuple[Any, Tensor]]) -> Tensor:
+        """Update each variable in place from its gradient (ndarray or Tensor; None skips the variable)."""
+        pairs = list(grads_and_vars)
+        self.apply([g for g, _ in pairs], [v for _, v in pairs])
+        return self._iterations
+
+    def apply(self, grads: Sequence[Any], variables: Sequence[Tensor] | None = None) -> None:
+        """Same as `apply_gradients(zip(grads, variables))`; variables default to those the optimizer was built on."""
+        if variables is None:
+            if len(grads) != len(self._variables):
+                raise ValueError(
+                    f"{self.name}.apply: got {len(grads)} gradients but the optimizer was built on "
+                    f"{len(self._variables)} variables; pass the variables explicitly"
+                )
+            variables = self._variables
+        elif len(grads) != len(variables):
+            raise ValueError(f"{self.name}.apply: got {len(grads)} gradients for {len(variables)} variables")
+        if any(id(v) not in self._slots for v in variables):
+            self._build(variables)
+            self.built = True
+        gs, vs = [], []
+        for g, v in zip(grads, variables):
+            if g is not None:
+                gs.append(self._as_gradient(g, v))
+                vs.append(v)
+        if not gs:
+            raise ValueError(f"{self.name}: no gradients provided for any variable.")
+        if len(gs) < len(variables) and not self._warned_missing:
+            self._warned_missing = True
+            missing = [getattr(v, "name", "?") for g, v in zip(grads, variables) if g is None]
+            warnings.warn(f"{self.name}: gradients do not exist for variables {missing}; they are left unchanged.",
+                          stacklevel=2)
+        raw_step = int(self._iterations.data)
+        if self.loss_scale_factor is not None:
+            gs = [g / self.loss_scale_factor for g in gs]
+        steps = self.gradient_accumulation_steps
+        if not steps:
+            self._step(gs, vs, raw_step, raw_step)
+        elif (raw_step + 1) % steps:
+            for g, v in zip(gs, vs):
+                self._slots[id(v)]["gradient_accumulator"] += g
+        else:
+            for i, v in enumerate(vs):
+                acc = self._slots[id(v)]["gradient_accumulator"]
+                gs[i] = (gs[i] + acc) / steps
+                acc.fill(0)
+            self._step(gs, vs, raw_step, raw_step // steps)
+        if self.use_ema:
+            self._update_ema(raw_step // steps if steps else raw_step)
+        self._iterations.data += 1
+        for v in vs:
+            constraint = getattr(v, "constraint", None)
+            if constraint is not None:
+                out = constraint(v.data)
+                v.data[...] = out.data if isinstance(out, Tensor) else out
+
+    def _as_gradient(self, g: Any, var: Tensor) -> np.ndarray:
+        w = var.data
+        if isinstance(g, Tensor):
+            g = g.data
+        elif not isinstance(g, np.ndarray):
+            g = np.asarray(g)
+        if g.dtype != w.dtype:
+            g = g.astype(w.dtype)
+        if g.shape != w.shape:
+            raise ValueError(
+                f"{self.name}: the gradient of variable '{getattr(var, 'name', '?')}' has shape {g.shape} "
+                f"but the variable has shape {w.shape}"
+            )
+        return g
+
+    def _step(self, grads: list[np.ndarray], variables: list[Tensor], raw_step: int, step: int) -> None:
+        """One update: clip, decay weights, then the subclass's rule for each variable."""
+        grads = self._clip_gradients(grads)
+        lr = self._lr_at(raw_step)
+        if self.weight_decay:
+            self._apply_weight_decay(variables, lr)
+        coeffs = self._coefficients(lr, step)
+        slots, scratch, update = self._slots, self._scratch, self._update
+        for g, v in zip(grads, variables):
+            k = id(v)
+            update(g, v.data, slots[k], scratch[k], coeffs)
+
+    def _coefficients(self, lr: float, step: int) -> Any:
+        return lr
+
+    def _update(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray], scratch: tuple[np.ndarray, ...],
+                coeffs: Any) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must implement _update")
+
+    # --- clipping and weight decay ---------------------------------------------------------------
+    def _clip_gradients(self, grads: list[np.ndarray]) -> list[np.ndarray]:
+        """Clipped copies (never in place: a gradient array may be shared). Keras's clipnorm/clipvalue/global."""
+        if self.clipnorm:
+            c = self.clipnorm
+            out = []
+            for g in grads:
+                norm = _norm(g)
+                out.append(g * (c / norm) if norm > c else g)
+            return out
+        if self.global_clipnorm:
+            c = self.global_clipnorm
+            norm = float(np.sqrt(sum(_norm(g) ** 2 for g in grads)))
+            if norm <= c:
+                return grads
+            scale = c / norm if np.isfinite(norm) else np.nan
+            return [g * scale for g in grads]
+        if self.clipvalue:
+            return [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
+        return grads
+
+    def exclude_from_weight_decay(self, var_list: Sequence[Tensor] | None = None,
+                                  var_names: Sequence[str] | None = None) -> None:
+        """Skip weight decay for these variables, or for those whose name contains one of var_names (regex)."""
+        if self.built:
+            raise ValueError(f"{self.name}: `exclude_from_weight_decay()` must be called before the optimizer is built")
+        self._exclude_ids = {id(v) for v in var_list or ()}
+        self._exclude_pattern = re.compile("|".join(set(var_names))) if var_names else None
+
+    def _apply_weight_decay(self, variables: list[Tensor], lr: float) -> None:
+        """Decoupled weight decay, Keras style: w -= w * weight_decay * lr, before the gradient update."""
+        factor = 1.0 - self.weight_decay * lr
+        for v in variables:
+            if id(v) in self._exclude_ids:
+                continue
+            if self._exclude_pattern is not None and self._exclude_pattern.search(getattr(v, "name", "")):
+                continue
+            v.data *= factor
+
+    # --- exponential moving average of the weights ----------------------------------------------
+    def _update_ema(self, step: int) -> None:
+        """average = m * average + (1 - m) * w, with m = 0 at the first step; optionally copy it into w."""
+        m = self.ema_momentum if step != 0 else 0.0
+        for v in self._variables:
+            k = id(v)
+            avg, tmp = self._slots[k]["average"], self._scratch[k][0]
+            avg *= m
+            np.multiply(v.data, 1.0 - m, out=tmp)
+            avg += tmp
+        freq = self.ema_overwrite_frequency
+        if freq and (step + 1) % freq == 0:
+            self.finalize_variable_values(self._variables)
+
+    def finalize_variable_values(self, var_list: Sequence[Tensor]) -> None:
+        """With use_ema, overwrite the variables with their moving averages (call at the end of training)."""
+        if self.use_ema:
+            for v in var_list:
+                if id(v) in self._slots:
+                    v.data[...] = self._slots[id(v)]["average"]
+
+    def scale_loss(self, loss: Any) -> Any:
+        """Multiply the loss by loss_scale_factor (if set) before computing gradients; updates divide it out."""
+        return loss * self.loss_scale_factor if self.loss_scale_factor is not None else loss
+
+    # --- state -----------------------------------------------------------------------------------
+    def get_state(self) -> dict[str, np.ndarray]:
+        """Copies of everything needed to resume exactly: "iterations", "learning_rate" (when a float) and
+        each slot as f"{var.name}/{slot}" (a repeated name gets a suffix _1, _2, ... in build order)."""
+        state: dict[str, np.ndarray] = {"iterations": np.array(int(self._iterations.data), dtype=np.int64)}
+        if not callable(self._learning_rate):
+            state["learning_rate"] = np.array(self._learning_rate, dtype=np.float64)
+        for k, slots in self._slots.items():
+            for slot, arr in slots.items():
+                state[f"{self._keys[k]}/{slot}"] = arr.copy()
+        state.update({key: np.array(value) for key, value in self._pending.items()})
+        return state
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore `get_state()`'s output; on an optimizer not built yet, slots load when their variables build."""
+        state = dict(state)
+        if "iterations" not in state:
+            raise ValueError(f"{self.name}.set_state: the state has no 'iterations' entry; keys: {sorted(state)}")
+        self._iterations.data[...] = int(np.asarray(state.pop("iterations")))
+        lr = state.pop("learning_rate", None)
+        if lr is not None and not callable(self._learning_rate):
+            self._learning_rate = float(np.asarray(lr))
+        expected = {f"{self._keys[k]}/{slot}": arr for k, slots in self._slots.items() for slot, arr in slots.items()}
+        missing = [key for key in expected if key not in state]
+        if missing and any(key in state for key in expected):
+            raise ValueError(f"{self.name}.set_state: the state lacks entries {missing}")
+        for key, arr in expected.items():
+            if key in state:
+                _load(arr, state.pop(key), key, self.name)
+        if state and self.built:
+            raise ValueError(
+                f"{self.name}.set_state: entries for unknown variables: {sorted(state)}; "
+                f"known variables: {sorted(self._keys.values())}"
+            )
+        self._pending = {key: np.asarray(value) for key, value in state.items()}
+
+    # --- config ----------------------------------------------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        """The constructor arguments (Keras 3 keys); a schedule is serialized, a callable rate is evaluated."""
+        lr = self._learning_rate
+        if isinstance(lr, schedules.LearningRateSchedule):
+            lr = schedules.serialize(lr)
+        elif callable(lr):
+            lr = float(lr())
+        config = {
+            "name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay, "clipnorm": self.clipnorm,
+            "global_clipnorm": self.global_clipnorm, "clipvalue": self.clipvalue, "use_ema": self.use_ema,
+            "ema_momentum": self.ema_momentum, "ema_overwrite_frequency": self.ema_overwrite_frequency,
+            "loss_scale_factor": self.loss_scale_factor,
+            "gradient_accumulation_steps": self.gradient_accumulation_steps,
+        }
+        if self.decay:
+            config["decay"] = self.decay
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Optimizer:
+        """Rebuild from `get_config()` (also accepts tf.keras 2 configs with `is_legacy_optimizer`/`jit_compile`)."""
+        config = dict(config)
+        for key in ("is_legacy_optimizer", "jit_compile"):
+            config.pop(key, None)
+        if isinstance(config.get("learning_rate"), dict):
+            config["learning_rate"] = schedules.deserialize(config["learning_rate"], custom_objects=custom_objects)
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name='{self.name}' learning_rate={self._learning_rate!r}>"
+
+
+def _norm(g: np.ndarray) -> float:
+    """The L2 norm of an array, accumulated by BLAS."""
+    flat = g.reshape(-1)
+    return float(np.sqrt(np.dot(flat, flat)))
+
+
+def _load(arr: np.ndarray, value: Any, key: str, owner: str) -> None:
+    value = np.asarray(value)
+    if value.shape != arr.shape:
+        raise ValueError(f"{owner}.set_state: '{key}' has shape {value.shape} but the optimizer expects {arr.shape}")
+    arr[...] = value

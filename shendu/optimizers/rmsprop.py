@@ -1,0 +1,70 @@
+"""RMSprop (Hinton 2012), with Keras 3's placement of epsilon inside the square root."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from shendu.optimizers.optimizer import Optimizer
+
+
+class RMSprop(Optimizer):
+    """v = rho*v + (1-rho)*g**2;  increment = lr * g / sqrt(v + epsilon);  w -= increment.
+
+    centered: also a = rho*a + (1-rho)*g and the denominator is sqrt(v - a**2 + epsilon).
+    momentum > 0: buffer = momentum*buffer + increment; w -= buffer.
+    """
+
+    def __init__(self, learning_rate: Any = 0.001, rho: float = 0.9, momentum: float = 0.0, epsilon: float = 1e-7,
+                 centered: bool = False, name: str = "rmsprop", **kwargs: Any) -> None:
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        if not 0 <= rho <= 1:
+            raise ValueError(f"RMSprop: `rho` must be in [0, 1]. Received: rho={rho}")
+        if not 0 <= momentum <= 1:
+            raise ValueError(f"RMSprop: `momentum` must be in [0, 1]. Received: momentum={momentum}")
+        if not epsilon > 0:
+            raise ValueError(f"RMSprop: `epsilon` must be positive. Received: epsilon={epsilon}")
+        self.rho = rho
+        self.momentum = momentum
+        self.epsilon = epsilon
+        self.centered = centered
+
+    def slot_names(self) -> tuple[str, ...]:
+        return ("velocity",) + (("momentum",) if self.momentum > 0 else ()) + (
+            ("average_gradient",) if self.centered else ())
+
+    def _update(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray], scratch: tuple[np.ndarray, ...],
+                lr: Any) -> None:
+        rho = self.rho
+        v, t = slots["velocity"], scratch[0]
+        v *= rho
+        np.multiply(g, g, out=t)
+        t *= 1 - rho
+        v += t
+        if self.centered:
+            a = slots["average_gradient"]
+            a *= rho
+            np.multiply(g, 1 - rho, out=t)
+            a += t
+            np.multiply(a, a, out=t)
+            np.subtract(v, t, out=t)
+            t += self.epsilon
+        else:
+            np.add(v, self.epsilon, out=t)
+        np.sqrt(t, out=t)
+        np.divide(g, t, out=t)
+        t *= lr
+        if self.momentum > 0:
+            buf = slots["momentum"]
+            buf *= self.momentum
+            buf += t
+            w -= buf
+        else:
+            w -= t
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update({"rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,
+                       "centered": self.centered})
+        return config
