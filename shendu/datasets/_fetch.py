@@ -1,0 +1,122 @@
+"""Finding a dataset file: $SHENDU_DATA_DIR first, then the cache, then the mirrors (hash-checked), else a clear error.
+
+Shared by every loader (mnist, and later fashion_mnist, cifar10): a loader names its file, its mirrors with their
+hashes and the arrays it expects; a file the user provides is checked by its arrays, a download by its hash.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from shendu.utils.data_utils import CACHE_ENV, cache_directory, download, validate_file
+
+DATA_DIR_ENV = "SHENDU_DATA_DIR"
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """A dataset file is in none of the places looked at and could not be downloaded; the message says where to
+    put it."""
+
+
+class InvalidDatasetFileError(ValueError):
+    """A dataset file was found but does not hold the expected arrays (keys, dtypes, shapes)."""
+
+
+@dataclass(frozen=True)
+class Mirror:
+    """A URL serving the standard file and that file's hash there (sha256, or md5 for 32 hex digits)."""
+
+    url: str
+    file_hash: str
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where a dataset file was found; `provided` is True for a user's own file (checked by content, not hash)."""
+
+    path: str
+    provided: bool
+
+
+def locate(fname: str, mirrors: Sequence[Mirror], dataset: str) -> Located:
+    """Find fname: a user path (with a folder part), $SHENDU_DATA_DIR/fname, the cache, or a download into it.
+
+    Raises DatasetNotFoundError listing every place looked at, each failure, and how to install the file by hand.
+    """
+    if os.path.dirname(fname):
+        path = os.path.expanduser(fname)
+        if os.path.isfile(path):
+            return Located(path, provided=True)
+        raise DatasetNotFoundError(f"{dataset}: no file at {path}. {_manual_hint(os.path.basename(fname), mirrors)}")
+
+    looked: list[str] = []
+    data_dir = os.environ.get(DATA_DIR_ENV)
+    if data_dir:
+        path = os.path.join(os.path.expanduser(data_dir), fname)
+        if os.path.isfile(path):
+            return Located(path, provided=True)
+        looked.append(f"${DATA_DIR_ENV}: {path}: no such file")
+    else:
+        looked.append(f"${DATA_DIR_ENV}: not set")
+
+    cached = os.path.join(cache_directory(), fname)
+    if os.path.isfile(cached):
+        if any(validate_file(cached, m.file_hash) for m in mirrors):
+            return Located(cached, provided=False)
+        looked.append(f"cache: {cached}: present, but its hash matches no mirror's (incomplete or corrupted); "
+                      "fetching it again")
+    else:
+        looked.append(f"cache: {cached}: no such file")
+
+    for mirror in mirrors:
+        try:
+            download(mirror.url, cached, mirror.file_hash)
+            return Located(cached, provided=False)
+        except (OSError, ValueError) as error:
+            looked.append(f"download: {error}")
+
+    places = "\n".join(f"  {i}. {line}" for i, line in enumerate(looked, 1))
+    raise DatasetNotFoundError(
+        f"{dataset}: {fname} was not found and could not be downloaded. Looked at:\n{places}\n"
+        f"{_manual_hint(fname, mirrors, cached)}"
+    )
+
+
+def _manual_hint(fname: str, mirrors: Sequence[Mirror], cached: str | None = None) -> str:
+    first = mirrors[0]
+    algorithm = "sha256" if len(first.file_hash) == 64 else "md5"
+    where = f"save it as {cached}" if cached else f"save it in ~/.shendu/datasets (or ${CACHE_ENV}/datasets)"
+    return (f"To install it by hand, download {first.url} ({algorithm} {first.file_hash}) and {where}, "
+            f"or put your own {fname} in a folder and set {DATA_DIR_ENV} to that folder.")
+
+
+def read_npz(located: Located, spec: Mapping[str, tuple[str, tuple[int | None, ...]]]) -> dict[str, np.ndarray]:
+    """The arrays named in spec ({key: (dtype, shape with None for any size)}) from an .npz, checked; no pickle."""
+    try:
+        with np.load(located.path, allow_pickle=False) as archive:
+            missing = [k for k in spec if k not in archive.files]
+            if missing:
+                raise InvalidDatasetFileError(f"{located.path}: missing arrays {missing}; it has {archive.files}, "
+                                              f"expected {list(spec)}")
+            arrays = {k: archive[k] for k in spec}
+    except InvalidDatasetFileError:
+        raise
+    except (OSError, ValueError, EOFError) as error:
+        raise InvalidDatasetFileError(f"{located.path}: not a readable .npz file ({error})") from error
+    for key, (dtype, shape) in spec.items():
+        check_array(located.path, key, arrays[key], dtype, shape)
+    return arrays
+
+
+def check_array(path: str, key: str, array: Any, dtype: str, shape: tuple[int | None, ...]) -> None:
+    """Raise InvalidDatasetFileError unless array has this dtype and shape (None matches any size)."""
+    ok_shape = array.ndim == len(shape) and all(s is None or s == d for s, d in zip(shape, array.shape))
+    if array.dtype != np.dtype(dtype) or not ok_shape:
+        pattern = "(" + ", ".join("N" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+        raise InvalidDatasetFileError(f"{path}: array {key!r} is {array.dtype} of shape {array.shape}; "
+                                      f"expected {dtype} of shape {pattern}")
