@@ -1,0 +1,186 @@
+"""Metric: a statistic accumulated over batches (update_state / result / reset_state), and the averaging metrics.
+
+Metrics work on NumPy arrays (Tensors are read as arrays): they run every training step and need no gradient.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+
+def to_numpy(x: Any) -> np.ndarray:
+    """An array from a Tensor (through `Tensor.__array__`), a NumPy array, or a Python value."""
+    return np.asarray(x)
+
+
+def _snake_case(name: str) -> str:
+    """'TruePositives' -> 'true_positives', as Keras derives default names."""
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+def match_rank(t: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Add or drop a trailing axis of 1 on t so that it has p's rank (Keras's squeeze-or-expand)."""
+    if t.ndim == p.ndim - 1 and p.shape[-1] == 1:
+        return t[..., None]
+    if t.ndim == p.ndim + 1 and t.shape[-1] == 1:
+        return t[..., 0]
+    return t
+
+
+def samplewise(values: Any, sample_weight: Any, reduce: Callable[..., Any] = np.mean) -> tuple[float, float]:
+    """(sum of the weighted per-sample values, sum of the weights or number of samples), as Keras's metrics count.
+
+    Values are reduced over their trailing axes to the rank of the weights (or to one value per sample), a
+    weight with an extra trailing axis of 1 is squeezed, and the weights broadcast over the values.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    if sample_weight is None:
+        if v.ndim == 0:
+            return float(v), 1.0
+        n = v.shape[0]
+        if v.ndim > 1:
+            v = reduce(v.reshape(n, -1), axis=1)
+        return float(v.sum()), float(n)
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if w.ndim == v.ndim + 1 and w.shape[-1] == 1:
+        w = w[..., 0]
+    if v.ndim > w.ndim:
+        v = reduce(v, axis=tuple(range(w.ndim, v.ndim)))
+    try:
+        w = np.broadcast_to(w, v.shape)
+    except ValueError:
+        raise ValueError(
+            f"sample_weight of shape {np.shape(sample_weight)} does not match the values of shape {v.shape}"
+        ) from None
+    v = v * w
+    if w.ndim > 1:
+        w = reduce(w, axis=tuple(range(1, w.ndim)))
+        v = reduce(v, axis=tuple(range(1, v.ndim)))
+    return float(v.sum()), float(w.sum())
+
+
+class Metric:
+    """Base of the metrics: `update_state(...)` adds a batch, `result()` gives the statistic so far as a float,
+    `reset_state()` starts over; calling the object updates it and returns the result.
+    """
+
+    def __init__(self, name: str | None = None, dtype: Any = None) -> None:
+        self.name = name or _snake_case(type(self).__name__)
+        self.dtype = np.dtype(dtype or "float32")
+        self.reset_state()
+
+    def update_state(self, *args: Any, **kwargs: Any) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must implement update_state")
+
+    def result(self) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must implement result")
+
+    def reset_state(self) -> None:
+        raise NotImplementedError(f"{type(self).__name__} must implement reset_state")
+
+    def reset_states(self) -> None:
+        """tf.keras 2's spelling of `reset_state`."""
+        self.reset_state()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.update_state(*args, **kwargs)
+        return self.result()
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "dtype": self.dtype.name}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Metric:
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}>"
+
+
+class Mean(Metric):
+    """The weighted mean of the values seen: sum(w * v) / sum(w) (per-sample values; w = 1 without weights)."""
+
+    _reduce = staticmethod(np.mean)
+
+    def __init__(self, name: str = "mean", dtype: Any = None) -> None:
+        super().__init__(name, dtype)
+
+    def reset_state(self) -> None:
+        self.total, self.count = 0.0, 0.0
+
+    def update_state(self, values: Any, sample_weight: Any = None) -> None:
+        total, count = samplewise(to_numpy(values), sample_weight, self._reduce)
+        self.total += total
+        self.count += count
+
+    def result(self) -> float:
+        return self.total / self.count if self.count else 0.0
+
+
+class Sum(Mean):
+    """The weighted sum of the values seen: sum(w * v)."""
+
+    _reduce = staticmethod(np.sum)
+
+    def __init__(self, name: str = "sum", dtype: Any = None) -> None:
+        super().__init__(name, dtype)
+
+    def result(self) -> float:
+        return self.total
+
+
+class MeanMetricWrapper(Mean):
+    """The weighted mean of fn(y_true, y_pred, **kwargs) over all samples seen (fn gets NumPy arrays)."""
+
+    def __init__(self, fn: Callable[..., Any], name: str | None = None, dtype: Any = None, **kwargs: Any) -> None:
+        super().__init__(name or getattr(fn, "__name__", "mean_metric_wrapper"), dtype)
+        self.fn, self.fn_kwargs = fn, kwargs
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        values = self.fn(to_numpy(y_true), to_numpy(y_pred), **self.fn_kwargs)
+        super().update_state(values, sample_weight)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "fn": getattr(self.fn, "__name__", repr(self.fn)), **self.fn_kwargs}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Metric:
+        from shendu.metrics import FUNCTIONS
+
+        config = dict(config)
+        fn = config.pop("fn")
+        if isinstance(fn, str):
+            if fn not in FUNCTIONS:
+                raise ValueError(f"MeanMetricWrapper: unknown metric function {fn!r}; pass it in custom_objects")
+            fn = FUNCTIONS[fn]
+        return cls(fn, **config)
+
+
+class BuiltinWrapper(MeanMetricWrapper):
+    """A Keras metric class that averages one of shendu's functions; its options are attributes and config."""
+
+    fn: Callable[..., Any]
+    options: tuple[str, ...] = ()
+
+    def __init__(self, name: str | None = None, dtype: Any = None, **options: Any) -> None:
+        Mean.__init__(self, name, dtype)
+        for k, v in options.items():
+            setattr(self, k, v)
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        values = type(self).fn(to_numpy(y_true), to_numpy(y_pred), **{k: getattr(self, k) for k in self.options})
+        Mean.update_state(self, values, sample_weight)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**Mean.get_config(self), **{k: getattr(self, k) for k in self.options}}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Metric:
+        return cls(**config)
+
+
+__all__ = ["Mean", "MeanMetricWrapper", "Metric", "Sum", "match_rank", "samplewise", "to_numpy"]
