@@ -354,27 +354,37 @@ class Optimizer:
         return state
 
     def set_state(self, state: dict[str, Any]) -> None:
-        """Restore `get_state()`'s output; on an optimizer not built yet, slots load when their variables build."""
-        state = dict(state)
+        """Restore `get_state()`'s output; on an optimizer not built yet, slots load when their variables build.
+
+        Everything is checked before anything changes: a bad state leaves the optimizer as it was.
+        """
+        state = {key: np.asarray(value) for key, value in state.items()}
         if "iterations" not in state:
             raise ValueError(f"{self.name}.set_state: the state has no 'iterations' entry; keys: {sorted(state)}")
-        self._iterations.data[...] = int(np.asarray(state.pop("iterations")))
+        iterations = int(state.pop("iterations"))
         lr = state.pop("learning_rate", None)
-        if lr is not None and not callable(self._learning_rate):
-            self._learning_rate = float(np.asarray(lr))
         expected = {f"{self._keys[k]}/{slot}": arr for k, slots in self._slots.items() for slot, arr in slots.items()}
         missing = [key for key in expected if key not in state]
-        if missing and any(key in state for key in expected):
+        if missing and len(missing) < len(expected):
             raise ValueError(f"{self.name}.set_state: the state lacks entries {missing}")
-        for key, arr in expected.items():
-            if key in state:
-                _load(arr, state.pop(key), key, self.name)
-        if state and self.built:
+        unknown = sorted(key for key in state if key not in expected)
+        if unknown and self.built:
             raise ValueError(
-                f"{self.name}.set_state: entries for unknown variables: {sorted(state)}; "
+                f"{self.name}.set_state: entries for unknown variables: {unknown}; "
                 f"known variables: {sorted(self._keys.values())}"
             )
-        self._pending = {key: np.asarray(value) for key, value in state.items()}
+        for key, arr in expected.items():
+            if key in state and state[key].shape != arr.shape:
+                raise ValueError(
+                    f"{self.name}.set_state: '{key}' has shape {state[key].shape} but the optimizer expects {arr.shape}"
+                )
+        for key, arr in expected.items():
+            if key in state:
+                arr[...] = state.pop(key)
+        self._iterations.data[...] = iterations
+        if lr is not None and not callable(self._learning_rate):
+            self._learning_rate = float(lr)
+        self._pending = state
 
     # --- config ----------------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
@@ -418,5 +428,7 @@ def _norm(g: np.ndarray) -> float:
 def _load(arr: np.ndarray, value: Any, key: str, owner: str) -> None:
     value = np.asarray(value)
     if value.shape != arr.shape:
-        raise ValueError(f"{owner}.set_state: '{key}' has shape {value.shape} but the optimizer expects {arr.shape}")
+        raise ValueError(
+            f"{owner}: the restored state '{key}' has shape {value.shape} but its variable needs {arr.shape}"
+        )
     arr[...] = value
