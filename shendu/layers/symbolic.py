@@ -109,7 +109,7 @@ def _trace(layer: Any, inputs: Any, args: tuple, kwargs: dict) -> tuple[Any, lis
         runs.append(flatten(out))
     shapes = []
     for a, b in zip(*runs):
-        shapes.append(tuple(None if i == 0 or x != y else x for i, (x, y) in enumerate(zip(a.shape, b.shape))))
+        shapes.append(tuple(None if x != y else x for x, y in zip(a.shape, b.shape)))
     dtypes = [t.dtype for t in runs[0]]
     return (shapes[0] if len(shapes) == 1 else shapes), dtypes
 

@@ -1,0 +1,205 @@
+"""Merge layers: combine a list of inputs element-wise (Add, Subtract, Multiply, Average, Maximum, Minimum)
+or join them along an axis (Concatenate), with the functional forms add(...), concatenate(...), ...
+
+Element-wise merges broadcast as Keras does: axes of size 1 stretch, and a lower-rank input gets new
+axes after the batch axis.
+"""
+
+from __future__ import annotations
+
+from functools import reduce
+from typing import Any
+
+from shendu import ops
+from shendu.layers.base import Layer
+from shendu.tensor import Tensor
+
+Shape = tuple[int | None, ...]
+
+
+class _Merge(Layer):
+    """Base of the element-wise merges: checks the shapes and folds `_merge` over the inputs."""
+
+    _exact_inputs: int | None = None
+
+    def _check_list(self, shapes: Any) -> list[Shape]:
+        if not isinstance(shapes, (list, tuple)) or not shapes or not isinstance(shapes[0], (list, tuple)):
+            raise ValueError(f"{type(self).__name__} '{self.name}': expected a list of inputs, got shape {shapes}")
+        shapes = [tuple(s) for s in shapes]
+        if self._exact_inputs is not None and len(shapes) != self._exact_inputs:
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}': expected exactly {self._exact_inputs} inputs, got {len(shapes)}"
+            )
+        return shapes
+
+    def build(self, input_shape: Any) -> None:
+        self.compute_output_shape(input_shape)
+        self.built = True
+
+    def compute_output_shape(self, input_shape: Any) -> Shape:
+        shapes = self._check_list(input_shape)
+        batches = {s[0] for s in shapes if s and s[0] is not None}
+        if len(batches) > 1:
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}': cannot merge inputs with different batch sizes: {shapes}"
+            )
+        out: Shape = shapes[0][1:]
+        for shape in shapes[1:]:
+            out = self._broadcast(out, shape[1:], shapes)
+        return (batches.pop() if batches else None, *out)
+
+    def _broadcast(self, a: Shape, b: Shape, shapes: list[Shape]) -> Shape:
+        if len(a) < len(b):
+            a, b = b, a
+        out = list(a[: len(a) - len(b)])
+        for i, j in zip(a[len(a) - len(b):], b):
+            if i is None or j is None:
+                out.append(i if j == 1 else j if i == 1 else None)
+            elif i == 1 or j == 1 or i == j:
+                out.append(max(i, j) if 1 in (i, j) else i)
+            else:
+                raise ValueError(
+                    f"{type(self).__name__} '{self.name}': inputs have incompatible shapes {shapes}; the axes after "
+                    "the batch axis must be equal or 1"
+                )
+        return tuple(out)
+
+    def call(self, inputs: list[Tensor]) -> Tensor:
+        shapes = self._check_list([t.shape for t in inputs])
+        self.compute_output_shape(shapes)
+        rank = max(len(s) for s in shapes)
+        aligned = [t if t.ndim == rank else _expand_after_batch(t, rank) for t in inputs]
+        return self._merge(aligned)
+
+    def _merge(self, inputs: list[Tensor]) -> Tensor:
+        raise NotImplementedError
+
+
+def _expand_after_batch(t: Tensor, rank: int) -> Tensor:
+    shape = (t.shape[0], *([1] * (rank - t.ndim)), *t.shape[1:])
+    return ops.Reshape.apply(t, shape=shape)
+
+
+class Add(_Merge):
+    """output = x1 + x2 + ... (element-wise)."""
+
+    def _merge(self, inputs: list[Tensor]) -> Tensor:
+        return reduce(ops.Add.apply, inputs)
+
+
+class Subtract(_Merge):
+    """output = x1 - x2 (exactly two inputs)."""
+
+    _exact_inputs = 2
+
+    def _merge(self, inputs: list[Tensor]) -> Tensor:
+        return ops.Sub.apply(inputs[0], inputs[1])
+
+
+class Multiply(_Merge):
+    """output = x1 * x2 * ... (element-wise)."""
+
+    def _merge(self, inputs: list[Tensor]) -> Tensor:
+        return reduce(ops.Mul.apply, inputs)
+
+
+class Average(_Merge):
+    """output = (x1 + x2 + ... + xn) / n."""
+
+    def _merge(self, inputs: list[Tensor]) -> Tensor:
+        return reduce(ops.Add.apply, inputs) * (1.0 / len(inputs))
+
+
+class Maximum(_Merge):
+    """output = max(x1, x2, ...) element-wise."""
+
+    def _merge(self, inputs: list[Tensor]) -> Tensor:
+        return reduce(ops.Maximum.apply, inputs)
+
+
+class Minimum(_Merge):
+    """output = min(x1, x2, ...) element-wise."""
+
+    def _merge(self, inputs: list[Tensor]) -> Tensor:
+        return reduce(ops.Minimum.apply, inputs)
+
+
+class Concatenate(Layer):
+    """output = the inputs joined along axis (default -1, the features); all other axes must match."""
+
+    def __init__(self, axis: int = -1, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.axis = int(axis)
+
+    def build(self, input_shape: Any) -> None:
+        self.compute_output_shape(input_shape)
+        self.built = True
+
+    def compute_output_shape(self, input_shape: Any) -> Shape:
+        if not isinstance(input_shape, (list, tuple)) or not input_shape or not isinstance(input_shape[0],
+                                                                                             (list, tuple)):
+            raise ValueError(f"Concatenate '{self.name}': expected a list of inputs, got shape {input_shape}")
+        shapes = [tuple(s) for s in input_shape]
+        rank = len(shapes[0])
+        if any(len(s) != rank for s in shapes) or not -rank <= self.axis < rank:
+            raise ValueError(
+                f"Concatenate '{self.name}': inputs must have the same rank and axis={self.axis} must exist; "
+                f"got shapes {shapes}"
+            )
+        axis = self.axis % rank
+        out: list[int | None] = []
+        for i in range(rank):
+            dims = [s[i] for s in shapes]
+            if i == axis:
+                out.append(None if None in dims else sum(dims))
+                continue
+            known = {d for d in dims if d is not None}
+            if len(known) > 1:
+                raise ValueError(
+                    f"Concatenate '{self.name}': inputs must match on every axis except the concatenation "
+                    f"axis {self.axis}; got shapes {shapes}"
+                )
+            out.append(known.pop() if known else None)
+        return tuple(out)
+
+    def call(self, inputs: list[Tensor]) -> Tensor:
+        self.compute_output_shape([t.shape for t in inputs])
+        return ops.Concatenate.apply(*inputs, axis=self.axis)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "axis": self.axis}
+
+
+def add(inputs: list[Any], **kwargs: Any) -> Any:
+    """Functional form of `Add`."""
+    return Add(**kwargs)(inputs)
+
+
+def subtract(inputs: list[Any], **kwargs: Any) -> Any:
+    """Functional form of `Subtract`."""
+    return Subtract(**kwargs)(inputs)
+
+
+def multiply(inputs: list[Any], **kwargs: Any) -> Any:
+    """Functional form of `Multiply`."""
+    return Multiply(**kwargs)(inputs)
+
+
+def average(inputs: list[Any], **kwargs: Any) -> Any:
+    """Functional form of `Average`."""
+    return Average(**kwargs)(inputs)
+
+
+def maximum(inputs: list[Any], **kwargs: Any) -> Any:
+    """Functional form of `Maximum`."""
+    return Maximum(**kwargs)(inputs)
+
+
+def minimum(inputs: list[Any], **kwargs: Any) -> Any:
+    """Functional form of `Minimum`."""
+    return Minimum(**kwargs)(inputs)
+
+
+def concatenate(inputs: list[Any], axis: int = -1, **kwargs: Any) -> Any:
+    """Functional form of `Concatenate`."""
+    return Concatenate(axis=axis, **kwargs)(inputs)
