@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -135,7 +136,7 @@ class Tensor:
                     f"backward(): the output has shape {self.shape}, not a scalar; pass grad= "
                     "(the gradient with respect to it) or reduce it first, e.g. .sum()"
                 )
-            grad = xp.ones_like(self.data)
+            grad = xp.ones(self.data.shape, dtype=self.data.dtype)
         else:
             grad = xp.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
             if grad.shape != self.shape:
@@ -356,29 +357,27 @@ def _accumulate(t: Tensor, g: Any, stored: set[int]) -> None:
 
 
 def _reverse_topological(root: Function) -> list[Function]:
-    """The nodes above root, each after every node that consumes its output; iterative (no recursion)."""
+    """The nodes that root depends on, each before the nodes that made its inputs; iterative (no recursion).
+
+    `Function.apply` numbers each recorded node (`seq`) after the nodes of its inputs, so sorting the
+    reachable nodes newest first gives the order.
+    """
     if root.inputs is None:
         raise RuntimeError(_FREED)
-    order: list[Function] = []
     seen = {root}
-    stack = [(root, iter(root.inputs))]
+    stack = [root]
     while stack:
-        fn, it = stack[-1]
-        for t in it:
+        for t in stack.pop().inputs:
             c = t._ctx
             if c is not None and c not in seen:
                 if c.inputs is None:
                     raise RuntimeError(_FREED)
                 seen.add(c)
-                stack.append((c, iter(c.inputs)))
-                break
-        else:
-            stack.pop()
-            order.append(fn)
-    order.reverse()
-    return order
+                stack.append(c)
+    return sorted(seen, key=_seq, reverse=True)
 
 
+_seq = attrgetter("seq")
 _FREED = (
     "backward(): trying to backward through the graph a second time; its saved values were freed "
     "by the first backward(). Pass retain_graph=True to the first call if you need to backward twice."
@@ -390,10 +389,10 @@ def _raw(x: Any) -> Any:
 
 
 def _operand(other: Any, like: Tensor) -> Tensor:
-    """Make the other operand of a binary op a Tensor; Python numbers take the tensor's float dtype."""
+    """Make the other operand of a binary op a Tensor; Python and NumPy numbers take the tensor's float dtype."""
     if isinstance(other, Tensor):
         return other
-    if isinstance(other, (int, float)) and like.data.dtype.kind == "f":
+    if isinstance(other, (int, float, np.number)) and like.data.dtype.kind == "f":
         return make_tensor(np.asarray(other, dtype=like.data.dtype), None)
     return make_tensor(backend.as_array(other), None)
 

@@ -125,6 +125,8 @@ def test_python_scalars_keep_the_tensor_dtype():
     assert (x**2).dtype == np.float32
     assert (2.0**x).dtype == np.float32
     assert (sd.tensor(np.ones(2)) * 0.1).dtype == np.float64
+    assert (np.int64(3) + x).dtype == np.float32
+    assert (x * np.float64(0.5)).dtype == np.float32
 
 
 def test_float32_float64_promotion_and_gradient_dtypes():

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from shendu import grad_mode
 from shendu.tensor import Tensor, make_tensor
+
+_next_seq = itertools.count(1).__next__
 
 
 class Function:
@@ -16,7 +19,8 @@ class Function:
     return a gradient in the broadcast shape: the engine sums it back to the input's shape.
     """
 
-    inputs: tuple[Tensor, ...] | None = None
+    inputs: tuple[Tensor, ...] | None = None  # set when recorded; None again once released
+    seq = 0  # creation number of a recorded node: a node is numbered after the nodes of its inputs
 
     def forward(self, *xs: Any) -> Any:
         raise NotImplementedError
@@ -45,6 +49,7 @@ class Function:
             for t in inputs:
                 if t.requires_grad:
                     fn.inputs = inputs
+                    fn.seq = _next_seq()
                     return make_tensor(out, fn)
         return make_tensor(out, None)
 
@@ -53,12 +58,14 @@ class Function:
 
 
 def sum_to_shape(grad: Any, shape: tuple[int, ...]) -> Any:
-    """Sum a broadcast gradient back to an input's shape: the one place broadcasting is undone."""
-    extra = grad.ndim - len(shape)
-    if extra > 0:
-        grad = grad.sum(axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if axes:
-        grad = grad.sum(axis=axes, keepdims=True)
-    return grad
+    """Sum a broadcast gradient back to an input's shape: the one place broadcasting is undone.
 
+    Broadcasting prepends axes and stretches axes of length one, so sum the leading extra axes away,
+    then sum (keeping them) the axes where the input has length one.
+    """
+    extra = grad.ndim - len(shape)
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))
+    if grad.shape != shape:
+        grad = grad.sum(axis=tuple(i for i, n in enumerate(shape) if n == 1), keepdims=True)
+    return grad

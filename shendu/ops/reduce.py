@@ -26,9 +26,8 @@ def normalize_axes(axis: Axis, ndim: int) -> tuple[int, ...]:
 
 
 class _Reduction(Function):
-    """Shared setup: the reduced axes, the input shape, and `kept`, the output shape with keepdims=True.
-
-    A reduced gradient reshaped to `kept` broadcasts against the input.
+    """Shared setup: the reduced axes and the input shape; `_kept()` is the output shape with keepdims=True,
+    to which a reduced gradient is reshaped so that it broadcasts against the input.
     """
 
     def __init__(self, axis: Axis = None, keepdims: bool = False) -> None:
@@ -37,7 +36,9 @@ class _Reduction(Function):
     def _setup(self, x: Any) -> None:
         self.axes = normalize_axes(self.axis, x.ndim)
         self.shape = x.shape
-        self.kept = tuple(1 if i in self.axes else n for i, n in enumerate(x.shape))
+
+    def _kept(self) -> tuple[int, ...]:
+        return tuple(1 if i in self.axes else n for i, n in enumerate(self.shape))
 
     def _count(self) -> int:
         n = 1
@@ -48,7 +49,7 @@ class _Reduction(Function):
     def _spread(self, g: Any) -> Any:
         """g (reduced) copied to every position of the input's shape, as a new writable array."""
         dx = get_array_module(g).empty(self.shape, dtype=g.dtype)
-        dx[...] = g.reshape(self.kept)
+        dx[...] = g.reshape(self._kept())
         return dx
 
 
@@ -84,7 +85,7 @@ class Var(_Reduction):
         return sq.mean(axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, g: Any) -> tuple[Any]:
-        return (g.reshape(self.kept) * (2.0 / self._count()) * self.centered,)
+        return (g.reshape(self._kept()) * (2.0 / self._count()) * self.centered,)
 
 
 class Max(_Reduction):
@@ -99,7 +100,7 @@ class Max(_Reduction):
     def backward(self, g: Any) -> tuple[Any]:
         hit = (self.x == self.y).astype(g.dtype)
         hit /= hit.sum(axis=self.axes, keepdims=True)
-        return (g.reshape(self.kept) * hit,)
+        return (g.reshape(self._kept()) * hit,)
 
 
 class Min(Max):
