@@ -1,0 +1,171 @@
+"""What `compile` resolves once: the loss per output with its weight, the metrics per output, and the trackers.
+
+Keras's log names: 'loss' (total, regularization included), '<output>_loss' per output of a multi-output
+model, a metric's own name for one output and '<output>_<metric>' for several, 'weighted_<metric>' for a
+weighted metric whose name is taken.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from shendu.tensor import Tensor
+
+
+class LossTracker:
+    """Running mean of a loss over the batches seen, each weighted by its number of samples (Keras's 'loss')."""
+
+    def __init__(self, name: str = "loss") -> None:
+        self.name = name
+        self.total = 0.0
+        self.count = 0.0
+
+    def update_state(self, value: Any, sample_weight: Any = None) -> None:
+        w = 1.0 if sample_weight is None else float(sample_weight)
+        self.total += float(value) * w
+        self.count += w
+
+    def result(self) -> float:
+        return self.total / self.count if self.count else 0.0
+
+    def reset_state(self) -> None:
+        self.total = 0.0
+        self.count = 0.0
+
+    def __repr__(self) -> str:
+        return f"<LossTracker name={self.name} result={self.result():.4f}>"
+
+
+def per_output(value: Any, names: list[str], what: str, model_name: str, entry_may_be_list: bool = False) -> list[Any]:
+    """One entry per output from a single value, a list in output order, or a dict by output name.
+
+    With entry_may_be_list (metrics), a flat list is one output's list for a single-output model, and a flat
+    list whose length is not the number of outputs applies to every output.
+    """
+    n = len(names)
+    if isinstance(value, dict):
+        unknown = [k for k in value if k not in names]
+        if unknown:
+            raise ValueError(f"Model '{model_name}': {what} has keys {unknown} that are not output names {names}")
+        return [value.get(name) for name in names]
+    if isinstance(value, (list, tuple)):
+        if entry_may_be_list:
+            nested = any(v is None or isinstance(v, (list, tuple, dict)) for v in value)
+            if n == 1 and not (nested and len(value) == 1):
+                return [value]
+            if n > 1 and not nested and len(value) != n:
+                return [value] * n
+        if len(value) != n:
+            raise ValueError(
+                f"Model '{model_name}': {what} has {len(value)} entries but the model has {n} output(s) {names}"
+            )
+        return list(value)
+    return [value] * n
+
+
+class CompileLoss:
+    """The compiled loss: sum over outputs of loss_weight * loss(y_true, y_pred, sample_weight)."""
+
+    def __init__(self, loss: Any, loss_weights: Any = None) -> None:
+        self.loss = loss
+        self.loss_weights = loss_weights
+        self.built = False
+        self.trackers: list[LossTracker] = []
+        self.terms: list[tuple[int, Any, float, LossTracker | None]] = []
+
+    def build(self, output_names: list[str], model_name: str) -> None:
+        from shendu import losses
+
+        fns = per_output(self.loss, output_names, "loss", model_name)
+        weights = per_output(self.loss_weights, output_names, "loss_weights", model_name)
+        multi = len(output_names) > 1
+        self.terms = []
+        self.trackers = []
+        for i, (name, ident, w) in enumerate(zip(output_names, fns, weights)):
+            if ident is None:
+                continue
+            fn = losses.get(ident)
+            tracker = LossTracker(f"{name}_loss") if multi else None
+            if tracker is not None:
+                self.trackers.append(tracker)
+            self.terms.append((i, fn, 1.0 if w is None else float(w), tracker))
+        self.built = True
+
+    def __call__(self, y_true: list[Any], y_pred: list[Tensor], sample_weight: list[Any], batch: int) -> Tensor | None:
+        total = None
+        for i, fn, w, tracker in self.terms:
+            if y_true[i] is None:
+                continue
+            value = fn(y_true[i], y_pred[i], sample_weight=sample_weight[i])
+            if tracker is not None:
+                tracker.update_state(float(value.data), batch)
+            if w != 1.0:
+                value = value * w
+            total = value if total is None else total + value
+        return total
+
+
+class CompileMetrics:
+    """The compiled metrics, resolved at the first batch from samples of y_true and y_pred (for 'accuracy')."""
+
+    def __init__(self, metrics: Any, weighted_metrics: Any = None) -> None:
+        self.metrics_arg = metrics
+        self.weighted_arg = weighted_metrics
+        self.built = False
+        self.metrics: list[Any] = []
+        self.unweighted: list[tuple[int, Any]] = []
+        self.weighted: list[tuple[int, Any]] = []
+
+    def build(self, output_names: list[str], y_true: list[Any], y_pred: list[Any], model_name: str) -> None:
+        from shendu import metrics as metrics_module
+
+        multi = len(output_names) > 1
+        used: set[int] = set()
+        names: set[str] = set()
+
+        def resolve(ident: Any, i: int) -> Any:
+            if isinstance(ident, str):
+                m = metrics_module.get(ident, y_true=y_true[i], y_pred=y_pred[i])
+                _rename(m, ident)
+            else:
+                m = metrics_module.get(ident, y_true=y_true[i], y_pred=y_pred[i])
+                if id(m) in used:
+                    m = type(m).from_config(m.get_config())
+            used.add(id(m))
+            if multi:
+                _rename(m, f"{output_names[i]}_{m.name}")
+            return m
+
+        self.metrics, self.unweighted, self.weighted = [], [], []
+        for arg, bucket, weighted in ((self.metrics_arg, self.unweighted, False),
+                                      (self.weighted_arg, self.weighted, True)):
+            if not arg:
+                continue
+            for i, entry in enumerate(per_output(arg, output_names, "metrics", model_name, entry_may_be_list=True)):
+                if entry is None:
+                    continue
+                for ident in entry if isinstance(entry, (list, tuple)) else [entry]:
+                    m = resolve(ident, i)
+                    if weighted and m.name in names:
+                        _rename(m, f"weighted_{m.name}")
+                    names.add(m.name)
+                    bucket.append((i, m))
+                    self.metrics.append(m)
+        self.built = True
+
+    def update_state(self, y_true: list[Any], y_pred: list[np.ndarray], sample_weight: list[Any]) -> None:
+        for i, m in self.unweighted:
+            if y_true[i] is not None:
+                m.update_state(y_true[i], y_pred[i])
+        for i, m in self.weighted:
+            if y_true[i] is not None:
+                m.update_state(y_true[i], y_pred[i], sample_weight=sample_weight[i])
+
+
+def _rename(metric: Any, name: str) -> None:
+    try:
+        metric.name = name
+    except AttributeError:
+        metric._name = name

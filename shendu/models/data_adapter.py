@@ -1,0 +1,335 @@
+"""Data for fit/evaluate/predict as batches: arrays (or lists/dicts of them, Tensors), Datasets, generators.
+
+Arrays are never copied per epoch: a shuffled index array is gathered batch by batch, and float64 batches
+become floatx (float32) one batch at a time. `validation_split` keeps the last fraction, before shuffling.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from shendu import backend, random
+from shendu.tensor import Tensor
+
+Batch = tuple[Any, Any, Any]
+
+
+# --- nested structures of arrays ------------------------------------------------------------------
+def flatten(x: Any) -> tuple[list[Any], Any]:
+    """The leaves of a list/tuple/dict structure and a spec that `pack` rebuilds it from (None: one leaf)."""
+    if isinstance(x, (list, tuple)):
+        leaves: list[Any] = []
+        specs = []
+        for v in x:
+            sub, spec = flatten(v)
+            leaves.extend(sub)
+            specs.append((len(sub), spec))
+        return leaves, (type(x), specs)
+    if isinstance(x, dict):
+        leaves, spec = flatten(list(x.values()))
+        return leaves, (dict, list(x.keys()), spec)
+    return [x], None
+
+
+def pack(spec: Any, leaves: list[Any]) -> Any:
+    """Inverse of `flatten`."""
+    if spec is None:
+        return leaves[0]
+    if spec[0] is dict:
+        return dict(zip(spec[1], pack(spec[2], leaves)))
+    out, i = [], 0
+    for n, sub in spec[1]:
+        out.append(pack(sub, leaves[i:i + n]))
+        i += n
+    return spec[0](out)
+
+
+def map_structure(f: Any, x: Any) -> Any:
+    if isinstance(x, (list, tuple)):
+        return type(x)(map_structure(f, v) for v in x)
+    if isinstance(x, dict):
+        return {k: map_structure(f, v) for k, v in x.items()}
+    return f(x)
+
+
+def unpack_x_y_sample_weight(data: Any) -> Batch:
+    """(x,), (x, y) or (x, y, sample_weight) as Keras unpacks a dataset element; anything else is x alone."""
+    if isinstance(data, list):
+        data = tuple(data)
+    if not isinstance(data, tuple):
+        return data, None, None
+    if len(data) == 1:
+        return data[0], None, None
+    if len(data) == 2:
+        return data[0], data[1], None
+    if len(data) == 3:
+        return data[0], data[1], data[2]
+    raise ValueError(
+        f"Data is expected to be x, (x,), (x, y) or (x, y, sample_weight); got a tuple of {len(data)} elements"
+    )
+
+
+def _to_array(v: Any) -> Any:
+    if v is None:
+        return None
+    if isinstance(v, Tensor):
+        return np.asarray(v)
+    if isinstance(v, np.ndarray):
+        return v
+    return np.asarray(v)
+
+
+def is_array_like(x: Any) -> bool:
+    """Whether x is in-memory data (arrays, Tensors, lists, dicts of those) rather than a batch iterator."""
+    if x is None or isinstance(x, (np.ndarray, Tensor, list, tuple, dict, int, float)):
+        return True
+    return hasattr(x, "__array__") and not hasattr(x, "__next__")
+
+
+def standardize(x: Any, n_inputs: int | None = None) -> Any:
+    """Arrays for data given as Tensors, nested Python lists of numbers, or lists/dicts of arrays."""
+    if x is None:
+        return None
+    if isinstance(x, dict):
+        return {k: standardize(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        if _is_structure(x, n_inputs):
+            return type(x)(standardize(v) for v in x)
+        arr = np.asarray(x)
+        if arr.dtype == np.float64:
+            arr = arr.astype(backend.floatx())
+        return arr
+    return _to_array(x)
+
+
+def _is_structure(x: list | tuple, n: int | None) -> bool:
+    """A list of arrays (several inputs) rather than a nested list of numbers (one array)."""
+    if not x:
+        return False
+    if any(isinstance(v, (np.ndarray, Tensor, dict)) for v in x):
+        return True
+    return n is not None and n > 1 and len(x) == n
+
+
+# --- in-memory arrays -----------------------------------------------------------------------------
+def num_samples(leaves: list[Any], what: str = "data") -> int:
+    sizes = {len(a) if np.ndim(a) else 1 for a in leaves}
+    if len(sizes) != 1:
+        raise ValueError(
+            f"Data cardinality is ambiguous: the {what} arrays have {sorted(sizes)} samples. "
+            "Make sure all arrays contain the same number of samples."
+        )
+    return sizes.pop()
+
+
+def train_validation_split(arrays: tuple[Any, ...], validation_split: float) -> tuple[tuple[Any, ...], tuple]:
+    """Split (x, y, sample_weight) into the first (1 - validation_split) and the last validation_split samples."""
+    if not 0.0 < validation_split < 1.0:
+        raise ValueError(f"validation_split must be between 0 and 1 (exclusive), got {validation_split}")
+    leaves = [a for part in arrays for a in flatten(part)[0] if a is not None]
+    n = num_samples(leaves)
+    split_at = math.floor(n * (1.0 - validation_split))
+    if split_at == 0 or split_at == n:
+        raise ValueError(
+            f"validation_split={validation_split} of {n} samples leaves {split_at} for training and "
+            f"{n - split_at} for validation; both need at least one sample"
+        )
+
+    def part(sl: slice) -> tuple:
+        return tuple(None if a is None else map_structure(lambda v: v[sl], a) for a in arrays)
+
+    return part(slice(0, split_at)), part(slice(split_at, None))
+
+
+class ArrayDataAdapter:
+    """Batches of in-memory arrays: a permutation of the indices per epoch, gathered one batch at a time."""
+
+    def __init__(self, x: Any, y: Any = None, sample_weight: Any = None, batch_size: int | None = None,
+                 shuffle: bool | str = False) -> None:
+        self.x_leaves, self.x_spec = flatten(x)
+        self.y_leaves, self.y_spec = flatten(y) if y is not None else ([], None)
+        self.w_leaves, self.w_spec = flatten(sample_weight) if sample_weight is not None else ([], None)
+        all_leaves = self.x_leaves + self.y_leaves + self.w_leaves
+        self.num_samples = num_samples(all_leaves, "x, y and sample_weight")
+        self.batch_size = int(batch_size or 32)
+        self.num_batches = max(1, math.ceil(self.num_samples / self.batch_size))
+        self.shuffle = shuffle
+        floatx = backend.floatx()
+        self._cast = floatx if floatx != np.float64 else None
+        self._has_y = y is not None
+        self._has_w = sample_weight is not None
+
+    def _take(self, leaves: list[np.ndarray], index: Any) -> list[np.ndarray]:
+        out = []
+        for a in leaves:
+            b = a[index]
+            if b.dtype == np.float64 and self._cast is not None:
+                b = b.astype(self._cast)
+            out.append(b)
+        return out
+
+    def __iter__(self) -> Iterator[Batch]:
+        n, bs = self.num_samples, self.batch_size
+        if self.shuffle == "batch":
+            order = random.generator().permutation(self.num_batches)
+            indices = None
+        else:
+            order = range(self.num_batches)
+            indices = random.generator().permutation(n) if self.shuffle else None
+        for b in order:
+            index = slice(b * bs, min(n, (b + 1) * bs))
+            if indices is not None:
+                index = indices[index]
+            x = pack(self.x_spec, self._take(self.x_leaves, index))
+            y = pack(self.y_spec, self._take(self.y_leaves, index)) if self._has_y else None
+            w = pack(self.w_spec, self._take(self.w_leaves, index)) if self._has_w else None
+            yield x, y, w
+
+    def __len__(self) -> int:
+        return self.num_batches
+
+
+class IterableDataAdapter:
+    """Batches from a Dataset (re-iterable) or a generator (one pass): elements x, (x, y) or (x, y, w)."""
+
+    def __init__(self, data: Any) -> None:
+        self.data = data
+        self.reiterable = not hasattr(data, "__next__")
+        try:
+            self.num_batches: int | None = len(data)
+        except TypeError:
+            self.num_batches = None
+        self._cast = backend.floatx() if backend.floatx() != np.float64 else None
+
+    def _convert(self, v: Any) -> Any:
+        if isinstance(v, Tensor):
+            v = v.data
+        elif not isinstance(v, np.ndarray):
+            v = np.asarray(v)
+        if v.dtype == np.float64 and self._cast is not None:
+            v = v.astype(self._cast)
+        return v
+
+    def __iter__(self) -> Iterator[Batch]:
+        for element in self.data:
+            x, y, w = unpack_x_y_sample_weight(element)
+            yield (map_structure(self._convert, x), None if y is None else map_structure(self._convert, y),
+                   None if w is None else map_structure(self._convert, w))
+
+    def __len__(self) -> int:
+        if self.num_batches is None:
+            raise TypeError("the number of batches of this generator is unknown")
+        return self.num_batches
+
+
+def class_weight_fn(class_weight: dict[int, float]) -> Any:
+    """A function y_batch -> per-sample weights from a {class index: weight} dict (labels sparse or one-hot)."""
+    table = np.ones(max(int(k) for k in class_weight) + 1, dtype=backend.floatx())
+    for k, v in class_weight.items():
+        table[int(k)] = v
+
+    def weights(y: np.ndarray) -> np.ndarray:
+        y = np.asarray(y)
+        if y.ndim > 1 and y.shape[-1] > 1:
+            labels = y.argmax(axis=-1)
+        else:
+            labels = y.reshape(len(y), -1)[:, 0] if y.ndim > 1 else y
+            if labels.dtype.kind == "f":
+                labels = np.rint(labels)
+            labels = labels.astype(np.int64)
+        if labels.size and (labels.min() < 0 or labels.max() >= len(table)):
+            missing = sorted(set(np.unique(labels).tolist()) - set(range(len(table))))
+            raise ValueError(f"class_weight has no weight for class(es) {missing}; give a weight for every class")
+        return table[labels]
+
+    return weights
+
+
+def make_adapter(x: Any, y: Any = None, sample_weight: Any = None, batch_size: int | None = None,
+                 shuffle: bool | str = False, n_inputs: int | None = None) -> ArrayDataAdapter | IterableDataAdapter:
+    """The adapter for this kind of data, with Keras's errors for arguments that do not apply to it."""
+    if is_array_like(x):
+        if x is None:
+            raise ValueError("No data given: pass x (and y) as arrays, or a Dataset")
+        return ArrayDataAdapter(standardize(x, n_inputs), standardize(y), standardize(sample_weight),
+                                batch_size, shuffle)
+    kind = type(x).__name__
+    if y is not None:
+        raise ValueError(f"y must not be given when x is a {kind} (it yields (x, y) batches itself); got y={type(y)}")
+    if sample_weight is not None:
+        raise ValueError(f"sample_weight must not be given when x is a {kind}: yield (x, y, sample_weight) instead")
+    if batch_size is not None:
+        raise ValueError(f"batch_size must not be given when x is a {kind}: it is batched already (use .batch(n))")
+    if not hasattr(x, "__iter__"):
+        raise TypeError(f"Unrecognized data type: x={kind}; expected arrays, a dict/list of arrays, or a Dataset")
+    return IterableDataAdapter(x)
+
+
+class EpochIterator:
+    """Yields (step, batch) for each epoch; with steps_per_epoch the stream continues across epochs.
+
+    Re-iterable data (arrays, Datasets) starts a new pass when one ends; a generator that runs dry stops
+    training with Keras's warning.
+    """
+
+    def __init__(self, adapter: Any, steps_per_epoch: int | None = None, class_weight: dict | None = None) -> None:
+        self.adapter = adapter
+        self.steps_per_epoch = steps_per_epoch
+        self._iterator: Iterator[Batch] | None = None
+        self._cw = class_weight_fn(class_weight) if class_weight else None
+        self.exhausted = False
+
+    @property
+    def num_steps(self) -> int | None:
+        if self.steps_per_epoch is not None:
+            return self.steps_per_epoch
+        return getattr(self.adapter, "num_batches", None)
+
+    def _weighted(self, batch: Batch) -> Batch:
+        if self._cw is None:
+            return batch
+        x, y, w = batch
+        if y is None or isinstance(y, (list, tuple, dict)):
+            raise ValueError("class_weight is only supported for models with a single output and given labels")
+        cw = self._cw(y)
+        return x, y, cw if w is None else cw * np.asarray(w).reshape(len(cw), *np.shape(w)[1:])
+
+    def __iter__(self) -> Iterator[tuple[int, Batch]]:
+        if self.steps_per_epoch is None:
+            step = -1
+            for step, batch in enumerate(self.adapter):
+                yield step, self._weighted(batch)
+            if step < 0 and not getattr(self.adapter, "reiterable", True):
+                self._warn_dry()
+            return
+        for step in range(self.steps_per_epoch):
+            batch = self._next()
+            if batch is None:
+                return
+            yield step, self._weighted(batch)
+
+    def _next(self) -> Batch | None:
+        for _ in range(2):
+            if self._iterator is None:
+                self._iterator = iter(self.adapter)
+            try:
+                return next(self._iterator)
+            except StopIteration:
+                self._iterator = None
+                if not getattr(self.adapter, "reiterable", True):
+                    break
+        self._warn_dry()
+        return None
+
+    def _warn_dry(self) -> None:
+        self.exhausted = True
+        warnings.warn(
+            "Your input ran out of data; interrupting training. Make sure that your dataset or generator can "
+            "generate at least `steps_per_epoch * epochs` batches.",
+            stacklevel=4,
+        )

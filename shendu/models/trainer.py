@@ -1,0 +1,547 @@
+"""Trainer: compile, fit, evaluate, predict and the *_on_batch methods of Model (Keras 3 semantics).
+
+One training step: zero the gradients, forward with training=True, the compiled loss plus `model.losses`,
+backward, `optimizer.apply_gradients` on the trainable weights that received a gradient, then the metrics.
+Everything that can be resolved once (losses, metrics, output names, trainable weights) is resolved at the
+first batch, so a step costs little more than its arithmetic.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from shendu import grad_mode
+from shendu.models import data_adapter as da
+from shendu.models.compile_utils import CompileLoss, CompileMetrics, LossTracker, per_output
+from shendu.tensor import Tensor
+
+
+class Trainer:
+    """The training half of Model; mixed in before Layer."""
+
+    def _init_trainer(self) -> None:
+        self.compiled = False
+        self.optimizer: Any = None
+        self.loss: Any = None
+        self.stop_training = False
+        self.history: Any = None
+        self.steps_per_execution = 1
+        self._loss_tracker = LossTracker("loss")
+        self._compile_loss: CompileLoss | None = None
+        self._compile_metrics: CompileMetrics | None = None
+        self._compile_args: dict[str, Any] = {}
+        self._output_names: list[str] | None = None
+        self._n_outputs = 1
+        self._resolved = False
+        self._tvars: list[Any] | None = None
+        self._nonfinite: float | None = None
+
+    # --- compile -----------------------------------------------------------------------------------
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Any = None, loss_weights: Any = None,
+                weighted_metrics: Any = None, run_eagerly: bool = False, steps_per_execution: int = 1,
+                jit_compile: Any = "auto", auto_scale_loss: bool = True) -> None:
+        """Set the optimizer, the loss (per output: a list or a dict by output name) and the metrics.
+
+        Names ('adam', 'sparse_categorical_crossentropy', 'accuracy') or objects; 'accuracy' becomes binary,
+        categorical or sparse categorical accuracy from the first batch's labels and predictions.
+        run_eagerly, jit_compile and auto_scale_loss are accepted for compatibility (shendu always runs eagerly).
+        """
+        from shendu import optimizers
+
+        self.optimizer = optimizers.get(optimizer)
+        if self.optimizer is None:
+            raise ValueError(f"Model '{self.name}': compile() needs an optimizer")
+        self.loss = loss
+        self._compile_args = {"loss": loss, "metrics": metrics, "loss_weights": loss_weights,
+                              "weighted_metrics": weighted_metrics}
+        self._compile_loss = CompileLoss(loss, loss_weights) if loss is not None else None
+        self._compile_metrics = CompileMetrics(metrics, weighted_metrics) if metrics or weighted_metrics else None
+        self._loss_tracker = LossTracker("loss")
+        self._resolved = False
+        self._tvars = None
+        self.run_eagerly = run_eagerly
+        self.jit_compile = jit_compile
+        self.steps_per_execution = int(steps_per_execution)
+        self.compiled = True
+
+    def get_compile_config(self) -> dict[str, Any] | None:
+        """The compile() arguments as JSON-ready values (for saving)."""
+        if not self.compiled:
+            return None
+        from shendu import losses, metrics, optimizers
+
+        args = self._compile_args
+        return {"optimizer": optimizers.serialize(self.optimizer), "loss": _serialize(args["loss"], losses),
+                "metrics": _serialize(args["metrics"], metrics),
+                "loss_weights": args["loss_weights"],
+                "weighted_metrics": _serialize(args["weighted_metrics"], metrics)}
+
+    def compile_from_config(self, config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> None:
+        """compile() again from `get_compile_config()`'s output."""
+        from shendu import losses, metrics, optimizers
+
+        self.compile(optimizer=optimizers.deserialize(config["optimizer"], custom_objects=custom_objects),
+                     loss=_deserialize(config.get("loss"), losses, custom_objects),
+                     metrics=_deserialize(config.get("metrics"), metrics, custom_objects),
+                     loss_weights=config.get("loss_weights"),
+                     weighted_metrics=_deserialize(config.get("weighted_metrics"), metrics, custom_objects))
+
+    def _assert_compiled(self, method: str) -> None:
+        if not self.compiled:
+            raise RuntimeError(f"Model '{self.name}': you must call compile() before {method}()")
+
+    # --- metrics -----------------------------------------------------------------------------------
+    @property
+    def metrics(self) -> list[Any]:
+        """The loss tracker, the compiled metrics, then the per-output loss trackers (Keras 3's order)."""
+        out: list[Any] = [self._loss_tracker] if self.compiled else []
+        if self._compile_metrics is not None:
+            out.extend(self._compile_metrics.metrics)
+        if self._compile_loss is not None:
+            out.extend(self._compile_loss.trackers)
+        return out
+
+    @property
+    def metrics_names(self) -> list[str]:
+        return [m.name for m in self.metrics]
+
+    def reset_metrics(self) -> None:
+        for m in self.metrics:
+            m.reset_state()
+
+    def get_metrics_result(self) -> dict[str, float]:
+        """The current value of every metric, by logged name."""
+        logs = {"loss": self._loss_tracker.result()}
+        if self._compile_metrics is not None:
+            for m in self._compile_metrics.metrics:
+                logs[m.name] = float(m.result())
+        if self._compile_loss is not None:
+            for t in self._compile_loss.trackers:
+                logs[t.name] = t.result()
+        return logs
+
+    def _flatten_metrics_in_order(self, logs: dict[str, float]) -> Any:
+        names = self.metrics_names
+        results = [logs[n] for n in names if n in logs] + [logs[k] for k in sorted(logs) if k not in names]
+        return results[0] if len(results) == 1 else results
+
+    # --- structure of outputs, targets and weights -------------------------------------------------
+    def _resolve(self, x: Any, y: Any, y_pred: Any) -> None:
+        """At the first batch: output names, then the losses and metrics per output from sample data."""
+        names = self._known_output_names()
+        if names is None:
+            if isinstance(y_pred, dict):
+                names = list(y_pred)
+            elif isinstance(y_pred, (list, tuple)):
+                names = [f"output_{i + 1}" for i in range(len(y_pred))]
+            else:
+                names = ["output_1"]
+        self._output_names = names
+        self._n_outputs = len(names)
+        if self._compile_loss is not None:
+            self._compile_loss.build(names, self.name)
+        self._resolved = True
+        if y is not None:
+            self._build_metrics(y, y_pred)
+
+    def _build_metrics(self, y: Any, y_pred: Any) -> None:
+        if self._compile_metrics is not None:
+            preds = [p.data for p in self._flat_preds(y_pred)]
+            self._compile_metrics.build(self._output_names, self._flat_targets(y), preds, self.name)
+
+    def _flat_preds(self, y_pred: Any) -> list[Tensor]:
+        if isinstance(y_pred, Tensor):
+            return [y_pred]
+        if isinstance(y_pred, dict):
+            return [y_pred[n] for n in self._output_names]
+        return list(y_pred)
+
+    def _flat_targets(self, y: Any) -> list[Any]:
+        n = self._n_outputs
+        if y is None:
+            return [None] * n
+        if n == 1:
+            if isinstance(y, (list, tuple)) and len(y) == 1:
+                return [y[0]]
+            if isinstance(y, dict):
+                return [y.get(self._output_names[0], next(iter(y.values())))]
+            return [y]
+        if isinstance(y, (list, tuple, dict)):
+            return per_output(y, self._output_names, "y", self.name)
+        raise ValueError(
+            f"Model '{self.name}' has {n} outputs {self._output_names}: give y as a list of {n} arrays or a dict "
+            f"by output name; got a single {type(y).__name__}"
+        )
+
+    def _flat_weights(self, sw: Any) -> list[Any]:
+        if sw is None or (self._n_outputs == 1 and not isinstance(sw, (list, tuple, dict))):
+            return [sw] * self._n_outputs
+        return per_output(sw, self._output_names, "sample_weight", self.name)
+
+    # --- one step ----------------------------------------------------------------------------------
+    def compute_loss(self, x: Any = None, y: Any = None, y_pred: Any = None, sample_weight: Any = None,
+                     training: bool = True) -> Tensor:
+        """The compiled loss over all outputs plus the model's regularization and add_loss terms."""
+        if not self._resolved:
+            self._resolve(x, y, y_pred)
+        total = None
+        if self._compile_loss is not None and y is not None:
+            if self._n_outputs == 1 and isinstance(y_pred, Tensor) and not isinstance(y, (list, tuple, dict)):
+                total = self._compile_loss([y], [y_pred], [sample_weight], _batch_size(y_pred))
+            else:
+                total = self._compile_loss(self._flat_targets(y), self._flat_preds(y_pred),
+                                           self._flat_weights(sample_weight), _batch_size(y_pred))
+        for extra in self.losses:
+            total = extra if total is None else total + extra
+        if total is None:
+            raise ValueError(
+                f"Model '{self.name}': no loss to compute. Provide a `loss` argument in compile() (and labels y), "
+                "or add losses in call() with add_loss()"
+            )
+        return total
+
+    def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> dict[str, float]:
+        """Update the compiled metrics with this batch and return all current results."""
+        self._update_metrics(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    def _update_metrics(self, y: Any, y_pred: Any, sample_weight: Any) -> None:
+        cm = self._compile_metrics
+        if cm is None or y is None:
+            return
+        if not self._resolved:
+            self._resolve(None, y, y_pred)
+        if not cm.built:
+            self._build_metrics(y, y_pred)
+        if self._n_outputs == 1 and isinstance(y_pred, Tensor) and not isinstance(y, (list, tuple, dict)):
+            cm.update_state([y], [y_pred.data], [sample_weight])
+        else:
+            cm.update_state(self._flat_targets(y), [p.data for p in self._flat_preds(y_pred)],
+                            self._flat_weights(sample_weight))
+
+    def zero_grad(self) -> None:
+        """Clear the gradients of all weights (`var.grad = None`)."""
+        for v in self.weights:
+            v.grad = None
+
+    def _trainable_variables(self) -> list[Any]:
+        """The weights to update, cached per fit; frozen weights stop requiring a gradient (none is computed)."""
+        tvars = self.trainable_weights
+        ids = {id(v) for v in tvars}
+        for v in self.weights:
+            if v.data.dtype.kind == "f":
+                v.requires_grad = id(v) in ids
+        self._tvars = tvars
+        return tvars
+
+    def _train_batch(self, x: Any, y: Any, sw: Any) -> None:
+        """The default train step without building logs: forward, loss, backward, update, metrics."""
+        tvars = self._tvars
+        if tvars is None and self.built:
+            tvars = self._trainable_variables()
+        if tvars is not None:
+            for v in tvars:
+                v.grad = None
+        y_pred = self(x, training=True)
+        loss = self.compute_loss(x, y, y_pred, sw)
+        value = float(loss.data)
+        self._loss_tracker.update_state(value, _batch_size(y_pred))
+        if not math.isfinite(value):
+            self._nonfinite = value
+            return
+        if tvars is None:
+            tvars = self._trainable_variables()
+        if loss.requires_grad:
+            loss.backward()
+            grads = [(v.grad.data, v) for v in tvars if v.grad is not None]
+            if grads:
+                self.optimizer.apply_gradients(grads)
+        self._update_metrics(y, y_pred, sw)
+
+    def _test_batch(self, x: Any, y: Any, sw: Any) -> None:
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x, y, y_pred, sw)
+        self._loss_tracker.update_state(float(loss.data), _batch_size(y_pred))
+        self._update_metrics(y, y_pred, sw)
+
+    def train_step(self, data: Any) -> dict[str, float]:
+        """One training step on a batch (x, y[, sample_weight]); returns the current logs. Override to customize."""
+        x, y, sw = da.unpack_x_y_sample_weight(data)
+        self._train_batch(x, y, sw)
+        return self.get_metrics_result()
+
+    def test_step(self, data: Any) -> dict[str, float]:
+        """One evaluation step on a batch; returns the current logs. Override to customize."""
+        x, y, sw = da.unpack_x_y_sample_weight(data)
+        self._test_batch(x, y, sw)
+        return self.get_metrics_result()
+
+    def predict_step(self, data: Any) -> Any:
+        """The model's output for a batch (x alone, or the x of (x, y[, w]))."""
+        x, _, _ = da.unpack_x_y_sample_weight(data)
+        return self(x, training=False)
+
+    def _overridden(self, name: str) -> bool:
+        return getattr(type(self), name) is not getattr(Trainer, name)
+
+    # --- fit ---------------------------------------------------------------------------------------
+    def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
+            verbose: int | str = "auto", callbacks: Any = None, validation_split: float = 0.0,
+            validation_data: Any = None, shuffle: bool | str = True, class_weight: dict | None = None,
+            sample_weight: Any = None, initial_epoch: int = 0, steps_per_epoch: int | None = None,
+            validation_steps: int | None = None, validation_batch_size: int | None = None,
+            validation_freq: int | list[int] = 1) -> Any:
+        """Train for `epochs` epochs; returns a History whose `.history` maps 'loss', metrics and 'val_*' to
+        their per-epoch values (training values are running means over each epoch, as Keras reports them)."""
+        from shendu.callbacks import CallbackList
+
+        self._assert_compiled("fit")
+        verbose = _verbosity(verbose)
+        n_inputs = len(self._graph.inputs) if self._graph is not None else None
+        if validation_split and validation_data is None:
+            if not da.is_array_like(x):
+                raise ValueError("validation_split is only supported for arrays (NumPy or Tensors), not for "
+                                 f"{type(x).__name__}; pass validation_data instead")
+            arrays = (da.standardize(x, n_inputs), da.standardize(y), da.standardize(sample_weight))
+            (x, y, sample_weight), validation_data = da.train_validation_split(arrays, validation_split)
+        adapter = da.make_adapter(x, y, sample_weight, batch_size, shuffle, n_inputs)
+        iterator = da.EpochIterator(adapter, steps_per_epoch, class_weight)
+        val_iterator = None
+        if validation_data is not None:
+            val_iterator = self._validation_iterator(validation_data, validation_batch_size or batch_size,
+                                                     validation_steps, n_inputs)
+        callbacks = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
+            callbacks, add_history=True, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=epochs,
+            steps=iterator.num_steps)
+        self.stop_training = False
+        self._tvars = None
+        self._nonfinite = None
+        custom = self._overridden("train_step")
+        want_logs = callbacks.wants("on_train_batch_end")
+        want_begin = callbacks.wants("on_train_batch_begin")
+        callbacks.on_train_begin()
+        epoch_logs: dict[str, float] = {}
+        failure = None
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            callbacks.on_epoch_begin(epoch)
+            logs: Any = None
+            for step, (xb, yb, wb) in iterator:
+                if want_begin:
+                    callbacks.on_train_batch_begin(step)
+                if custom:
+                    logs = self.train_step(_pack(xb, yb, wb))
+                    loss = logs.get("loss") if isinstance(logs, dict) else None
+                    if loss is not None and not math.isfinite(float(loss)):
+                        self._nonfinite = float(loss)
+                else:
+                    self._train_batch(xb, yb, wb)
+                    logs = self.get_metrics_result() if want_logs else None
+                if want_logs:
+                    callbacks.on_train_batch_end(step, logs)
+                if self._nonfinite is not None:
+                    failure = (epoch, step, self._nonfinite)
+                    self.stop_training = True
+                if self.stop_training:
+                    break
+            epoch_logs = self.get_metrics_result() if not custom or not isinstance(logs, dict) else dict(logs)
+            if val_iterator is not None and failure is None and _should_eval(epoch, validation_freq):
+                val_logs = self._evaluate_loop(val_iterator, callbacks)
+                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            callbacks.on_epoch_end(epoch, epoch_logs)
+            if failure is not None:
+                print(_nonfinite_message(failure, epochs), flush=True)
+            if self.stop_training or iterator.exhausted:
+                break
+        callbacks.on_train_end(epoch_logs)
+        return self.history
+
+    def _validation_iterator(self, data: Any, batch_size: int | None, steps: int | None,
+                             n_inputs: int | None) -> da.EpochIterator:
+        if isinstance(data, tuple) and da.is_array_like(data[0]):
+            vx, vy, vw = da.unpack_x_y_sample_weight(data)
+            adapter = da.make_adapter(vx, vy, vw, batch_size, False, n_inputs)
+        else:
+            adapter = da.make_adapter(data, None, None, None, False, n_inputs)
+        return da.EpochIterator(adapter, steps)
+
+    # --- evaluate ----------------------------------------------------------------------------------
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: int | str = "auto",
+                 sample_weight: Any = None, steps: int | None = None, callbacks: Any = None,
+                 return_dict: bool = False, **kwargs: Any) -> Any:
+        """The loss (and metrics) on this data: the loss alone without metrics, else [loss, *metrics]
+        in `metrics_names` order, or a dict with return_dict=True."""
+        from shendu.callbacks import CallbackList
+
+        self._assert_compiled("evaluate")
+        if kwargs:
+            raise TypeError(f"evaluate: unexpected keyword argument(s) {sorted(kwargs)}")
+        n_inputs = len(self._graph.inputs) if self._graph is not None else None
+        adapter = da.make_adapter(x, y, sample_weight, batch_size, False, n_inputs)
+        iterator = da.EpochIterator(adapter, steps)
+        verbose = _verbosity(verbose)
+        callbacks = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
+            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=iterator.num_steps)
+        logs = self._evaluate_loop(iterator, callbacks)
+        return logs if return_dict else self._flatten_metrics_in_order(logs)
+
+    def _evaluate_loop(self, iterator: da.EpochIterator, callbacks: Any) -> dict[str, float]:
+        custom = self._overridden("test_step")
+        want_logs = callbacks.wants("on_test_batch_end")
+        want_begin = callbacks.wants("on_test_batch_begin")
+        self.reset_metrics()
+        callbacks.on_test_begin()
+        logs: Any = None
+        with grad_mode.no_grad():
+            for step, (xb, yb, wb) in iterator:
+                if want_begin:
+                    callbacks.on_test_batch_begin(step)
+                if custom:
+                    logs = self.test_step(_pack(xb, yb, wb))
+                else:
+                    self._test_batch(xb, yb, wb)
+                    logs = self.get_metrics_result() if want_logs else None
+                if want_logs:
+                    callbacks.on_test_batch_end(step, logs)
+        logs = dict(logs) if custom and isinstance(logs, dict) else self.get_metrics_result()
+        callbacks.on_test_end(logs)
+        return logs
+
+    # --- predict -----------------------------------------------------------------------------------
+    def predict(self, x: Any, batch_size: int | None = None, verbose: int | str = "auto", steps: int | None = None,
+                callbacks: Any = None) -> Any:
+        """The outputs for x as NumPy arrays, computed in batches without recording gradients."""
+        from shendu.callbacks import CallbackList
+
+        n_inputs = len(self._graph.inputs) if self._graph is not None else None
+        adapter = da.make_adapter(x, None, None, batch_size, False, n_inputs)
+        iterator = da.EpochIterator(adapter, steps)
+        verbose = _verbosity(verbose)
+        callbacks = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
+            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=iterator.num_steps)
+        custom = self._overridden("predict_step")
+        want_batch = callbacks.wants("on_predict_batch_end")
+        spec, chunks = None, []
+        callbacks.on_predict_begin()
+        with grad_mode.no_grad():
+            for step, (xb, _, _) in iterator:
+                callbacks.on_predict_batch_begin(step)
+                out = self.predict_step(xb) if custom else self(xb, training=False)
+                leaves, spec = da.flatten(out)
+                arrays = [np.asarray(t) for t in leaves]
+                chunks.append(arrays)
+                if want_batch:
+                    callbacks.on_predict_batch_end(step, {"outputs": da.pack(spec, arrays)})
+        callbacks.on_predict_end()
+        if not chunks:
+            raise ValueError(f"Model '{self.name}': predict() got no batches of data (is x empty?)")
+        return da.pack(spec, [np.concatenate(parts) for parts in zip(*chunks)])
+
+    # --- single batches ----------------------------------------------------------------------------
+    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, class_weight: dict | None = None,
+                       return_dict: bool = False, reset_metrics: bool = True) -> Any:
+        """One update on one batch; returns its loss (and metrics) as evaluate does.
+
+        reset_metrics=True (tf.keras's default) reports this batch alone; False accumulates across calls.
+        """
+        self._assert_compiled("train_on_batch")
+        xb, yb, wb = self._single_batch(x, y, sample_weight, class_weight)
+        if reset_metrics:
+            self.reset_metrics()
+        self._tvars = None
+        if self._overridden("train_step"):
+            logs = self.train_step(_pack(xb, yb, wb))
+        else:
+            self._train_batch(xb, yb, wb)
+            logs = self.get_metrics_result()
+        self._nonfinite = None
+        return logs if return_dict else self._flatten_metrics_in_order(logs)
+
+    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False,
+                      reset_metrics: bool = True) -> Any:
+        """The loss (and metrics) on one batch, without updating the weights."""
+        self._assert_compiled("test_on_batch")
+        xb, yb, wb = self._single_batch(x, y, sample_weight, None)
+        if reset_metrics:
+            self.reset_metrics()
+        with grad_mode.no_grad():
+            if self._overridden("test_step"):
+                logs = self.test_step(_pack(xb, yb, wb))
+            else:
+                self._test_batch(xb, yb, wb)
+                logs = self.get_metrics_result()
+        return logs if return_dict else self._flatten_metrics_in_order(logs)
+
+    def predict_on_batch(self, x: Any) -> Any:
+        """The outputs for one batch as NumPy arrays."""
+        xb, _, _ = self._single_batch(x, None, None, None)
+        with grad_mode.no_grad():
+            out = self.predict_step(xb) if self._overridden("predict_step") else self(xb, training=False)
+        return da.map_structure(np.asarray, out)
+
+    def _single_batch(self, x: Any, y: Any, sw: Any, class_weight: dict | None) -> da.Batch:
+        n_inputs = len(self._graph.inputs) if self._graph is not None else None
+        x, y, sw = da.standardize(x, n_inputs), da.standardize(y), da.standardize(sw)
+        adapter = da.ArrayDataAdapter(x, y, sw, batch_size=da.num_samples(da.flatten(x)[0]))
+        return next(iter(da.EpochIterator(adapter, None, class_weight)))[1]
+
+
+def _batch_size(y_pred: Any) -> int:
+    t = y_pred if isinstance(y_pred, Tensor) else da.flatten(y_pred)[0][0]
+    shape = t.data.shape if isinstance(t, Tensor) else np.shape(t)
+    return shape[0] if shape else 1
+
+
+def _pack(x: Any, y: Any, w: Any) -> Any:
+    """What a dataset would yield, as Keras packs it: x alone when there is no y, else (x, y[, w])."""
+    if y is None:
+        return x if not isinstance(x, (list, tuple)) else (x,)
+    return (x, y) if w is None else (x, y, w)
+
+
+def _verbosity(verbose: int | str) -> int:
+    if verbose == "auto":
+        return 1
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"verbose must be 'auto', 0, 1 or 2; got {verbose!r}")
+    return int(verbose)
+
+
+def _should_eval(epoch: int, freq: int | list[int]) -> bool:
+    if isinstance(freq, int):
+        return (epoch + 1) % freq == 0
+    return epoch + 1 in freq
+
+
+def _nonfinite_message(failure: tuple[int, int, float], epochs: int) -> str:
+    epoch, step, value = failure
+    return (
+        f"Epoch {epoch + 1}/{epochs}, batch {step + 1}: the loss is {value} (not finite); training stopped before "
+        "this batch's update, so the weights are those of the previous batch. Lower the learning rate, check the "
+        "data for NaN/inf values, or clip the gradients (clipnorm=1.0 on the optimizer)."
+    )
+
+
+def _serialize(value: Any, module: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_serialize(v, module) for v in value]
+    if isinstance(value, dict):
+        return {k: _serialize(v, module) for k, v in value.items()}
+    return module.serialize(value)
+
+
+def _deserialize(value: Any, module: Any, custom_objects: dict[str, Any] | None) -> Any:
+    if value is None or isinstance(value, (str, int, float)):
+        if isinstance(value, str) and custom_objects and value in custom_objects:
+            return custom_objects[value]
+        return value
+    if isinstance(value, list):
+        return [_deserialize(v, module, custom_objects) for v in value]
+    if isinstance(value, dict) and "class_name" in value:
+        return module.deserialize(value, custom_objects=custom_objects)
+    return {k: _deserialize(v, module, custom_objects) for k, v in value.items()}
