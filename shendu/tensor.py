@@ -67,9 +67,12 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return len(self.data)
 
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """NumPy's conversion protocol: `np.asarray(t)` shares memory, `np.array(t)` copies (copy=True)."""
         arr = self.data if isinstance(self.data, np.ndarray) else self.data.get()
-        return arr if dtype is None else arr.astype(dtype, copy=False)
+        if dtype is not None and arr.dtype != dtype:
+            return arr.astype(dtype)
+        return arr.copy() if copy else arr
 
     def numpy(self) -> np.ndarray:
         """The values as a NumPy array (shares memory; no gradient)."""
@@ -194,7 +197,7 @@ class Tensor:
         return _ops.Div.apply(_operand(other, self), self)
 
     def __pow__(self, other: Any) -> Tensor:
-        if isinstance(other, (int, float)):
+        if isinstance(other, (int, float, np.number)):
             return _ops.PowScalar.apply(self, p=other)
         return _ops.Pow.apply(self, _operand(other, self))
 

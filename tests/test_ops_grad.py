@@ -48,6 +48,7 @@ UNARY = {
     "cube": (lambda t: t**3, {}),
     "pow_half": (lambda t: t**0.5, {"low": 0.2}),
     "pow_neg": (lambda t: t**-1.5, {"low": 0.3}),
+    "pow_numpy_scalar": (lambda t: t ** np.float32(3), {}),
     "pow_zero": (lambda t: t**0, {}),
     "rdiv": (lambda t: 2.0 / t, {"min_abs": 0.3}),
     "rsub": (lambda t: 1.0 - t, {}),

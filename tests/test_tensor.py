@@ -50,6 +50,10 @@ def test_numpy_and_array_protocol_share_values():
     assert t.numpy() is a or np.shares_memory(t.numpy(), a)
     np.testing.assert_array_equal(np.asarray(t), a)
     assert np.asarray(t, dtype=np.float32).dtype == np.float32
+    copied = np.array(t)
+    assert not np.shares_memory(copied, a)
+    copied[0, 0] = 100
+    assert t.numpy()[0, 0] == 0
     np.testing.assert_allclose(np.exp(t), np.exp(a))
 
 
@@ -127,6 +131,7 @@ def test_python_scalars_keep_the_tensor_dtype():
     assert (sd.tensor(np.ones(2)) * 0.1).dtype == np.float64
     assert (np.int64(3) + x).dtype == np.float32
     assert (x * np.float64(0.5)).dtype == np.float32
+    assert repr((sd.tensor([2.0], requires_grad=True) ** np.float32(2)).grad_fn) == "<PowScalar>"
 
 
 def test_float32_float64_promotion_and_gradient_dtypes():
