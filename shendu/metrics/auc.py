@@ -90,7 +90,8 @@ class AUC(Metric):
         p = to_numpy(y_pred).astype(np.float64)
         if self.from_logits:
             p = 0.5 * (1.0 + np.tanh(0.5 * p))
-        p, labels, w = prepare(self.name, y_true, p, sample_weight, flatten=False)
+        p, labels, w = prepare(self.name, y_true, p, sample_weight, flatten=False,
+                               hint="; pass from_logits=True for logits")
         w = np.ones(p.shape) if w is None else w
         if self.label_weights is not None and not self.multi_label:
             w = w * self.label_weights  # weights the labels' counts; with multi_label they weight the areas

@@ -26,14 +26,16 @@ def filter_top_k(p: np.ndarray, k: int) -> np.ndarray:
 
 
 def prepare(name: str, y_true: Any, y_pred: Any, sample_weight: Any = None, top_k: int | None = None,
-            class_id: int | None = None, flatten: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+            class_id: int | None = None, flatten: bool = True,
+            hint: str = "") -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """(predictions, labels as bool, weights or None), flat unless asked; predictions checked to be in [0, 1]."""
     p = to_numpy(y_pred).astype(np.float64)
     t = match_rank(to_numpy(y_true), p)
     if t.shape != p.shape:
         raise ValueError(f"{name}: y_true of shape {t.shape} does not match y_pred of shape {p.shape}")
     if p.size and (p.min() < 0 or p.max() > 1):
-        raise ValueError(f"{name}: predictions must be in [0, 1], got values in [{p.min():.4g}, {p.max():.4g}]")
+        raise ValueError(f"{name}: predictions must be in [0, 1], got values in [{p.min():.4g}, {p.max():.4g}]"
+                         f"{hint or '; apply a sigmoid to logits first'}")
     w = None
     if sample_weight is not None:
         w = np.asarray(to_numpy(sample_weight), dtype=np.float64)
