@@ -266,7 +266,7 @@ def test_updates_in_place_and_counts_iterations():
     ret = opt.apply_gradients([(np.ones((4, 3), np.float32), v)])
     opt.apply([Tensor(np.ones((4, 3), np.float32))], [v])
     assert v.data is buf and v.dtype == np.float32
-    assert int(opt.iterations) == 2 and ret is opt.iterations
+    assert int(opt.iterations) == 2 and ret is opt.iterations and opt.iterations.dtype == np.int64
     assert not np.allclose(buf, 1.0)
 
 

@@ -76,7 +76,7 @@ class Optimizer:
         self.gradient_accumulation_steps = gradient_accumulation_steps
         self._learning_rate: Any = None
         self.learning_rate = learning_rate
-        self._iterations = Variable(np.array(0, dtype=np.int64), name="iteration", trainable=False)
+        self._iterations = Variable(0, name="iteration", trainable=False, dtype=np.int64)
         self.built = False
         self._variables: list[Tensor] = []  # built variables, in build order
         self._slots: dict[int, dict[str, np.ndarray]] = {}  # id(var) -> slot name -> state array
@@ -194,6 +194,7 @@ class Optimizer:
 
     def apply(self, grads: Sequence[Any], variables: Sequence[Tensor] | None = None) -> None:
         """Same as `apply_gradients(zip(grads, variables))`; variables default to those the optimizer was built on."""
+        grads = list(grads)
         if variables is None:
             if len(grads) != len(self._variables):
                 raise ValueError(
@@ -201,8 +202,10 @@ class Optimizer:
                     f"{len(self._variables)} variables; pass the variables explicitly"
                 )
             variables = self._variables
-        elif len(grads) != len(variables):
-            raise ValueError(f"{self.name}.apply: got {len(grads)} gradients for {len(variables)} variables")
+        else:
+            variables = list(variables)
+            if len(grads) != len(variables):
+                raise ValueError(f"{self.name}.apply: got {len(grads)} gradients for {len(variables)} variables")
         if any(id(v) not in self._slots for v in variables):
             self._build(variables)
             self.built = True
