@@ -63,6 +63,8 @@ class Dense(Layer):
             raise ValueError(
                 f"Dense '{self.name}': expected inputs whose last axis is {kernel.shape[0]}, got shape {inputs.shape}"
             )
+        if inputs.dtype != kernel.dtype:  # Keras's autocast: integer or float64 data computes in the layer's dtype
+            inputs = inputs.astype(kernel.dtype)
         y = self._linear.apply(inputs, kernel) if self.bias is None else self._linear.apply(inputs, kernel, self.bias)
         if self._activate is not None:
             y = self._activate(y)

@@ -72,7 +72,7 @@ class Dropout(Function):
 
     def forward(self, x: Any) -> Any:
         shape = x.shape if self.noise_shape is None else self.noise_shape
-        keep = self.rng.random(shape, dtype=np.float32) >= self.rate
+        keep = get_array_module(x).asarray(self.rng.random(shape, dtype=np.float32) >= self.rate)
         self.mask = keep * x.dtype.type(1.0 / (1.0 - self.rate))
         return x * self.mask
 

@@ -54,6 +54,12 @@ def test_dense_matches_torch_forward_and_gradients():
     np.testing.assert_allclose(layer.bias.grad.numpy(), bias.grad.numpy(), rtol=1e-10)
 
 
+def test_dense_casts_inputs_to_its_dtype():
+    layer = layers.Dense(2)
+    assert layer(np.ones((2, 3), np.int64)).dtype == np.float32
+    assert layer(sd.Tensor(np.ones((2, 3), np.float64))).dtype == np.float32
+
+
 def test_dense_skips_input_gradient_when_not_needed():
     layer = layers.Dense(3)
     x = sd.Tensor(random_inputs((2, 4)))
