@@ -28,7 +28,7 @@ def onehot(labels, c=C):
 @pytest.fixture(autouse=True)
 def fresh_warnings(monkeypatch):
     """Each test sees the once-per-loss warnings afresh."""
-    monkeypatch.setattr(losses, "_warned", set())
+    monkeypatch.setattr(losses.inputs, "_warned", set())
 
 
 def grad_of(loss_fn, y_true, pred, transform=None):
