@@ -16,12 +16,13 @@ class Variable(Tensor):
     `trainable=False` variables (e.g. BatchNorm's moving statistics) take no gradient.
     """
 
-    __slots__ = ("name", "trainable")
+    __slots__ = ("constraint", "name", "trainable")
 
     def __init__(self, value: Any, name: str = "variable", trainable: bool = True, dtype: Any = None) -> None:
         super().__init__(value, requires_grad=trainable, dtype=dtype or _float_dtype(value))
         self.name = name
         self.trainable = trainable
+        self.constraint: Any = None
 
     def assign(self, value: Any) -> None:
         """Overwrite the values in place; the shape must match."""
