@@ -82,7 +82,7 @@ class Dropout(Function):
 
 class GeneralReLU(Function):
     """Keras's relu with options: y = min(x, max_value) for x > threshold (clipped at 0),
-    else negative_slope * (x - threshold);  dx = g where x > threshold and 0 <= y < max_value,
+    else negative_slope * (x - threshold);  dx = g where x > threshold and 0 <= y <= max_value,
     negative_slope * g below the threshold."""
 
     def __init__(self, negative_slope: float = 0.0, max_value: float | None = None, threshold: float = 0.0) -> None:
