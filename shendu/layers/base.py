@@ -107,8 +107,7 @@ class Layer:
         value = np.asarray(init(shape, dtype=dtype), dtype=dtype)
         n = len(self._trainable_weights) + len(self._non_trainable_weights)
         var = Variable(value, name=f"{self.name}/{name or f'variable_{n}'}", trainable=trainable, dtype=dtype)
-        if constraint is not None:
-            var.constraint = constraint  # type: ignore[attr-defined]
+        var.constraint = constraint
         (self._trainable_weights if trainable else self._non_trainable_weights).append(var)
         reg = regularizers.get(regularizer)
         if reg is not None:
