@@ -5,6 +5,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import shendu as sd
 from shendu import losses, ops
@@ -428,6 +430,8 @@ def test_function_wrapper_round_trip_with_custom_objects():
     back = losses.deserialize(d, custom_objects={"scaled": scaled})
     p, t = rng.normal(size=(N, 2)), rng.normal(size=(N, 2))
     assert back(t, p).item() == pytest.approx(loss(t, p).item())
+    assert losses.serialize(scaled) == "scaled" and losses.serialize(losses.mse) == "mean_squared_error"
+    assert type(losses.deserialize("scaled", custom_objects={"scaled": scaled})) is losses.LossFunctionWrapper
     builtin = losses.deserialize(losses.serialize(losses.LossFunctionWrapper(losses.mae)))
     assert builtin(t, p).item() == pytest.approx(np.abs(p - t).mean())
     with pytest.raises(ValueError, match="Unknown loss class 'Nope'"):
@@ -450,3 +454,26 @@ def test_float32_stays_float32():
     loss.backward()
     assert z.grad.dtype == np.float32
     assert losses.MeanSquaredError()(np.ones((N, C)), z, sample_weight=np.ones(N)).dtype == np.float32
+
+
+# --- property-based: the fused ops' gradients on random shapes, weights and reductions --------------------
+
+REDUCTIONS = ["sum_over_batch_size", "sum", "mean_with_sample_weight", "none"]
+
+
+@settings(max_examples=20, deadline=None)
+@given(n=st.integers(1, 4), c=st.integers(2, 4), t=st.integers(1, 2), reduction=st.sampled_from(REDUCTIONS),
+       weighted=st.booleans(), seed=st.integers(0, 2**31))
+def test_fused_cross_entropies_gradcheck(n, c, t, reduction, weighted, seed):
+    r = np.random.default_rng(seed)
+    shape = (n, t, c) if t > 1 else (n, c)
+    labels = r.integers(0, c, shape[:-1])
+    soft = r.dirichlet(np.ones(c), shape[:-1])
+    w = r.uniform(0.5, 2.0, n) if weighted else None
+    z = r.normal(size=shape)
+    sparse = losses.SparseCategoricalCrossentropy(reduction=reduction)
+    dense = losses.CategoricalCrossentropy(from_logits=True, reduction=reduction, label_smoothing=0.1)
+    binary = losses.BinaryCrossentropy(reduction=reduction)
+    assert sd.gradcheck(lambda x: sparse(labels, x.softmax(), w), [z])
+    assert sd.gradcheck(lambda x: dense(soft, x, w), [z])
+    assert sd.gradcheck(lambda x: binary(soft > 0.3, x.sigmoid(), w), [z])

@@ -366,6 +366,8 @@ def test_wrapper_config_round_trip_with_custom_objects():
     back = metrics.deserialize(metrics.serialize(m), custom_objects={"within": within})
     back.update_state(np.array([0.0, 1.0]), np.array([0.3, 2.0]))
     assert back.result() == pytest.approx(0.5) and back.name == "within"
+    assert metrics.serialize(within) == "within"
+    assert metrics.deserialize("within", custom_objects={"within": within}).name == "within"
     builtin = metrics.deserialize(metrics.serialize(metrics.MeanMetricWrapper(metrics.binary_accuracy)))
     builtin.update_state([1, 0], [0.9, 0.9])
     assert builtin.result() == pytest.approx(0.5)

@@ -78,13 +78,12 @@ def get(identifier: Any) -> Loss | None:
 
 
 def serialize(loss: Loss | Callable[..., Any]) -> dict[str, Any] | str:
-    """{"class_name": ..., "config": {...}} for a Loss (a built-in function gives its name)."""
+    """{"class_name": ..., "config": {...}} for a Loss; a function gives its name (yours then need custom_objects)."""
     if isinstance(loss, Loss):
         return {"class_name": type(loss).__name__, "config": loss.get_config()}
-    name = getattr(loss, "__name__", None)
-    if name in FUNCTIONS:
-        return name
-    raise ValueError(f"losses.serialize: expected a Loss or a built-in loss function, got {loss!r}")
+    if callable(loss) and hasattr(loss, "__name__"):
+        return loss.__name__
+    raise ValueError(f"losses.serialize: expected a Loss or a loss function, got {loss!r}")
 
 
 def deserialize(config: dict[str, Any] | str, custom_objects: dict[str, Any] | None = None) -> Loss:

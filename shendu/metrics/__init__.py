@@ -134,13 +134,15 @@ def get(identifier: Any, y_true: Any = None, y_pred: Any = None) -> Metric | Non
     raise ValueError(f"metrics.get: could not interpret metric identifier {identifier!r}")
 
 
-def serialize(metric: Metric) -> dict[str, Any] | str:
-    """{"class_name": ..., "config": {...}}; an 'accuracy' not yet resolved gives its name."""
+def serialize(metric: Metric | Callable[..., Any]) -> dict[str, Any] | str:
+    """{"class_name": ..., "config": {...}}; an 'accuracy' not yet resolved, or a function, gives its name."""
     if isinstance(metric, Deferred):
         return metric.name if metric.metric is None else serialize(metric.metric)
-    if not isinstance(metric, Metric):
-        raise ValueError(f"metrics.serialize: expected a Metric, got {metric!r}")
-    return {"class_name": type(metric).__name__, "config": metric.get_config()}
+    if isinstance(metric, Metric):
+        return {"class_name": type(metric).__name__, "config": metric.get_config()}
+    if callable(metric) and hasattr(metric, "__name__"):
+        return metric.__name__
+    raise ValueError(f"metrics.serialize: expected a Metric or a metric function, got {metric!r}")
 
 
 def deserialize(config: dict[str, Any] | str, custom_objects: dict[str, Any] | None = None) -> Metric:
