@@ -1,6 +1,7 @@
 """Keras-style layers: `shendu.layers.Dense(64, activation='relu')` and friends, plus layer serialization."""
 
 from shendu.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from shendu.layers.augmentation import RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom
 from shendu.layers.base import Layer
 from shendu.layers.core import Activation, Dense, Dropout, Lambda
 from shendu.layers.input_layer import Input, InputLayer
@@ -20,6 +21,16 @@ from shendu.layers.merge import (
     multiply,
     subtract,
 )
+from shendu.layers.normalization import BatchNormalization, GroupNormalization, LayerNormalization
+from shendu.layers.preprocessing import CenterCrop, Normalization, Rescaling, Resizing
+from shendu.layers.regularization import (
+    ActivityRegularization,
+    GaussianDropout,
+    GaussianNoise,
+    SpatialDropout1D,
+    SpatialDropout2D,
+    SpatialDropout3D,
+)
 from shendu.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
 from shendu.layers.serialization import (
     CustomObjectScope,
@@ -33,9 +44,12 @@ from shendu.layers.serialization import (
 from shendu.layers.symbolic import KerasTensor
 
 __all__ = [
-    "ELU", "Activation", "Add", "Average", "Concatenate", "CustomObjectScope", "Dense", "Dropout", "Flatten", "Input",
-    "InputLayer", "KerasTensor", "Lambda", "Layer", "LeakyReLU", "Maximum", "Minimum", "Multiply", "PReLU", "Permute",
-    "ReLU", "RepeatVector", "Reshape", "Softmax", "Subtract", "add", "average", "concatenate", "custom_object_scope",
-    "deserialize", "get_registered_name", "get_registered_object", "maximum", "minimum", "multiply",
-    "register_keras_serializable", "serialize", "subtract",
+    "Activation", "ActivityRegularization", "Add", "Average", "BatchNormalization", "CenterCrop", "Concatenate",
+    "CustomObjectScope", "Dense", "Dropout", "ELU", "Flatten", "GaussianDropout", "GaussianNoise", "GroupNormalization",
+    "Input", "InputLayer", "KerasTensor", "Lambda", "Layer", "LayerNormalization", "LeakyReLU", "Maximum", "Minimum",
+    "Multiply", "Normalization", "PReLU", "Permute", "RandomContrast", "RandomFlip", "RandomRotation",
+    "RandomTranslation", "RandomZoom", "ReLU", "RepeatVector", "Rescaling", "Reshape", "Resizing", "Softmax",
+    "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "Subtract", "add", "average", "concatenate",
+    "custom_object_scope", "deserialize", "get_registered_name", "get_registered_object", "maximum", "minimum",
+    "multiply", "register_keras_serializable", "serialize", "subtract",
 ]
