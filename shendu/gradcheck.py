@@ -19,10 +19,11 @@ def gradcheck(f: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 1e-6
               rtol: float = 1e-3) -> bool:
     """True when backward matches (f(x + eps) - f(x - eps)) / 2 eps for every element of every input.
 
-    The inputs are copied to float64 leaves; f must return a tensor (reduced with a fixed random
-    weighting when it is not a scalar). Raises `GradcheckError` naming the input and the largest error.
+    Float inputs (and Python numbers) are copied to float64 leaves; integer and boolean arrays (labels,
+    indices, masks) are passed as constants and not checked. f must return a tensor (reduced with a fixed
+    random weighting when it is not a scalar). Raises `GradcheckError` naming the input and the largest error.
     """
-    xs = [Tensor(np.array(_raw(x), dtype=np.float64), requires_grad=True) for x in inputs]
+    xs = [_leaf(x) for x in inputs]
     probe = f(*xs)
     weight = np.random.default_rng(0).uniform(0.5, 1.5, probe.shape)
 
@@ -31,6 +32,8 @@ def gradcheck(f: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 1e-6
 
     scalar(*xs).backward()
     for i, x in enumerate(xs):
+        if not x.requires_grad:
+            continue
         analytic = np.zeros_like(x.data) if x.grad is None else x.grad.data
         numeric = np.zeros_like(x.data)
         flat, num = x.data.reshape(-1), numeric.reshape(-1)
@@ -53,5 +56,9 @@ def gradcheck(f: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 1e-6
     return True
 
 
-def _raw(x: Any) -> Any:
-    return x.data if isinstance(x, Tensor) else x
+def _leaf(x: Any) -> Tensor:
+    """A float64 copy of x requiring a gradient, or an integer/boolean array as a constant tensor."""
+    arr = np.asarray(x.data if isinstance(x, Tensor) else x)
+    if arr.dtype.kind in "iub":
+        return Tensor(arr.copy())
+    return Tensor(arr.astype(np.float64), requires_grad=True)

@@ -78,3 +78,11 @@ def test_tolerances_are_respected():
     assert sd.gradcheck(lambda t: WrongSquare.apply(t), [x], atol=2.0)
     with pytest.raises(sd.GradcheckError):
         sd.gradcheck(lambda t: WrongSquare.apply(t), [x], atol=0.5, rtol=0.0)
+
+
+def test_integer_inputs_are_constants():
+    x = np.random.default_rng(1).normal(size=(4, 3))
+    labels = np.array([0, 2, 2, 1])
+    assert sd.gradcheck(lambda t, y: t.log_softmax()[np.arange(4), y], [x, labels])
+    mask = np.array([True, False, True])
+    assert sd.gradcheck(lambda t, m: sd.where(m, t, 0.0), [x, mask])
