@@ -438,6 +438,21 @@ def test_function_wrapper_round_trip_with_custom_objects():
         losses.deserialize({"class_name": "Nope", "config": {}})
 
 
+def test_subclassed_loss_is_reduced_with_weights():
+    class MyLoss(losses.Loss):
+        def call(self, y_true, y_pred):
+            return ((y_true - y_pred) ** 2).mean(axis=-1)
+
+    p, t, w = rng.normal(size=(N, 3)), rng.normal(size=(N, 3)), rng.uniform(0, 2, N)
+    x = sd.tensor(p, requires_grad=True)
+    loss = MyLoss()
+    value = loss(t, x, sample_weight=w)
+    value.backward()
+    assert loss.name == "my_loss"
+    assert value.item() == pytest.approx((((p - t) ** 2).mean(-1) * w).sum() / N)
+    np.testing.assert_allclose(x.grad.numpy(), 2 * (p - t) / 3 * w[:, None] / N)
+
+
 def test_default_names_follow_keras():
     assert losses.MeanSquaredError().name == "mean_squared_error"
     assert losses.Huber().name == "huber_loss"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,7 @@ from shendu.tensor import Tensor, make_tensor
 
 
 def check_reduction(reduction: str | None) -> str:
+    """A valid reduction name (None means "none"; tf.keras 2's "auto" means "sum_over_batch_size")."""
     reduction = {None: "none", "auto": "sum_over_batch_size"}.get(reduction, reduction)
     if reduction not in loss_ops.REDUCTIONS:
         raise ValueError(f"Loss: unknown reduction {reduction!r}; expected one of {loss_ops.REDUCTIONS}")
@@ -29,7 +31,7 @@ class Loss:
 
     def __init__(self, name: str | None = None, reduction: str | None = "sum_over_batch_size",
                  dtype: Any = None) -> None:
-        self.name = name or type(self).__name__.lower()
+        self.name = name or re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", type(self).__name__).lower()
         self.reduction = check_reduction(reduction)
         self.dtype = None if dtype is None else np.dtype(dtype)
 

@@ -23,7 +23,8 @@ EPSILON = loss_ops.EPSILON
 
 
 def fused_binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False, label_smoothing: float = 0.0,
-                         axis: int = -1, sample_weight: Any = None, reduction: str = "none") -> Tensor:
+                              axis: int = -1, sample_weight: Any = None, reduction: str = "none") -> Tensor:
+    """`binary_crossentropy`, weighted and reduced in the same op (from the logits behind a Sigmoid output)."""
     name = "binary_crossentropy"
     x, from_logits = logits_or_probs(name, as_pred(y_pred), ops.Sigmoid, from_logits)
     t = np.broadcast_to(as_true(name, y_true, x), x.shape)
@@ -34,8 +35,10 @@ def fused_binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = Fals
     return op.apply(x, targets=t, sample_weight=sample_weight, reduction=reduction)
 
 
-def fused_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False, label_smoothing: float = 0.0,
-                              axis: int = -1, sample_weight: Any = None, reduction: str = "none") -> Tensor:
+def fused_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
+                                   label_smoothing: float = 0.0, axis: int = -1, sample_weight: Any = None,
+                                   reduction: str = "none") -> Tensor:
+    """`categorical_crossentropy`, weighted and reduced in the same op (from the logits behind a Softmax output)."""
     name = "categorical_crossentropy"
     x, from_logits = logits_or_probs(name, as_pred(y_pred), ops.Softmax, from_logits, axis)
     t = as_true(name, y_true, x, exact=True)
@@ -46,10 +49,10 @@ def fused_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool =
     return op.apply(x, targets=t, sample_weight=sample_weight, reduction=reduction)
 
 
-
 def fused_sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
-                                     ignore_class: int | None = None, axis: int = -1, sample_weight: Any = None,
-                                     reduction: str = "none") -> Tensor:
+                                          ignore_class: int | None = None, axis: int = -1, sample_weight: Any = None,
+                                          reduction: str = "none") -> Tensor:
+    """`sparse_categorical_crossentropy`, weighted and reduced in the same op (from the logits behind a Softmax)."""
     name = "sparse_categorical_crossentropy"
     x, from_logits = logits_or_probs(name, as_pred(y_pred), ops.Softmax, from_logits, axis)
     x = to_last(x, axis)
@@ -59,17 +62,17 @@ def fused_sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits:
 
 
 def fused_mean_squared_error(y_true: Any, y_pred: Any, sample_weight: Any = None, reduction: str = "none") -> Tensor:
+    """`mean_squared_error`, weighted and reduced in the same op."""
     y_pred = as_pred(y_pred)
     t = as_true("mean_squared_error", y_true, y_pred)
     return loss_ops.SquaredError.apply(y_pred, targets=t, sample_weight=sample_weight, reduction=reduction)
 
 
 def fused_mean_absolute_error(y_true: Any, y_pred: Any, sample_weight: Any = None, reduction: str = "none") -> Tensor:
+    """`mean_absolute_error`, weighted and reduced in the same op."""
     y_pred = as_pred(y_pred)
     t = as_true("mean_absolute_error", y_true, y_pred)
     return loss_ops.AbsoluteError.apply(y_pred, targets=t, sample_weight=sample_weight, reduction=reduction)
-
-
 
 
 # --- one loss per sample --------------------------------------------------------------------------
@@ -182,8 +185,6 @@ def cosine_similarity(y_true: Any, y_pred: Any, axis: int = -1) -> Tensor:
     t = t / np.sqrt(np.maximum((t * t).sum(axis=axis, keepdims=True), 1e-12))
     norm = (y_pred * y_pred).sum(axis=axis, keepdims=True).clip(1e-12, None).sqrt()
     return -((y_pred / norm) * t).sum(axis=axis)
-
-
 
 
 FUNCTIONS: dict[str, Callable[..., Tensor]] = {

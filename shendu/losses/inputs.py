@@ -21,6 +21,7 @@ def as_pred(y_pred: Any) -> Tensor:
 
 
 def as_array(y: Any) -> Any:
+    """The array of a Tensor, or data as an array (no gradient: y_true and sample weights)."""
     return y.data if isinstance(y, Tensor) else backend.as_array(y)
 
 
@@ -95,8 +96,6 @@ def logits_or_probs(name: str, y_pred: Tensor, op: type, from_logits: bool, axis
     if from_logits:
         _warn_if_probabilities(name, to_last(y_pred, axis), rows=op is ops.Softmax)
     return y_pred, from_logits
-
-
 
 
 def sparse_labels(name: str, y_true: Any, shape: tuple[int, ...], ignore_class: int | None) -> tuple[Any, Any]:
