@@ -204,6 +204,8 @@ class IterableDataAdapter:
             self.num_batches: int | None = len(data)
         except TypeError:
             self.num_batches = None
+        cardinality = getattr(data, "cardinality", None)
+        self.infinite = callable(cardinality) and cardinality() == -1
         self._cast = backend.floatx() if backend.floatx() != np.float64 else None
 
     def _convert(self, v: Any) -> Any:
@@ -279,6 +281,11 @@ class EpochIterator:
 
     def __init__(self, adapter: Any, steps_per_epoch: int | None = None, class_weight: dict | None = None) -> None:
         self.adapter = adapter
+        if steps_per_epoch is None and getattr(adapter, "infinite", False):
+            raise ValueError(
+                "When passing an infinitely repeating dataset, specify steps_per_epoch (and validation_steps or "
+                "steps for evaluation) so that an epoch ends"
+            )
         self.steps_per_epoch = steps_per_epoch
         self._iterator: Iterator[Batch] | None = None
         self._cw = class_weight_fn(class_weight) if class_weight else None

@@ -216,18 +216,19 @@ def adapt_input(x: Any, spec: tuple[tuple, np.dtype, str], model_name: str, inde
         from shendu.layers.base import to_tensor
 
         x = to_tensor(x)
-    shape = x.data.shape
+    given = shape = x.data.shape
     if len(shape) != len(ref):
         if len(shape) == len(ref) - 1 and ref[-1] == 1:
-            x = x.reshape(*shape, 1)
+            shape = (*shape, 1)
         elif len(shape) == len(ref) + 1 and shape[-1] == 1:
-            x = x.reshape(*shape[:-1])
+            shape = shape[:-1]
         else:
-            raise _shape_error(model_name, name, ref, shape)
-        shape = x.data.shape
+            raise _shape_error(model_name, name, ref, given)
     for d, r in zip(shape[1:], ref[1:]):
         if r is not None and d != r:
-            raise _shape_error(model_name, name, ref, shape)
+            raise _shape_error(model_name, name, ref, given)
+    if shape is not given:
+        x = x.reshape(*shape)
     if x.data.dtype != dtype and (dtype.kind == "f" or x.data.dtype.kind == "f"):
         x = x.astype(dtype)
     return x

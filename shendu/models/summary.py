@@ -5,6 +5,7 @@ Totals are given with their size in memory as Keras 3 prints them: "Total params
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 from typing import Any
 
@@ -100,9 +101,11 @@ def _is_sequential_like(model: Any) -> bool:
     return all(n <= 1 for n in consumers.values())
 
 
-def _wrap(text: str, width: int) -> list[str]:
-    width = max(width, 4)
-    return [text[i:i + width] for i in range(0, len(text), width)] or [""]
+def _wrap(text: str, width: int | None) -> list[str]:
+    """The text in lines of at most width characters, broken at spaces where possible (None: one line)."""
+    if width is None or len(text) <= width:
+        return [text]
+    return textwrap.wrap(text, max(width, 4)) or [""]
 
 
 def print_summary(model: Any, line_length: int | None = None, positions: list[float] | None = None,
@@ -133,7 +136,9 @@ def print_summary(model: Any, line_length: int | None = None, positions: list[fl
 
     def emit(fields: list[str]) -> None:
         starts = [0, *positions[:-1]]
-        cells = [_wrap(f, end - start - 2) for f, start, end in zip(fields, starts, positions)]
+        widths = [end - start - 2 for start, end in zip(starts, positions)]
+        widths[-1] = None
+        cells = [_wrap(f, w) for f, w in zip(fields, widths)]
         for i in range(max(len(c) for c in cells)):
             line = ""
             for cell, end in zip(cells, positions):
