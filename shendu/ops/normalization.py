@@ -20,17 +20,35 @@ def _channel_view(x: Any, axis: int) -> Any:
     return x.reshape(a, x.shape[axis]) if b == 1 else x.reshape(a, x.shape[axis], b)
 
 
+_BLOCK = 128  # rows summed in the input's precision before the partial sums are added in float64
+
+
 def _channel_sum(v: Any) -> Any:
-    """Per-channel sum of a channel view, as one BLAS matrix-vector product (fast and blocked, so accurate)."""
+    """Per-channel sum of a channel view. Rows are summed in blocks by BLAS (matrix-vector products), and the
+    block sums added in float64, so that float32 sums over a large batch keep float32 accuracy."""
     xp = get_array_module(v)
-    total = xp.ones(v.shape[0], dtype=v.dtype) @ v.reshape(v.shape[0], -1)
-    return total if v.ndim == 2 else total.reshape(v.shape[1], v.shape[2]).sum(axis=1)
+    if v.ndim == 3:
+        return v.sum(axis=2).sum(axis=0, dtype=xp.float64).astype(v.dtype)
+    q = v.shape[0] // _BLOCK
+    head = xp.ones(_BLOCK, dtype=v.dtype) @ v[:q * _BLOCK].reshape(q, _BLOCK, v.shape[1])
+    total = head.sum(axis=0, dtype=xp.float64)
+    if q * _BLOCK < v.shape[0]:
+        total += v[q * _BLOCK:].sum(axis=0, dtype=xp.float64)
+    return total.astype(v.dtype)
 
 
 def _channel_dot(u: Any, v: Any) -> Any:
-    """Per-channel sum of u * v of two channel views, without a temporary array."""
+    """Per-channel sum of u * v of two channel views, without a temporary array; blocked as `_channel_sum`."""
     xp = get_array_module(u)
-    return xp.einsum("ij,ij->j", u, v) if u.ndim == 2 else xp.einsum("icj,icj->c", u, v)
+    if u.ndim == 3:
+        return xp.einsum("icj,icj->ic", u, v).sum(axis=0, dtype=xp.float64).astype(u.dtype)
+    q, c = u.shape[0] // _BLOCK, u.shape[1]
+    r = q * _BLOCK
+    total = xp.einsum("bij,bij->bj", u[:r].reshape(q, _BLOCK, c), v[:r].reshape(q, _BLOCK, c)).sum(
+        axis=0, dtype=xp.float64)
+    if r < u.shape[0]:
+        total += xp.einsum("ij,ij->j", u[r:], v[r:])
+    return total.astype(u.dtype)
 
 
 class BatchNorm(Function):
