@@ -49,7 +49,7 @@ class _Reduction(Function):
     def _spread(self, g: Any) -> Any:
         """g (reduced) copied to every position of the input's shape, as a new writable array."""
         dx = get_array_module(g).empty(self.shape, dtype=g.dtype)
-        dx[...] = g.reshape(self._kept())
+        dx[...] = g if g.ndim in (0, dx.ndim) else g.reshape(self._kept())  # 0-d and keepdims g broadcast as is
         return dx
 
 
