@@ -1,0 +1,133 @@
+"""Convolution and pooling ops, forward + backward, shendu vs PyTorch, at the tutorial CNN's shapes.
+
+Each case times one op's forward and backward (with a fixed upstream gradient) on raw float32 arrays:
+shendu's `Function` (apply + backward) against `torch.nn.functional` with autograd, the same number of
+threads for both. Convolutions include the bias and the ReLU that the tutorial network applies after
+them; the first layer's input needs no gradient (as in training). Rounds of the frameworks are
+interleaved and the best round is reported, since the machine may be shared.
+Run: `python benchmarks/conv_ops.py [--threads N] [--steps N] [--repeats N]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+# (name, input NHWC, kind, kernel size or pool size, filters, input needs a gradient)
+CASES = [
+    ("conv 28x28x1 -> 32, 3x3", (64, 28, 28, 1), "conv", 3, 32, False),
+    ("conv 13x13x32 -> 64, 3x3", (64, 13, 13, 32), "conv", 3, 64, True),
+    ("maxpool 2x2 26x26x32", (64, 26, 26, 32), "maxpool", 2, 0, True),
+    ("maxpool 2x2 11x11x64", (64, 11, 11, 64), "maxpool", 2, 0, True),
+    ("avgpool 2x2 26x26x32", (64, 26, 26, 32), "avgpool", 2, 0, True),
+]
+
+
+def shendu_step(shape: tuple[int, ...], kind: str, k: int, filters: int, x_grad: bool) -> Callable[[], None]:
+    import numpy as np
+
+    from shendu import Tensor
+    from shendu.ops import conv, pool
+
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal(shape, dtype=np.float32), requires_grad=x_grad)
+    if kind == "conv":
+        w = Tensor(rng.standard_normal((k, k, shape[3], filters), dtype=np.float32) * 0.1, requires_grad=True)
+        b = Tensor(np.zeros(filters, np.float32), requires_grad=True)
+        out = (shape[0], shape[1] - k + 1, shape[2] - k + 1, filters)
+
+        def forward() -> Any:
+            return conv.Conv2D.apply(x, w, b, relu=True)
+    else:
+        op = pool.MaxPool2D if kind == "maxpool" else pool.AvgPool2D
+        out = (shape[0], shape[1] // k, shape[2] // k, shape[3])
+
+        def forward() -> Any:
+            return op.apply(x, pool_size=(k, k), strides=(k, k))
+
+    g = rng.standard_normal(out, dtype=np.float32)
+
+    def step() -> None:
+        forward().grad_fn.backward(g)
+
+    return step
+
+
+def torch_step(shape: tuple[int, ...], kind: str, k: int, filters: int, x_grad: bool) -> Callable[[], None]:
+    import torch
+    import torch.nn.functional as F
+
+    n, h, w_, c = shape
+    x = torch.randn(n, c, h, w_, requires_grad=x_grad)
+    if kind == "conv":
+        w = (torch.randn(filters, c, k, k) * 0.1).requires_grad_()
+        b = torch.zeros(filters, requires_grad=True)
+        g = torch.randn(n, filters, h - k + 1, w_ - k + 1)
+
+        def forward() -> Any:
+            return torch.relu(F.conv2d(x, w, b))
+    else:
+        pool = F.max_pool2d if kind == "maxpool" else F.avg_pool2d
+        g = torch.randn(n, c, h // k, w_ // k)
+
+        def forward() -> Any:
+            return pool(x, k)
+
+    def step() -> None:
+        torch.autograd.backward(forward(), g)
+
+    return step
+
+
+def time_round(step: Callable[[], None], steps: int) -> float:
+    """Milliseconds per call of step, over one round of `steps` calls."""
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return (time.perf_counter() - start) / steps * 1e3
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=min(os.cpu_count() or 1, 2))
+    parser.add_argument("--steps", type=int, default=20, help="calls per timed round")
+    parser.add_argument("--repeats", type=int, default=5, help="timed rounds per framework and case")
+    args = parser.parse_args()
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(args.threads)
+    try:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    except ImportError as err:
+        torch = None
+        print(f"torch not run ({err}); install torch to compare")
+    print(f"forward + backward per op, float32, batch 64, {args.threads} threads, best of {args.repeats} rounds "
+          f"x {args.steps} calls (ms)")
+    print(f"{'op':28s} {'shendu':>8s} {'torch':>8s} {'shendu/torch':>13s}")
+    for name, *case in CASES:
+        steps = {"shendu": shendu_step(*case)}
+        if torch is not None:
+            steps["torch"] = torch_step(*case)
+        rounds: dict[str, list[float]] = {key: [] for key in steps}
+        for step in steps.values():
+            time_round(step, 3)
+        for _ in range(args.repeats):
+            for key, step in steps.items():
+                rounds[key].append(time_round(step, args.steps))
+        best = {key: min(times) for key, times in rounds.items()}
+        line = f"{name:28s} {best['shendu']:8.3f}"
+        if "torch" in best:
+            line += f" {best['torch']:8.3f} {best['shendu'] / best['torch']:13.2f}"
+        print(line, f"  (medians {', '.join(f'{statistics.median(t):.3f}' for t in rounds.values())})")
+
+
+if __name__ == "__main__":
+    main()

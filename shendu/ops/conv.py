@@ -1,0 +1,320 @@
+"""Convolutions on channels-last images (NHWC) with Keras's kernel layouts.
+
+A convolution is an im2col gather followed by one matrix product: the shifted windows of the (padded)
+input are copied once into `cols` (rows: output pixels, columns: kernel taps x channels), and
+y = cols @ kernel.reshape(kh*kw*C, F). Its backward is dkernel = cols^T g and, for the input, one batched
+product g @ kernel_ij^T per tap followed by a scatter-add of each tap's result into its shifted window.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shendu.backend import get_array_module
+from shendu.ops.function import Function
+
+Pair = tuple[int, int]
+Padding = tuple[Pair, Pair]
+
+
+# --- sizes and padding (Keras/TF conventions) -------------------------------------------------------
+def conv_output_length(length: int | None, kernel: int, stride: int, padding: str, dilation: int = 1) -> int | None:
+    """Keras's output length: ceil((L - k_eff + 1) / s) for 'valid', ceil(L / s) for 'same' and 'causal',
+    with k_eff = (k - 1) * dilation + 1. None stays None (an unknown length)."""
+    if length is None:
+        return None
+    k_eff = (kernel - 1) * dilation + 1
+    n = length - k_eff + 1 if padding == "valid" else length
+    return (n + stride - 1) // stride
+
+
+def explicit_padding(padding: str, length: int, kernel: int, stride: int, dilation: int = 1) -> Pair:
+    """(before, after) zeros for one axis. 'same' pads max((out-1) s + k_eff - L, 0) in total, the odd
+    pixel after (as TF); 'causal' pads k_eff - 1 before (Conv1D); 'valid' pads nothing."""
+    k_eff = (kernel - 1) * dilation + 1
+    if padding == "valid":
+        return (0, 0)
+    if padding == "causal":
+        return (k_eff - 1, 0)
+    if padding == "same":
+        out = (length + stride - 1) // stride
+        total = max((out - 1) * stride + k_eff - length, 0)
+        return (total // 2, total - total // 2)
+    raise ValueError(f"padding must be 'valid', 'same' or 'causal', got {padding!r}")
+
+
+def conv_transpose_output_length(length: int | None, kernel: int, stride: int, padding: str,
+                                 output_padding: int | None = None, dilation: int = 1) -> int | None:
+    """Keras's Conv2DTranspose length: L s + max(k_eff - s, 0) ('valid') or L s ('same') by default;
+    (L - 1) s + k_eff + output_padding ('valid') or (L - 1) s + k_eff % 2 + output_padding ('same') when given."""
+    if length is None:
+        return None
+    k_eff = (kernel - 1) * dilation + 1
+    if output_padding is None:
+        return length * stride + max(k_eff - stride, 0) if padding == "valid" else length * stride
+    return (length - 1) * stride + (k_eff if padding == "valid" else k_eff % 2) + output_padding
+
+
+def conv_transpose_crop(kernel: int, stride: int, padding: str, output_padding: int | None = None,
+                        dilation: int = 1) -> int:
+    """How many leading pixels of the full transposed output, of length (L - 1) s + k_eff, Keras drops:
+    k_eff - 1 minus the left padding of the equivalent dilated convolution (as Keras converts for JAX)."""
+    k_eff = (kernel - 1) * dilation + 1
+    if padding == "valid":
+        return 0
+    pad = stride + k_eff - 2 if output_padding is None else k_eff + k_eff % 2 - 2 + output_padding
+    return k_eff - 1 - min(pad // 2 + pad % 2, k_eff - 1)
+
+
+# --- gathering and scattering windows ---------------------------------------------------------------
+def pad_spatial(x: Any, padding: Padding, value: float = 0.0) -> Any:
+    """x (N, H, W, C) with `padding` ((top, bottom), (left, right)) pixels of `value` added; x itself if none."""
+    (t, b), (left, r) = padding
+    if not (t or b or left or r):
+        return x
+    xp = get_array_module(x)
+    n, h, w, c = x.shape
+    out = xp.full((n, h + t + b, w + left + r, c), value, dtype=x.dtype)
+    out[:, t:t + h, left:left + w] = x
+    return out
+
+
+def window(start: int, count: int, stride: int) -> slice:
+    """The slice of `count` positions from `start` in steps of `stride`."""
+    return slice(start, start + stride * (count - 1) + 1, stride)
+
+
+def im2col(x: Any, kh: int, kw: int, oh: int, ow: int, strides: Pair, dilation: Pair, groups: int = 1) -> Any:
+    """The windows of x (N, H, W, C) as a (groups, N*oh*ow, kh*kw*C/groups) stack of matrices, taps
+    ordered (i, j, c) like a Keras kernel's rows. One strided copy; with C == 1 the copy is made tap-major
+    (contiguous runs along W) and returned as a transposed view."""
+    xp = get_array_module(x)
+    n, _, _, c = x.shape
+    sn, sh, sw, sc = x.strides
+    (st_h, st_w), (d_h, d_w) = strides, dilation
+    m = n * oh * ow
+    as_strided = xp.lib.stride_tricks.as_strided
+    if c == 1:
+        view = as_strided(x, (kh, kw, n, oh, ow), (sh * d_h, sw * d_w, sn, sh * st_h, sw * st_w), writeable=False)
+        return xp.ascontiguousarray(view).reshape(1, kh * kw, m).swapaxes(1, 2)
+    cg = c // groups
+    view = as_strided(x, (groups, n, oh, ow, kh, kw, cg),
+                      (cg * sc, sn, sh * st_h, sw * st_w, sh * d_h, sw * d_w, sc), writeable=False)
+    return xp.ascontiguousarray(view).reshape(groups, m, kh * kw * cg)
+
+
+def col2im(taps: Any, shape: tuple[int, ...], oh: int, ow: int, strides: Pair, dilation: Pair) -> Any:
+    """The adjoint of the gather: taps (kh, kw, groups, N, oh, ow, C/groups) summed into a zero image of
+    `shape` (N, H, W, C), each tap added to its shifted window (kh*kw slice additions, no loop over pixels)."""
+    xp = get_array_module(taps)
+    kh, kw, groups, _, _, _, cg = taps.shape
+    out = xp.zeros(shape, dtype=taps.dtype)
+    grouped = out.reshape(*shape[:3], groups, cg)
+    for i in range(kh):
+        rows = window(i * dilation[0], oh, strides[0])
+        for j in range(kw):
+            cols = window(j * dilation[1], ow, strides[1])
+            tap = taps[i, j]
+            if groups == 1:
+                out[:, rows, cols] += tap[0]
+            else:
+                grouped[:, rows, cols] += tap.transpose(1, 2, 3, 0, 4)
+    return out
+
+
+def _crop(x: Any, padding: Padding) -> Any:
+    (t, _), (left, _) = padding
+    h = x.shape[1] - padding[0][0] - padding[0][1]
+    w = x.shape[2] - padding[1][0] - padding[1][1]
+    return x[:, t:t + h, left:left + w]
+
+
+def _bias_relu(y: Any, bias: Any, relu: bool) -> Any:
+    if bias is not None:
+        y += bias
+    if relu:
+        get_array_module(y).maximum(y, 0, out=y)
+    return y
+
+
+# --- the ops ----------------------------------------------------------------------------------------
+class Conv2D(Function):
+    """y[n, p, q, f] = sum_{i,j,c} xpad[n, p s_h + i d_h, q s_w + j d_w, c] k[i, j, c, f] (+ b[f]), optionally
+    followed by a fused ReLU. x is (N, H, W, C), the kernel Keras's (kh, kw, C/groups, F); `padding` is
+    explicit ((top, bottom), (left, right)) (see `explicit_padding`). With groups, channel group g of x
+    feeds filters g F/groups ... (g+1) F/groups - 1.
+
+    Backward: dk = cols^T g, db = sum of g, dx = scatter-add of the taps g @ k_ij^T (skipped when x needs no
+    gradient, e.g. for the first layer).
+    """
+
+    def __init__(self, strides: Pair = (1, 1), padding: Padding = ((0, 0), (0, 0)), dilation: Pair = (1, 1),
+                 groups: int = 1, relu: bool = False) -> None:
+        self.strides, self.padding, self.dilation = tuple(strides), padding, tuple(dilation)
+        self.groups, self.relu = groups, relu
+
+    def forward(self, x: Any, kernel: Any, bias: Any = None) -> Any:
+        kh, kw, cg, f = kernel.shape
+        g = self.groups
+        if x.ndim != 4 or x.shape[3] != cg * g or f % g:
+            raise ValueError(f"expected NHWC inputs with {cg * g} channels for a kernel {kernel.shape} and "
+                             f"groups={g}, got inputs of shape {x.shape}")
+        xp = pad_spatial(x, self.padding)
+        oh = (xp.shape[1] - (kh - 1) * self.dilation[0] - 1) // self.strides[0] + 1
+        ow = (xp.shape[2] - (kw - 1) * self.dilation[1] - 1) // self.strides[1] + 1
+        if oh < 1 or ow < 1:
+            raise ValueError(f"the padded image {xp.shape[1:3]} is smaller than the dilated kernel "
+                             f"{((kh - 1) * self.dilation[0] + 1, (kw - 1) * self.dilation[1] + 1)}")
+        self.x_shape, self.xp_shape, self.kernel, self.out_hw = x.shape, xp.shape, kernel, (oh, ow)
+        self.cols = im2col(xp, kh, kw, oh, ow, self.strides, self.dilation, g)
+        if g == 1:
+            y = self.cols[0] @ kernel.reshape(kh * kw * cg, f)
+        else:
+            w = kernel.reshape(kh * kw * cg, g, f // g).transpose(1, 0, 2)
+            y = (self.cols @ w).transpose(1, 0, 2).reshape(-1, f)
+        y = _bias_relu(y, bias, self.relu)
+        if self.relu:
+            self.y = y
+        return y.reshape(x.shape[0], oh, ow, f)
+
+    def backward(self, grad: Any) -> tuple[Any, ...]:
+        xp = get_array_module(grad)
+        kernel, g = self.kernel, self.groups
+        kh, kw, cg, f = kernel.shape
+        g2 = grad.reshape(-1, f)
+        if self.relu:
+            g2 = g2 * (self.y > 0)
+        dx = dk = db = None
+        if len(self.inputs) == 3 and self.needs_grad(2):
+            db = g2.sum(axis=0)
+        gg = g2[None] if g == 1 else g2.reshape(-1, g, f // g).transpose(1, 0, 2)  # (groups, M, F/groups)
+        if self.needs_grad(1):
+            dk = self.cols.swapaxes(1, 2) @ gg  # (groups, kh*kw*cg, F/groups)
+            dk = dk[0] if g == 1 else dk.transpose(1, 0, 2)
+            dk = dk.reshape(kernel.shape)
+        if self.needs_grad(0):
+            oh, ow = self.out_hw
+            wt = kernel.reshape(kh * kw, cg, g, f // g).transpose(0, 2, 3, 1)  # (taps, groups, F/groups, cg)
+            taps = xp.matmul(gg[None], wt)  # (taps, groups, M, cg)
+            taps = taps.reshape(kh, kw, g, self.x_shape[0], oh, ow, cg)
+            dx = _crop(col2im(taps, self.xp_shape, oh, ow, self.strides, self.dilation), self.padding)
+        return dx, dk, db
+
+
+class Conv2DTranspose(Function):
+    """The transpose (adjoint) of a strided, dilated convolution: every input pixel scatters x[n, h, w] @ k_ij^T
+    to full[n, h s_h + i d_h, w s_w + j d_w], then y = full cropped by `crop` (top, left) to `out_hw`
+    (zeros where it reaches past full), plus bias and an optional fused ReLU. Kernel (kh, kw, F, C) as Keras.
+
+    Backward: the crop's adjoint gives g_full; cols = im2col(g_full); dx = cols @ k, dk = cols^T x.
+    """
+
+    def __init__(self, out_hw: Pair, crop: Pair = (0, 0), strides: Pair = (1, 1), dilation: Pair = (1, 1),
+                 relu: bool = False) -> None:
+        self.out_hw, self.crop = tuple(out_hw), tuple(crop)
+        self.strides, self.dilation, self.relu = tuple(strides), tuple(dilation), relu
+
+    def forward(self, x: Any, kernel: Any, bias: Any = None) -> Any:
+        kh, kw, f, c = kernel.shape
+        if x.ndim != 4 or x.shape[3] != c:
+            raise ValueError(f"expected NHWC inputs with {c} channels for a kernel {kernel.shape}, got {x.shape}")
+        n, h, w, _ = x.shape
+        self.x, self.kernel = x, kernel
+        full = ((h - 1) * self.strides[0] + (kh - 1) * self.dilation[0] + 1,
+                (w - 1) * self.strides[1] + (kw - 1) * self.dilation[1] + 1)
+        self.full = full
+        taps = get_array_module(x).matmul(x.reshape(-1, c), kernel.reshape(kh * kw, f, c).transpose(0, 2, 1))
+        taps = taps.reshape(kh, kw, 1, n, h, w, f)
+        y = self._crop(col2im(taps, (n, *full, f), h, w, self.strides, self.dilation))
+        y = _bias_relu(y.reshape(-1, f), bias, self.relu)
+        if self.relu:
+            self.y = y
+        return y.reshape(n, *self.out_hw, f)
+
+    def _crop(self, full: Any) -> Any:
+        """full (N, FH, FW, F) -> (N, OH, OW, F): rows crop_h ... crop_h + OH - 1, zeros past the end."""
+        xp = get_array_module(full)
+        (t, left), (oh, ow) = self.crop, self.out_hw
+        if full.shape[1] - t >= oh and full.shape[2] - left >= ow:
+            return xp.ascontiguousarray(full[:, t:t + oh, left:left + ow])
+        out = xp.zeros((full.shape[0], oh, ow, full.shape[3]), dtype=full.dtype)
+        part = full[:, t:t + oh, left:left + ow]
+        out[:, :part.shape[1], :part.shape[2]] = part
+        return out
+
+    def backward(self, grad: Any) -> tuple[Any, ...]:
+        xp = get_array_module(grad)
+        x, kernel = self.x, self.kernel
+        kh, kw, f, c = kernel.shape
+        n, h, w, _ = x.shape
+        g2 = grad.reshape(-1, f)
+        if self.relu:
+            g2 = g2 * (self.y > 0)
+        db = g2.sum(axis=0) if len(self.inputs) == 3 and self.needs_grad(2) else None
+        (t, left), (oh, ow) = self.crop, self.out_hw
+        gfull = xp.zeros((n, *self.full, f), dtype=grad.dtype)
+        part = gfull[:, t:t + oh, left:left + ow]
+        part[...] = g2.reshape(n, oh, ow, f)[:, :part.shape[1], :part.shape[2]]
+        cols = im2col(gfull, kh, kw, h, w, self.strides, self.dilation)[0]  # (N*h*w, kh*kw*F)
+        dx = (cols @ kernel.reshape(-1, c)).reshape(x.shape) if self.needs_grad(0) else None
+        dk = (cols.T @ x.reshape(-1, c)).reshape(kernel.shape) if self.needs_grad(1) else None
+        return dx, dk, db
+
+
+class DepthwiseConv2D(Function):
+    """y[n, p, q, c m + k] = sum_{i,j} xpad[n, p s_h + i d_h, q s_w + j d_w, c] w[i, j, c, k] (+ b), the kernel
+    (kh, kw, C, depth_multiplier) as Keras; each channel is filtered on its own. Computed tap by tap with
+    element-wise products (no matrix product has enough work per channel to pay off).
+
+    Backward: dw[i, j] = sum over pixels of window_ij(x) * g; dx = scatter-add of g * w[i, j] summed over k.
+    """
+
+    def __init__(self, strides: Pair = (1, 1), padding: Padding = ((0, 0), (0, 0)), dilation: Pair = (1, 1),
+                 relu: bool = False) -> None:
+        self.strides, self.padding, self.dilation, self.relu = tuple(strides), padding, tuple(dilation), relu
+
+    def _windows(self, x: Any, kh: int, kw: int) -> Any:
+        oh, ow = self.out_hw
+        for i in range(kh):
+            rows = window(i * self.dilation[0], oh, self.strides[0])
+            for j in range(kw):
+                yield i, j, (slice(None), rows, window(j * self.dilation[1], ow, self.strides[1]))
+
+    def forward(self, x: Any, kernel: Any, bias: Any = None) -> Any:
+        xp = get_array_module(x)
+        kh, kw, c, dm = kernel.shape
+        if x.ndim != 4 or x.shape[3] != c:
+            raise ValueError(f"expected NHWC inputs with {c} channels for a kernel {kernel.shape}, got {x.shape}")
+        xpad = pad_spatial(x, self.padding)
+        oh = (xpad.shape[1] - (kh - 1) * self.dilation[0] - 1) // self.strides[0] + 1
+        ow = (xpad.shape[2] - (kw - 1) * self.dilation[1] - 1) // self.strides[1] + 1
+        if oh < 1 or ow < 1:
+            raise ValueError(f"the padded image {xpad.shape[1:3]} is smaller than the dilated kernel "
+                             f"{((kh - 1) * self.dilation[0] + 1, (kw - 1) * self.dilation[1] + 1)}")
+        self.xpad, self.kernel, self.out_hw = xpad, kernel, (oh, ow)
+        y = xp.zeros((x.shape[0], oh, ow, c, dm), dtype=x.dtype)
+        for i, j, win in self._windows(xpad, kh, kw):
+            y += xpad[win][..., None] * kernel[i, j]
+        y = _bias_relu(y.reshape(-1, c * dm), bias, self.relu)
+        if self.relu:
+            self.y = y
+        return y.reshape(x.shape[0], oh, ow, c * dm)
+
+    def backward(self, grad: Any) -> tuple[Any, ...]:
+        xp = get_array_module(grad)
+        kernel, xpad = self.kernel, self.xpad
+        kh, kw, c, dm = kernel.shape
+        g2 = grad.reshape(-1, c * dm)
+        if self.relu:
+            g2 = g2 * (self.y > 0)
+        db = g2.sum(axis=0) if len(self.inputs) == 3 and self.needs_grad(2) else None
+        g5 = g2.reshape(*grad.shape[:3], c, dm)
+        dk = xp.empty_like(kernel) if self.needs_grad(1) else None
+        dxp = xp.zeros_like(xpad) if self.needs_grad(0) else None
+        for i, j, win in self._windows(xpad, kh, kw):
+            if dk is not None:
+                dk[i, j] = xp.einsum("nhwc,nhwck->ck", xpad[win], g5)
+            if dxp is not None:
+                dxp[win] += (g5 * kernel[i, j]).sum(axis=-1)
+        dx = None if dxp is None else _crop(dxp, self.padding)
+        return dx, dk, db
