@@ -31,6 +31,9 @@ class ProgbarLogger(Callback):
     def on_train_begin(self, logs: dict | None = None) -> None:
         self._called_in_fit = True
 
+    def on_train_end(self, logs: dict | None = None) -> None:
+        self._called_in_fit = False
+
     def on_test_begin(self, logs: dict | None = None) -> None:
         if not self._called_in_fit:
             self._reset()

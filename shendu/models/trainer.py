@@ -296,7 +296,7 @@ class Trainer:
             validation_freq: int | list[int] = 1) -> Any:
         """Train for `epochs` epochs; returns a History whose `.history` maps 'loss', metrics and 'val_*' to
         their per-epoch values (training values are running means over each epoch, as Keras reports them)."""
-        from shendu.callbacks import CallbackList
+        from shendu.callbacks import CallbackList, History
 
         self._assert_compiled("fit")
         verbose = _verbosity(verbose)
@@ -357,11 +357,11 @@ class Trainer:
             if self.stop_training or iterator.exhausted:
                 break
         callbacks.on_train_end(epoch_logs)
-        return self.history
+        return next((cb for cb in callbacks if isinstance(cb, History)), self.history)
 
     def _validation_iterator(self, data: Any, batch_size: int | None, steps: int | None,
                              n_inputs: int | None) -> da.EpochIterator:
-        if isinstance(data, tuple) and da.is_array_like(data[0]):
+        if isinstance(data, (tuple, list)) and 2 <= len(data) <= 3 and da.is_array_like(data[0]):
             vx, vy, vw = da.unpack_x_y_sample_weight(data)
             adapter = da.make_adapter(vx, vy, vw, batch_size, False, n_inputs)
         else:

@@ -310,3 +310,20 @@ def test_lists_of_numbers_are_accepted():
     model.compile(optimizer="sgd", loss="mse")
     history = _quiet_fit(model, [[-1.0], [0.0], [1.0], [2.0]], [[-3.0], [-1.0], [1.0], [3.0]], epochs=2)
     assert len(history.history["loss"]) == 2
+
+
+def test_compile_config_round_trip_with_objects():
+    import json
+
+    from shendu import losses, metrics
+
+    x, y = blobs(n=16)
+    model = mlp()
+    model.compile(optimizer=optimizers.Adam(0.01), loss=losses.SparseCategoricalCrossentropy(),
+                  metrics=["accuracy", metrics.SparseTopKCategoricalAccuracy(k=2)])
+    config = json.loads(json.dumps(model.get_compile_config()))
+    clone = mlp()
+    clone.compile_from_config(config)
+    assert clone.optimizer.learning_rate == pytest.approx(0.01)
+    assert clone.evaluate(x, y, verbose=0, return_dict=True).keys() == model.evaluate(
+        x, y, verbose=0, return_dict=True).keys()
