@@ -15,6 +15,10 @@ from shendu.variable import Variable
 
 _name_counts: dict[str, int] = {}
 
+# The `training` flag of the outermost call in progress: a layer called without one inherits it, as in Keras,
+# so a Dropout inside a custom layer or model is active during fit even when `training` is not passed down.
+_training_context: list[bool | None] = [None]
+
 
 def unique_name(base: str) -> str:
     """'dense', 'dense_1', 'dense_2', ... as Keras names layers and models."""
@@ -219,12 +223,23 @@ class Layer:
         inputs = to_tensor(inputs)
         if not self.built:
             self._build_for(inputs)
-        if "training" in kwargs and not self._accepts("training"):
+        training = kwargs.get("training")
+        if self._accepts("training"):
+            if training is None and _training_context[0] is not None:
+                training = kwargs["training"] = _training_context[0]
+        elif "training" in kwargs:
             kwargs.pop("training")
         if "mask" in kwargs and not self._accepts("mask"):
             kwargs.pop("mask")
         self._call_losses = []
-        return self.call(inputs, *args, **kwargs)
+        outer = _training_context[0]
+        if training is None or training is outer:
+            return self.call(inputs, *args, **kwargs)
+        _training_context[0] = training
+        try:
+            return self.call(inputs, *args, **kwargs)
+        finally:
+            _training_context[0] = outer
 
     def _build_for(self, inputs: Any) -> None:
         """Build from the inputs' shapes (batch axis as None) once."""
@@ -264,3 +279,8 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def clear_session() -> None:
+    """Restart automatic layer names ('dense', 'dense_1', ...) from scratch, as Keras's `clear_session`."""
+    _name_counts.clear()

@@ -136,7 +136,7 @@ def print_summary(model: Any, line_length: int | None = None, positions: list[fl
 
     def emit(fields: list[str]) -> None:
         starts = [0, *positions[:-1]]
-        widths = [end - start - 2 for start, end in zip(starts, positions)]
+        widths = [end - start - 1 for start, end in zip(starts, positions)]
         widths[-1] = None
         cells = [_wrap(f, w) for f, w in zip(fields, widths)]
         for i in range(max(len(c) for c in cells)):

@@ -102,3 +102,27 @@ def test_add_loss_in_a_subclassed_call():
     model(x)
     penalty = float(model.losses[0].data)
     assert model.evaluate(x, y, verbose=0) == pytest.approx(penalty + penalty / 10.0, rel=1e-5)
+
+
+def test_training_flag_reaches_layers_called_without_it():
+    class Net(Model):
+        def __init__(self):
+            super().__init__()
+            self.drop = layers.Dropout(0.5)
+
+        def call(self, inputs):  # no training argument passed down, as in many tutorials
+            return self.drop(inputs)
+
+    sd.random.seed(0)
+    net = Net()
+    x = np.ones((2, 100), dtype="float32")
+    assert not (net(x).numpy() == 0).any()
+    assert (net(x, training=True).numpy() == 0).any()
+    assert not (net(x).numpy() == 0).any()  # the flag does not leak past the call
+    net.compile(optimizer="sgd", loss="mse")
+    seen = []
+    original = net.drop.call
+    net.drop.call = lambda inputs, training=None: seen.append(training) or original(inputs, training)
+    net.fit(x, x, verbose=0)
+    net.predict(x, verbose=0)
+    assert seen == [True, False]
