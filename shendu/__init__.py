@@ -1,18 +1,58 @@
-"""shendu (深度, "depth"): deep learning from first principles on NumPy, with a Keras-compatible API."""
+"""shendu (深度, "depth"): deep learning from first principles on NumPy, with a Keras-compatible API.
 
-from shendu import random
+`import shendu as tf` gives tutorial code what it uses of TensorFlow: `tf.keras`, `tf.constant`, `tf.cast`,
+`tf.float32`, ... while `shendu.tensor`, `backward()` and `shendu.ops` show how it works underneath.
+"""
+
+import numpy as _np
+
+from shendu import (
+    activations,
+    callbacks,
+    constraints,
+    data,
+    datasets,
+    initializers,
+    keras,
+    layers,
+    losses,
+    metrics,
+    models,
+    optimizers,
+    random,
+    regularizers,
+    schedules,
+    utils,
+)
 from shendu.backend import floatx, get_array_module, set_floatx
-from shendu.creation import arange, ones, ones_like, tensor, zeros, zeros_like
+from shendu.creation import (
+    arange,
+    cast,
+    constant,
+    convert_to_tensor,
+    ones,
+    ones_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
 from shendu.functions import concatenate, maximum, minimum, pad, stack, where
 from shendu.grad_mode import enable_grad, is_grad_enabled, no_grad
 from shendu.gradcheck import GradcheckError, gradcheck
 from shendu.ops import Function
 from shendu.tensor import Tensor
+from shendu.variable import Variable
+
+float16, float32, float64 = _np.dtype("float16"), _np.dtype("float32"), _np.dtype("float64")
+int8, int16, int32, int64, uint8, bool_ = (_np.dtype(t) for t in ("int8", "int16", "int32", "int64", "uint8", "bool"))
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Function", "GradcheckError", "Tensor", "arange", "concatenate", "enable_grad", "floatx",
-    "get_array_module", "gradcheck", "is_grad_enabled", "maximum", "minimum", "no_grad", "ones",
-    "ones_like", "pad", "random", "set_floatx", "stack", "tensor", "where", "zeros", "zeros_like",
+    "Function", "GradcheckError", "Tensor", "Variable", "activations", "arange", "bool_", "callbacks", "cast",
+    "concatenate", "constant", "constraints", "convert_to_tensor", "data", "datasets", "enable_grad", "float16",
+    "float32", "float64", "floatx", "get_array_module", "gradcheck", "initializers", "int8", "int16", "int32", "int64",
+    "is_grad_enabled", "keras", "layers", "losses", "maximum", "metrics", "minimum", "models", "no_grad", "ones",
+    "ones_like", "optimizers", "pad", "random", "regularizers", "schedules", "set_floatx", "stack", "tensor", "uint8",
+    "utils", "where", "zeros", "zeros_like",
 ]

@@ -181,3 +181,9 @@ def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Ac
     from shendu.layers import serialization
 
     return serialization.deserialize(config, custom_objects)
+
+__all__ = [
+    "deserialize", "elu", "exponential", "gelu", "get", "hard_sigmoid", "hard_silu", "hard_swish", "leaky_relu",
+    "linear", "log_softmax", "mish", "relu", "relu6", "selu", "serialize", "sigmoid", "silu", "softmax", "softplus",
+    "softsign", "swish", "tanh"
+]

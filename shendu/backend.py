@@ -52,3 +52,8 @@ def as_array(data: Any, dtype: Any = None) -> Any:
     if arr.dtype == np.float64:
         arr = arr.astype(_floatx)
     return arr
+
+
+def epsilon() -> float:
+    """The small constant that keeps divisions and logarithms finite (Keras's 1e-7)."""
+    return 1e-7

@@ -119,3 +119,8 @@ def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> An
     from shendu.layers import serialization
 
     return serialization.deserialize_object(config, _BY_NAME, custom_objects, "constraint")
+
+__all__ = [
+    "Constraint", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm", "deserialize", "get", "max_norm", "min_max_norm",
+    "non_neg", "serialize", "unit_norm"
+]

@@ -53,3 +53,24 @@ def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any 
     if dtype is None and arr.dtype.kind == "f":
         arr = arr.astype(backend.floatx())
     return Tensor(arr)
+
+
+def constant(value: Any, dtype: Any = None, shape: Any = None) -> Tensor:
+    """A tensor that takes no gradient, as `tf.constant`; a scalar value fills `shape` when given."""
+    arr = backend.as_array(value, dtype)
+    if shape is not None:
+        shape = tuple(shape)
+        arr = np.broadcast_to(arr, shape).copy() if arr.size == 1 else arr.reshape(shape)
+    return Tensor(arr)
+
+
+def convert_to_tensor(value: Any, dtype: Any = None) -> Tensor:
+    """Tensors pass through (cast when dtype is given); anything else becomes a tensor, as `tf.convert_to_tensor`."""
+    if isinstance(value, Tensor):
+        return value if dtype is None or value.dtype == np.dtype(dtype) else value.astype(dtype)
+    return Tensor(value, dtype=dtype)
+
+
+def cast(x: Any, dtype: Any) -> Tensor:
+    """x converted to dtype, as `tf.cast` (differentiable between float dtypes)."""
+    return convert_to_tensor(x).astype(dtype)

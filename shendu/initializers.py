@@ -317,3 +317,11 @@ def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> An
     from shendu.layers import serialization
 
     return serialization.deserialize_object(config, _BY_NAME, custom_objects, "initializer")
+
+__all__ = [
+    "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Identity", "Initializer", "LecunNormal",
+    "LecunUniform", "Ones", "Orthogonal", "RandomNormal", "RandomUniform", "TruncatedNormal", "VarianceScaling",
+    "Zeros", "compute_fans", "constant", "deserialize", "get", "glorot_normal", "glorot_uniform", "he_normal",
+    "he_uniform", "identity", "lecun_normal", "lecun_uniform", "ones", "orthogonal", "random_normal",
+    "random_uniform", "serialize", "truncated_normal", "variance_scaling", "zeros"
+]

@@ -41,3 +41,12 @@ def uniform(low: float = 0.0, high: float = 1.0, size: Any = None, dtype: Any = 
     """Samples from U[low, high)."""
     data = _rng.uniform(low, high, _shape(size)).astype(dtype or backend.floatx())
     return Tensor(data, requires_grad=requires_grad)
+
+
+def set_random_seed(value: int) -> None:
+    """Seed shendu, NumPy's global generator and Python's `random` at once (Keras's `utils.set_random_seed`)."""
+    import random as _pyrandom
+
+    seed(value)
+    np.random.seed(value)
+    _pyrandom.seed(value)

@@ -106,3 +106,7 @@ def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> An
     from shendu.layers import serialization
 
     return serialization.deserialize_object(config, _BY_NAME, custom_objects, "regularizer")
+
+__all__ = [
+    "L1", "L1L2", "L2", "Regularizer", "deserialize", "get", "l1", "l1_l2", "l2", "serialize"
+]

@@ -60,8 +60,14 @@ def _weight_dict(model: Any) -> dict[str, np.ndarray]:
         key, n = var.name, 1
         while key in out:
             key, n = f"{var.name}:{n}", n + 1
-        out[key] = np.ascontiguousarray(var.data)
+        out[key] = _contiguous(var.data)
     return out
+
+
+def _contiguous(value: Any) -> np.ndarray:
+    """A C-contiguous array for safetensors, keeping 0-d arrays 0-d (np.ascontiguousarray would not)."""
+    arr = np.asarray(value)
+    return arr if arr.flags.c_contiguous else arr.copy()
 
 
 def _check_and_assign(model: Any, tensors: dict[str, np.ndarray], source: str) -> None:
@@ -128,7 +134,7 @@ def save_model(model: Any, path: str | os.PathLike[str]) -> None:
         zf.writestr(WEIGHTS, st.save(_weight_dict(model), metadata={"format": FORMAT}))
         optimizer = getattr(model, "optimizer", None)
         if optimizer is not None and getattr(optimizer, "iterations", 0):
-            state = {k: np.ascontiguousarray(np.asarray(v)) for k, v in optimizer.get_state().items()}
+            state = {k: _contiguous(v) for k, v in optimizer.get_state().items()}
             zf.writestr(OPTIMIZER, st.save(state))
 
 

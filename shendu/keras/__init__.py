@@ -1,0 +1,28 @@
+"""The tf.keras-compatible namespace: `from shendu.keras import layers` as `from tensorflow.keras import layers`.
+
+Aliases only; every name here is defined elsewhere in shendu.
+"""
+
+from shendu.keras import (
+    activations,
+    backend,
+    callbacks,
+    constraints,
+    datasets,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    optimizers,
+    regularizers,
+    saving,
+    utils,
+)
+from shendu.layers import Input
+from shendu.models import Model, Sequential
+
+__all__ = [
+    "Input", "Model", "Sequential", "activations", "backend", "callbacks", "constraints", "datasets", "initializers",
+    "layers", "losses", "metrics", "models", "optimizers", "regularizers", "saving", "utils",
+]
