@@ -304,7 +304,10 @@ class EpochIterator:
         if y is None or isinstance(y, (list, tuple, dict)):
             raise ValueError("class_weight is only supported for models with a single output and given labels")
         cw = self._cw(y)
-        return x, y, cw if w is None else cw * np.asarray(w).reshape(len(cw), *np.shape(w)[1:])
+        if w is None:
+            return x, y, cw
+        w = np.asarray(w)
+        return x, y, cw.reshape(-1, *[1] * (w.ndim - 1)) * w
 
     def __iter__(self) -> Iterator[tuple[int, Batch]]:
         if self.steps_per_epoch is None:

@@ -100,3 +100,12 @@ def test_epoch_iterator_with_steps_cycles_arrays_and_datasets():
     ds = Dataset.from_tensor_slices(x).batch(4)
     steps = [s for s, _ in da.EpochIterator(da.make_adapter(ds), steps_per_epoch=5)]
     assert steps == [0, 1, 2, 3, 4]
+
+
+def test_class_weight_multiplies_given_sample_weights():
+    x = np.zeros((4, 2), dtype="float32")
+    y = np.array([0, 1, 0, 1])
+    it = da.EpochIterator(da.ArrayDataAdapter(x, y, np.full((4, 3), 2.0), batch_size=4), class_weight={0: 1, 1: 5})
+    _, (_, _, w) = next(iter(it))
+    np.testing.assert_allclose(w[:, 0], [2.0, 10.0, 2.0, 10.0])
+    assert w.shape == (4, 3)
