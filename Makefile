@@ -2,13 +2,16 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# The data sets beside the project (as CI lays it out) are used when present; elsewhere they are downloaded.
+SHENDU_DATA_DIR ?= $(wildcard $(CURDIR)/../shared/data)
+export SHENDU_DATA_DIR
 
 .PHONY: demo test lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet -e '.[save]'
 	touch $@
 
 $(VENV)/.dev-installed: $(VENV)/.installed
@@ -16,7 +19,7 @@ $(VENV)/.dev-installed: $(VENV)/.installed
 	touch $@
 
 demo: $(VENV)/.installed
-	$(PY) -m shendu.demo
+	$(VENV)/bin/shendu train mlp --dataset mnist --epochs 5 --batch-size 64 --seed 0 --output mnist_mlp.shendu
 
 test: $(VENV)/.dev-installed
 	$(PY) -m ruff check .
@@ -24,6 +27,7 @@ test: $(VENV)/.dev-installed
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/op_overhead.py
+	$(PY) benchmarks/mlp.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
