@@ -195,7 +195,8 @@ class ArrayDataAdapter:
 
 
 class IterableDataAdapter:
-    """Batches from a Dataset (re-iterable) or a generator (one pass): elements x, (x, y) or (x, y, w)."""
+    """Batches from a Dataset (re-iterable), a generator (one pass) or a Keras-style Sequence (len() and [i],
+    with on_epoch_end() called after each pass): elements x, (x, y) or (x, y, w)."""
 
     def __init__(self, data: Any) -> None:
         self.data = data
@@ -218,10 +219,14 @@ class IterableDataAdapter:
         return v
 
     def __iter__(self) -> Iterator[Batch]:
-        for element in self.data:
+        source = self.data
+        indexed = not hasattr(source, "__iter__")  # a Keras Sequence / PyDataset: len() and [i]
+        for element in (source[i] for i in range(len(source))) if indexed else source:
             x, y, w = unpack_x_y_sample_weight(element)
             yield (map_structure(self._convert, x), None if y is None else map_structure(self._convert, y),
                    None if w is None else map_structure(self._convert, w))
+        if indexed and callable(getattr(source, "on_epoch_end", None)):
+            source.on_epoch_end()
 
     def __len__(self) -> int:
         if self.num_batches is None:
@@ -267,8 +272,9 @@ def make_adapter(x: Any, y: Any = None, sample_weight: Any = None, batch_size: i
         raise ValueError(f"sample_weight must not be given when x is a {kind}: yield (x, y, sample_weight) instead")
     if batch_size is not None:
         raise ValueError(f"batch_size must not be given when x is a {kind}: it is batched already (use .batch(n))")
-    if not hasattr(x, "__iter__"):
-        raise TypeError(f"Unrecognized data type: x={kind}; expected arrays, a dict/list of arrays, or a Dataset")
+    if not hasattr(x, "__iter__") and not (hasattr(x, "__getitem__") and hasattr(x, "__len__")):
+        raise TypeError(f"Unrecognized data type: x={kind}; expected arrays, a dict/list of arrays, a Dataset, "
+                        "a generator, or a Sequence (len() and [i] giving batches)")
     return IterableDataAdapter(x)
 
 

@@ -327,3 +327,29 @@ def test_compile_config_round_trip_with_objects():
     assert clone.optimizer.learning_rate == pytest.approx(0.01)
     assert clone.evaluate(x, y, verbose=0, return_dict=True).keys() == model.evaluate(
         x, y, verbose=0, return_dict=True).keys()
+
+
+def test_fit_on_a_keras_style_sequence():
+    x, y = blobs(n=64)
+
+    class Batches:
+        def __init__(self):
+            self.epochs_ended = 0
+
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return x[i * 16:(i + 1) * 16], y[i * 16:(i + 1) * 16]
+
+        def on_epoch_end(self):
+            self.epochs_ended += 1
+
+    data = Batches()
+    model = mlp()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    history = _quiet_fit(model, data, epochs=2)
+    assert len(history.history["loss"]) == 2 and data.epochs_ended == 2
+    assert model.predict(data, verbose=0).shape == (64, 3)
+    with pytest.raises(TypeError, match="Unrecognized data type"):
+        _quiet_fit(model, object())
