@@ -319,35 +319,12 @@ class Trainer:
         self.stop_training = False
         self._tvars = None
         self._nonfinite = None
-        custom = self._overridden("train_step")
-        want_logs = callbacks.wants("on_train_batch_end")
-        want_begin = callbacks.wants("on_train_batch_begin")
         callbacks.on_train_begin()
         epoch_logs: dict[str, float] = {}
-        failure = None
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
-            logs: Any = None
-            for step, (xb, yb, wb) in iterator:
-                if want_begin:
-                    callbacks.on_train_batch_begin(step)
-                if custom:
-                    logs = self.train_step(_pack(xb, yb, wb))
-                    loss = logs.get("loss") if isinstance(logs, dict) else None
-                    if loss is not None and not math.isfinite(float(loss)):
-                        self._nonfinite = float(loss)
-                else:
-                    self._train_batch(xb, yb, wb)
-                    logs = self.get_metrics_result() if want_logs else None
-                if want_logs:
-                    callbacks.on_train_batch_end(step, logs)
-                if self._nonfinite is not None:
-                    failure = (epoch, step, self._nonfinite)
-                    self.stop_training = True
-                if self.stop_training:
-                    break
-            epoch_logs = self.get_metrics_result() if not custom or not isinstance(logs, dict) else dict(logs)
+            epoch_logs, failure = self._train_epoch(epoch, iterator, callbacks)
             if val_iterator is not None and failure is None and _should_eval(epoch, validation_freq):
                 val_logs = self._evaluate_loop(val_iterator, callbacks)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
@@ -358,6 +335,35 @@ class Trainer:
                 break
         callbacks.on_train_end(epoch_logs)
         return next((cb for cb in callbacks if isinstance(cb, History)), self.history)
+
+    def _train_epoch(self, epoch: int, iterator: da.EpochIterator, callbacks: Any) -> tuple[dict, tuple | None]:
+        """One epoch of steps; returns its logs and (epoch, step, loss) if a loss was not finite."""
+        custom = self._overridden("train_step")
+        want_logs = callbacks.wants("on_train_batch_end")
+        want_begin = callbacks.wants("on_train_batch_begin")
+        logs: Any = None
+        for step, (xb, yb, wb) in iterator:
+            if want_begin:
+                callbacks.on_train_batch_begin(step)
+            if custom:
+                logs = _pythonify(self.train_step(_pack(xb, yb, wb)))
+                loss = logs.get("loss")
+                if isinstance(loss, float) and not math.isfinite(loss):
+                    self._nonfinite = loss
+            else:
+                self._train_batch(xb, yb, wb)
+                logs = self.get_metrics_result() if want_logs else None
+            if want_logs:
+                callbacks.on_train_batch_end(step, logs)
+            if self._nonfinite is not None:
+                self.stop_training = True
+                return self._epoch_logs(custom, logs), (epoch, step, self._nonfinite)
+            if self.stop_training:
+                break
+        return self._epoch_logs(custom, logs), None
+
+    def _epoch_logs(self, custom: bool, logs: Any) -> dict[str, float]:
+        return dict(logs) if custom and logs is not None else self.get_metrics_result()
 
     def _validation_iterator(self, data: Any, batch_size: int | None, steps: int | None,
                              n_inputs: int | None) -> da.EpochIterator:
@@ -400,7 +406,7 @@ class Trainer:
                 if want_begin:
                     callbacks.on_test_batch_begin(step)
                 if custom:
-                    logs = self.test_step(_pack(xb, yb, wb))
+                    logs = _pythonify(self.test_step(_pack(xb, yb, wb)))
                 else:
                     self._test_batch(xb, yb, wb)
                     logs = self.get_metrics_result() if want_logs else None
@@ -453,7 +459,7 @@ class Trainer:
             self.reset_metrics()
         self._tvars = None
         if self._overridden("train_step"):
-            logs = self.train_step(_pack(xb, yb, wb))
+            logs = _pythonify(self.train_step(_pack(xb, yb, wb)))
         else:
             self._train_batch(xb, yb, wb)
             logs = self.get_metrics_result()
@@ -469,7 +475,7 @@ class Trainer:
             self.reset_metrics()
         with grad_mode.no_grad():
             if self._overridden("test_step"):
-                logs = self.test_step(_pack(xb, yb, wb))
+                logs = _pythonify(self.test_step(_pack(xb, yb, wb)))
             else:
                 self._test_batch(xb, yb, wb)
                 logs = self.get_metrics_result()
@@ -500,6 +506,20 @@ def _pack(x: Any, y: Any, w: Any) -> Any:
     if y is None:
         return x if not isinstance(x, (list, tuple)) else (x,)
     return (x, y) if w is None else (x, y, w)
+
+
+def _pythonify(logs: Any) -> dict[str, Any]:
+    """A custom step's logs with scalars (Tensors, NumPy values) as Python floats, as Keras reports them."""
+    if not isinstance(logs, dict):
+        raise TypeError(f"train_step/test_step must return a dict of logs; got {type(logs).__name__}")
+    out = {}
+    for k, v in logs.items():
+        if isinstance(v, (Tensor, np.ndarray, np.generic)) and np.size(v) == 1:
+            v = float(np.asarray(v).reshape(()))
+        elif isinstance(v, int) and not isinstance(v, bool):
+            v = float(v)
+        out[k] = v
+    return out
 
 
 def _verbosity(verbose: int | str) -> int:

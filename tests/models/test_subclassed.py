@@ -80,6 +80,7 @@ def test_custom_train_step_on_a_functional_subclass():
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     history = model.fit(x, y, epochs=15, verbose=0)
     assert set(history.history) == {"loss", "accuracy"}
+    assert all(isinstance(v, float) for v in history.history["loss"] + history.history["accuracy"])
     assert history.history["loss"][-1] < history.history["loss"][0]
     assert history.history["accuracy"][-1] > 0.9
 
