@@ -68,46 +68,66 @@ def sample_points(matrices: np.ndarray, in_hw: tuple[int, int], out_hw: tuple[in
     """The (index, weight, const) arguments of `Resample` for one (2, 3) inverse-map matrix per image.
 
     Points outside the image take the fill mode's pixel: reflect (d c b a | a b c d | d c b a), wrap
-    (a b c d | a b c d), nearest (a a | a b c d | d d), or constant (fill_value).
+    (a b c d | a b c d), nearest (a a | a b c d | d d), or constant (fill_value). Coordinates are float64,
+    weights float32 and indices int32 (augmentation runs every step: every pass over the pixels counts).
     """
     n = matrices.shape[0]
     (h, w), (ho, wo) = in_hw, out_hw
     m = np.asarray(matrices, dtype=np.float64)[:, :, :, None, None]
     cols, rows = np.arange(wo, dtype=np.float64), np.arange(ho, dtype=np.float64)[:, None]
-    xs = m[:, 0, 0] * cols + m[:, 0, 1] * rows + m[:, 0, 2]
-    ys = m[:, 1, 0] * cols + m[:, 1, 1] * rows + m[:, 1, 2]
+    xs = (m[:, 0, 0] * cols + m[:, 0, 2]) + m[:, 0, 1] * rows
+    ys = (m[:, 1, 0] * cols + m[:, 1, 2]) + m[:, 1, 1] * rows
+    base = (np.arange(n, dtype=np.int32) * (h * w))[:, None, None]
     if interpolation == "nearest":
-        corners = [(np.floor(ys + 0.5), np.floor(xs + 0.5), None)]
+        xs += 0.5
+        ys += 0.5
+        (yi, _), (y_ok, _) = _axis_taps(np.floor(ys, out=ys).astype(np.int32), h, fill_mode, pair=False)
+        (xi, _), (x_ok, _) = _axis_taps(np.floor(xs, out=xs).astype(np.int32), w, fill_mode, pair=False)
+        yi *= w
+        yi += base
+        yi += xi
+        taps = [(yi, None if y_ok is None else (y_ok & x_ok).astype(np.float32))]
     else:
         y0, x0 = np.floor(ys), np.floor(xs)
-        fy, fx = ys - y0, xs - x0
-        corners = [(y0, x0, (1 - fy) * (1 - fx)), (y0, x0 + 1, (1 - fy) * fx),
-                   (y0 + 1, x0, fy * (1 - fx)), (y0 + 1, x0 + 1, fy * fx)]
-    base = (np.arange(n) * (h * w))[:, None, None]
-    index, weight, const = [], [], None
-    for yi, xi, wk in corners:
-        yi, y_ok = _fill_index(yi.astype(np.intp), h, fill_mode)
-        xi, x_ok = _fill_index(xi.astype(np.intp), w, fill_mode)
-        if fill_mode == "constant":
-            ok = y_ok & x_ok
-            if fill_value:
-                outside = ~ok if wk is None else wk * ~ok
-                const = fill_value * outside if const is None else const + fill_value * outside
-            wk = ok.astype(np.float64) if wk is None else wk * ok
-        index.append((base + yi * w + xi).reshape(-1))
-        weight.append(None if wk is None else wk.reshape(-1))
-    return index, weight, None if const is None else np.asarray(const, dtype=np.float64).reshape(-1)
+        wy1, wx1 = (ys - y0).astype(np.float32), (xs - x0).astype(np.float32)
+        wy0, wx0 = 1 - wy1, 1 - wx1
+        (ya, yb), (ya_ok, yb_ok) = _axis_taps(y0.astype(np.int32), h, fill_mode)
+        (xa, xb), (xa_ok, xb_ok) = _axis_taps(x0.astype(np.int32), w, fill_mode)
+        if ya_ok is not None:  # constant fill: outside neighbours weigh nothing here, the fill value below
+            wy0 *= ya_ok
+            wy1 *= yb_ok
+            wx0 *= xa_ok
+            wx1 *= xb_ok
+        ya *= w
+        ya += base
+        yb *= w
+        yb += base
+        taps = [(ya + xa, wy0 * wx0), (ya + xb, wy0 * wx1), (yb + xa, wy1 * wx0), (yb + xb, wy1 * wx1)]
+    const = None
+    if fill_mode == "constant" and fill_value:
+        inside = sum(wk for _, wk in taps)
+        const = (fill_value * (1 - inside)).reshape(-1)
+    return [i.reshape(-1) for i, _ in taps], [None if wk is None else wk.reshape(-1) for _, wk in taps], const
 
 
-def _fill_index(i: np.ndarray, size: int, fill_mode: str) -> tuple[np.ndarray, Any]:
-    """Integer coordinates mapped into [0, size) by the fill mode, and (constant mode) which were inside."""
-    if fill_mode == "reflect":
-        i = i % (2 * size)
-        return np.where(i >= size, 2 * size - 1 - i, i), None
+def _axis_taps(i: np.ndarray, size: int, fill_mode: str, pair: bool = True) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
+    """Whole-pixel coordinates i (and i + 1 when `pair`) along one axis, mapped into [0, size) by the fill mode,
+    with (constant mode only) masks of which were inside. Reflect and wrap read a table built over the
+    coordinates' range (integer modulo on every pixel is slow)."""
+    if fill_mode in ("constant", "nearest"):
+        a, b = np.clip(i, 0, size - 1), np.clip(i + 1, 0, size - 1) if pair else None
+        if fill_mode == "nearest":
+            return (a, b), (None, None)
+        return (a, b), (i.view(np.uint32) < size, (i + 1).view(np.uint32) < size if pair else None)
+    lo, hi = int(i.min()), int(i.max()) + 1
+    r = np.arange(lo, hi + 1)
     if fill_mode == "wrap":
-        return i % size, None
-    inside = (i >= 0) & (i < size) if fill_mode == "constant" else None
-    return np.clip(i, 0, size - 1), inside
+        table = (r % size).astype(np.int32)
+    else:
+        r %= 2 * size
+        table = np.where(r >= size, 2 * size - 1 - r, r).astype(np.int32)
+    j = i - lo
+    return (table[j], table[1:][j] if pair else None), (None, None)
 
 
 def transform(images: Any, matrices: np.ndarray, interpolation: str = "bilinear", fill_mode: str = "reflect",
