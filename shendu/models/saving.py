@@ -54,13 +54,28 @@ def atomic_write(path: str | os.PathLike[str]) -> Iterator[str]:
 
 
 def _weight_dict(model: Any) -> dict[str, np.ndarray]:
-    """The model's weights keyed by variable name (a repeated name gets a ':n' suffix)."""
-    out: dict[str, np.ndarray] = {}
-    for var in model.weights:
-        key, n = var.name, 1
+    """The model's weights as arrays, keyed by their place in the model (see `_named_weights`)."""
+    return {key: _contiguous(var.data) for key, var in _named_weights(model).items()}
+
+
+def _named_weights(model: Any) -> dict[str, Any]:
+    """Weights keyed by structure, 'layers/<index>/<weight name>', so that a freshly built twin of a model
+    (whose automatic layer names differ) loads them; a repeated key gets a ':n' suffix."""
+    out: dict[str, Any] = {}
+
+    def put(base: str, var: Any) -> None:
+        key, n = base, 1
         while key in out:
-            key, n = f"{var.name}:{n}", n + 1
-        out[key] = _contiguous(var.data)
+            key, n = f"{base}:{n}", n + 1
+        out[key] = var
+
+    for i, layer in enumerate(getattr(model, "layers", [])):
+        for var in layer.weights:
+            put(f"layers/{i}/{var.name.rsplit('/', 1)[-1]}", var)
+    placed = {id(v) for v in out.values()}
+    for var in model.weights:
+        if id(var) not in placed:
+            put(f"own/{var.name.rsplit('/', 1)[-1]}", var)
     return out
 
 
@@ -72,10 +87,10 @@ def _contiguous(value: Any) -> np.ndarray:
 
 def _check_and_assign(model: Any, tensors: dict[str, np.ndarray], source: str) -> None:
     """Assign saved arrays to the model's weights by name; refuse with a list of every mismatch."""
-    own = _weight_dict(model)
-    missing = [k for k in own if k not in tensors]
-    unexpected = [k for k in tensors if k not in own]
-    misshapen = [f"{k}: model {own[k].shape}, file {tensors[k].shape}" for k in own
+    own = _named_weights(model)
+    missing = [f"{k} ({own[k].name})" for k in own if k not in tensors]
+    unexpected = sorted(k for k in tensors if k not in own)
+    misshapen = [f"{k} ({own[k].name}): model {own[k].shape}, file {tensors[k].shape}" for k in own
                  if k in tensors and tensors[k].shape != own[k].shape]
     if missing or unexpected or misshapen:
         parts = []
@@ -86,9 +101,8 @@ def _check_and_assign(model: Any, tensors: dict[str, np.ndarray], source: str) -
         if misshapen:
             parts.append(f"shape mismatch: {misshapen}")
         raise ValueError(f"Cannot load weights from {source} into model '{model.name}': " + "; ".join(parts))
-    by_name = dict(zip(own, model.weights))
     for key, arr in tensors.items():
-        by_name[key].assign(arr.astype(by_name[key].dtype, copy=False))
+        own[key].assign(arr.astype(own[key].dtype, copy=False))
 
 
 def _load_tensors(data: bytes, source: str) -> dict[str, np.ndarray]:
