@@ -237,3 +237,8 @@ def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = 
             "; pass user-defined classes in custom_objects."
         )
     return cls.from_config(dict(config.get("config", {})))
+
+__all__ = [
+    "CosineDecay", "CosineDecayRestarts", "ExponentialDecay", "InverseTimeDecay", "LearningRateSchedule",
+    "PiecewiseConstantDecay", "PolynomialDecay", "deserialize", "serialize"
+]

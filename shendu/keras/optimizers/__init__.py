@@ -1,6 +1,6 @@
 """tf.keras.optimizers, with the schedules submodule."""
 
-from shendu import schedules
+from shendu.keras.optimizers import schedules
 from shendu.optimizers import *
 from shendu.optimizers import __all__ as _names
 
