@@ -56,6 +56,7 @@ def test_issue_snippet_mnist_mlp(tmp_path):
     history = model.fit(x / 255.0, y, epochs=5, batch_size=64, validation_split=0.1, verbose=0)
     assert history.history["val_accuracy"][-1] > 0.97
     loss, acc = model.evaluate(xt / 255.0, yt, verbose=0)
+    assert loss < 0.1
     assert acc > 0.97
     assert model.predict(xt[:5] / 255.0, verbose=0).shape == (5, 10)
     model.save(tmp_path / "mnist.shendu")

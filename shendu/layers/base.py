@@ -33,17 +33,18 @@ def snake_case(name: str) -> str:
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
 
 
-def to_tensor(x: Any) -> Any:
-    """Inputs as Tensors (lists and tuples element by element); float64 data becomes floatx."""
+def to_tensor(x: Any, dtype: Any = None) -> Any:
+    """Inputs as Tensors (lists and tuples element by element); float data takes `dtype` (default floatx),
+    as Keras autocasts a layer's inputs; integer data (labels, token ids) stays integer."""
     if isinstance(x, Tensor):
         return x
     if isinstance(x, (list, tuple)):
-        return type(x)(to_tensor(v) for v in x)
+        return type(x)(to_tensor(v, dtype) for v in x)
     if isinstance(x, dict):
-        return {k: to_tensor(v) for k, v in x.items()}
+        return {k: to_tensor(v, dtype) for k, v in x.items()}
     arr = backend.as_array(x)
-    if arr.dtype == np.float64:
-        arr = arr.astype(backend.floatx())
+    if arr.dtype.kind == "f":
+        arr = arr.astype(dtype or backend.floatx(), copy=False)
     return Tensor(arr)
 
 
@@ -220,7 +221,7 @@ class Layer:
         first = inputs[0] if isinstance(inputs, (list, tuple)) and inputs else inputs
         if isinstance(first, KerasTensor):
             return call_symbolic(self, inputs, args, kwargs)
-        inputs = to_tensor(inputs)
+        inputs = to_tensor(inputs, self.dtype)
         if not self.built:
             self._build_for(inputs)
         training = kwargs.get("training")

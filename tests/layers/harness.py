@@ -1,10 +1,12 @@
 """The common checks every layer passes: build and call, compute_output_shape against the real output,
-symbolic call, get_config/from_config round trip with the same output, get/set_weights, and gradcheck
+symbolic call, get_config/from_config round trip with the same output, save and load inside a model with
+identical predictions, get/set_weights, and gradcheck
 (float64) of the output with respect to the inputs and every weight."""
 
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Sequence
 from typing import Any
 
@@ -105,6 +107,11 @@ def check_layer(cls: type[Layer], kwargs: dict[str, Any] | None = None, input_sh
     again = layers.deserialize(json.loads(json.dumps(layers.serialize(layer))))
     assert type(again) is cls and again.get_config() == config
 
+    # save and load inside a model: the same predictions, exactly
+    if not call_kwargs:
+        fresh.set_weights(layer.get_weights())
+        check_save_load(sd.models.Model(sym_in, sym_out), data)
+
     # get_weights / set_weights
     weights = layer.get_weights()
     assert [w.shape for w in weights] == [tuple(v.shape) for v in layer.weights]
@@ -124,6 +131,15 @@ def check_layer(cls: type[Layer], kwargs: dict[str, Any] | None = None, input_sh
     if gradcheck:
         check_gradients(cls, kwargs, data, call_kwargs)
     return layer
+
+
+def check_save_load(model: Any, data: Any) -> None:
+    """Save the model to a file, load it back, and require identical predictions."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = f"{folder}/layer.shendu"
+        model.save(path)
+        loaded = sd.models.load_model(path)
+    np.testing.assert_array_equal(loaded.predict(data, verbose=0), model.predict(data, verbose=0))
 
 
 def check_gradients(cls: type[Layer], kwargs: dict[str, Any], data: Any, call_kwargs: dict[str, Any]) -> None:
