@@ -84,23 +84,32 @@ def window(start: int, count: int, stride: int) -> slice:
     return slice(start, start + stride * (count - 1) + 1, stride)
 
 
-def im2col(x: Any, kh: int, kw: int, oh: int, ow: int, strides: Pair, dilation: Pair, groups: int = 1) -> Any:
+def im2col(x: Any, kh: int, kw: int, oh: int, ow: int, strides: Pair, dilation: Pair, groups: int = 1,
+           ones: bool = False) -> Any:
     """The windows of x (N, H, W, C) as a (groups, N*oh*ow, kh*kw*C/groups) stack of matrices, taps
-    ordered (i, j, c) like a Keras kernel's rows. One strided copy; with C == 1 the copy is made tap-major
-    (contiguous runs along W) and returned as a transposed view."""
+    ordered (i, j, c) like a Keras kernel's rows, by one strided copy. With ones=True each matrix gets a
+    last column of ones, so that a bias row appended to the kernel is added inside the matrix product.
+    With C == 1 the copy is made tap-major (contiguous runs along W) and returned as a transposed view."""
     xp = get_array_module(x)
     n, _, _, c = x.shape
     sn, sh, sw, sc = x.strides
     (st_h, st_w), (d_h, d_w) = strides, dilation
-    m = n * oh * ow
+    m, cg = n * oh * ow, c // groups
+    k = kh * kw * cg
     as_strided = xp.lib.stride_tricks.as_strided
     if c == 1:
+        cols = xp.empty((k + ones, m), dtype=x.dtype)
         view = as_strided(x, (kh, kw, n, oh, ow), (sh * d_h, sw * d_w, sn, sh * st_h, sw * st_w), writeable=False)
-        return xp.ascontiguousarray(view).reshape(1, kh * kw, m).swapaxes(1, 2)
-    cg = c // groups
-    view = as_strided(x, (groups, n, oh, ow, kh, kw, cg),
-                      (cg * sc, sn, sh * st_h, sw * st_w, sh * d_h, sw * d_w, sc), writeable=False)
-    return xp.ascontiguousarray(view).reshape(groups, m, kh * kw * cg)
+        cols[:k].reshape(view.shape)[...] = view
+        cols = cols[None].swapaxes(1, 2)
+    else:
+        cols = xp.empty((groups, m, k + ones), dtype=x.dtype)
+        view = as_strided(x, (groups, n, oh, ow, kh, kw, cg),
+                          (cg * sc, sn, sh * st_h, sw * st_w, sh * d_h, sw * d_w, sc), writeable=False)
+        cols[:, :, :k].reshape(view.shape)[...] = view
+    if ones:
+        cols[:, :, k] = 1
+    return cols
 
 
 def col2im(taps: Any, shape: tuple[int, ...], oh: int, ow: int, strides: Pair, dilation: Pair) -> Any:
@@ -129,12 +138,29 @@ def _crop(x: Any, padding: Padding) -> Any:
     return x[:, t:t + h, left:left + w]
 
 
+def relu_inplace(y: Any) -> Any:
+    """y = max(y, 0) in place for a contiguous y. NumPy's maximum against a scalar misses its SIMD loop, so
+    the bulk is compared with a zero block of the same contiguous shape (3x faster), the tail with 0."""
+    xp = get_array_module(y)
+    if not y.flags.c_contiguous:
+        return xp.maximum(y, 0, out=y)
+    flat = y.reshape(-1)
+    bulk = flat.size - flat.size % _BLOCK
+    if bulk:
+        rows = flat[:bulk].reshape(-1, _BLOCK)
+        xp.maximum(rows, xp.zeros(_BLOCK, dtype=y.dtype), out=rows)
+    if bulk < flat.size:
+        xp.maximum(flat[bulk:], 0, out=flat[bulk:])
+    return y
+
+
+_BLOCK = 2048
+
+
 def _bias_relu(y: Any, bias: Any, relu: bool) -> Any:
     if bias is not None:
         y += bias
-    if relu:
-        get_array_module(y).maximum(y, 0, out=y)
-    return y
+    return relu_inplace(y) if relu else y
 
 
 # --- the ops ----------------------------------------------------------------------------------------
@@ -154,27 +180,30 @@ class Conv2D(Function):
         self.groups, self.relu = groups, relu
 
     def forward(self, x: Any, kernel: Any, bias: Any = None) -> Any:
+        xp = get_array_module(x)
         kh, kw, cg, f = kernel.shape
         g = self.groups
         if x.ndim != 4 or x.shape[3] != cg * g or f % g:
             raise ValueError(f"expected NHWC inputs with {cg * g} channels for a kernel {kernel.shape} and "
                              f"groups={g}, got inputs of shape {x.shape}")
-        xp = pad_spatial(x, self.padding)
-        oh = (xp.shape[1] - (kh - 1) * self.dilation[0] - 1) // self.strides[0] + 1
-        ow = (xp.shape[2] - (kw - 1) * self.dilation[1] - 1) // self.strides[1] + 1
+        xpad = pad_spatial(x, self.padding)
+        oh = (xpad.shape[1] - (kh - 1) * self.dilation[0] - 1) // self.strides[0] + 1
+        ow = (xpad.shape[2] - (kw - 1) * self.dilation[1] - 1) // self.strides[1] + 1
         if oh < 1 or ow < 1:
-            raise ValueError(f"the padded image {xp.shape[1:3]} is smaller than the dilated kernel "
+            raise ValueError(f"the padded image {xpad.shape[1:3]} is smaller than the dilated kernel "
                              f"{((kh - 1) * self.dilation[0] + 1, (kw - 1) * self.dilation[1] + 1)}")
-        self.x_shape, self.xp_shape, self.kernel, self.out_hw = x.shape, xp.shape, kernel, (oh, ow)
-        self.cols = im2col(xp, kh, kw, oh, ow, self.strides, self.dilation, g)
+        self.x_shape, self.xp_shape, self.kernel, self.out_hw = x.shape, xpad.shape, kernel, (oh, ow)
+        self.cols = im2col(xpad, kh, kw, oh, ow, self.strides, self.dilation, g, ones=bias is not None)
+        w = kernel.reshape(kh * kw * cg, f)
+        if bias is not None:
+            w = xp.concatenate([w, bias.reshape(1, f).astype(w.dtype, copy=False)])
         if g == 1:
-            y = self.cols[0] @ kernel.reshape(kh * kw * cg, f)
+            y = self.cols[0] @ w
         else:
-            w = kernel.reshape(kh * kw * cg, g, f // g).transpose(1, 0, 2)
-            y = (self.cols @ w).transpose(1, 0, 2).reshape(-1, f)
-        y = _bias_relu(y, bias, self.relu)
+            y = self.cols @ w.reshape(-1, g, f // g).transpose(1, 0, 2)
+            y = xp.ascontiguousarray(y.transpose(1, 0, 2)).reshape(-1, f)
         if self.relu:
-            self.y = y
+            self.y = relu_inplace(y)
         return y.reshape(x.shape[0], oh, ow, f)
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
@@ -184,14 +213,14 @@ class Conv2D(Function):
         g2 = grad.reshape(-1, f)
         if self.relu:
             g2 = g2 * (self.y > 0)
-        dx = dk = db = None
-        if len(self.inputs) == 3 and self.needs_grad(2):
-            db = g2.sum(axis=0)
         gg = g2[None] if g == 1 else g2.reshape(-1, g, f // g).transpose(1, 0, 2)  # (groups, M, F/groups)
-        if self.needs_grad(1):
-            dk = self.cols.swapaxes(1, 2) @ gg  # (groups, kh*kw*cg, F/groups)
-            dk = dk[0] if g == 1 else dk.transpose(1, 0, 2)
-            dk = dk.reshape(kernel.shape)
+        dx = dk = db = None
+        has_bias = len(self.inputs) == 3
+        if self.needs_grad(1) or (has_bias and self.needs_grad(2)):
+            dkb = self.cols.swapaxes(1, 2) @ gg  # (groups, kh*kw*cg [+ 1 bias row], F/groups)
+            dkb = dkb[0] if g == 1 else dkb.transpose(1, 0, 2).reshape(-1, f)
+            dk = dkb[:kh * kw * cg].reshape(kernel.shape) if self.needs_grad(1) else None
+            db = dkb[-1] if has_bias and self.needs_grad(2) else None
         if self.needs_grad(0):
             oh, ow = self.out_hw
             wt = kernel.reshape(kh * kw, cg, g, f // g).transpose(0, 2, 3, 1)  # (taps, groups, F/groups, cg)
@@ -273,7 +302,7 @@ class DepthwiseConv2D(Function):
                  relu: bool = False) -> None:
         self.strides, self.padding, self.dilation, self.relu = tuple(strides), padding, tuple(dilation), relu
 
-    def _windows(self, x: Any, kh: int, kw: int) -> Any:
+    def _windows(self, kh: int, kw: int) -> Any:
         oh, ow = self.out_hw
         for i in range(kh):
             rows = window(i * self.dilation[0], oh, self.strides[0])
@@ -293,7 +322,7 @@ class DepthwiseConv2D(Function):
                              f"{((kh - 1) * self.dilation[0] + 1, (kw - 1) * self.dilation[1] + 1)}")
         self.xpad, self.kernel, self.out_hw = xpad, kernel, (oh, ow)
         y = xp.zeros((x.shape[0], oh, ow, c, dm), dtype=x.dtype)
-        for i, j, win in self._windows(xpad, kh, kw):
+        for i, j, win in self._windows(kh, kw):
             y += xpad[win][..., None] * kernel[i, j]
         y = _bias_relu(y.reshape(-1, c * dm), bias, self.relu)
         if self.relu:
@@ -311,7 +340,7 @@ class DepthwiseConv2D(Function):
         g5 = g2.reshape(*grad.shape[:3], c, dm)
         dk = xp.empty_like(kernel) if self.needs_grad(1) else None
         dxp = xp.zeros_like(xpad) if self.needs_grad(0) else None
-        for i, j, win in self._windows(xpad, kh, kw):
+        for i, j, win in self._windows(kh, kw):
             if dk is not None:
                 dk[i, j] = xp.einsum("nhwc,nhwck->ck", xpad[win], g5)
             if dxp is not None:

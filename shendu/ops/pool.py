@@ -92,14 +92,27 @@ def _argmax_pass(x: Any, slices: list[tuple[slice, ...]]) -> tuple[Any, Any]:
     return m, idx
 
 
-def _route(g: Any, idx: Any, k: int) -> list[Any]:
-    """g split over the k window positions: part j is g where idx == j, else 0."""
-    if k == 1:
-        return [g]
-    if k == 2:
-        won = idx.view(bool)
-        return [g * ~won, g * won]
-    return [g * (idx == j) for j in range(k)]
+def _unroute(g: Any, idx: Any, k: int, shape: tuple[int, ...], slices: list[tuple[slice, ...]],
+             exact: bool) -> Any:
+    """The gradient of one argmax pass: g sent to the slice that won (idx) at each position, written in place
+    when the slices tile the input (for two slices: the winner's part g * won, the other's g - that)."""
+    xp = get_array_module(g)
+    if exact:
+        out = xp.empty(shape, dtype=g.dtype)
+        if k == 1:
+            out[slices[0]] = g
+        elif k == 2:
+            second = out[slices[1]]
+            xp.multiply(g, idx.view(bool), out=second)
+            xp.subtract(g, second, out=out[slices[0]])
+        else:
+            for j, sl in enumerate(slices):
+                xp.multiply(g, idx == j, out=out[sl])
+        return out
+    out = xp.zeros(shape, dtype=g.dtype)
+    for j, sl in enumerate(slices):
+        out[sl] += g * (idx == j)
+    return out
 
 
 class MaxPool2D(_Pool2D):
@@ -115,8 +128,8 @@ class MaxPool2D(_Pool2D):
         return y
 
     def backward(self, g: Any) -> tuple[Any]:
-        g_mid = _spread(_route(g, self.h_idx, self.pool[0]), self.mid_shape, self.h_slices, self.h_exact)
-        dx = _spread(_route(g_mid, self.w_idx, self.pool[1]), self.xpad_shape, self.w_slices, self.w_exact)
+        g_mid = _unroute(g, self.h_idx, self.pool[0], self.mid_shape, self.h_slices, self.h_exact)
+        dx = _unroute(g_mid, self.w_idx, self.pool[1], self.xpad_shape, self.w_slices, self.w_exact)
         return (self._unpad(dx),)
 
 
