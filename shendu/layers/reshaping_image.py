@@ -31,6 +31,7 @@ class _Spatial(Layer):
     """Shared: rank checks and the data_format argument."""
 
     rank = 2
+    has_data_format = True  # whether Keras's config of this layer lists data_format
 
     def __init__(self, data_format: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -42,9 +43,13 @@ class _Spatial(Layer):
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
-        if self.rank == 2:
+        if self.has_data_format:
             config["data_format"] = self.data_format
         return config
+
+    def _pairs_config(self, pairs: tuple[tuple[int, int], ...]) -> list[Any]:
+        """[before, after] for 1-D layers, [[top, bottom], [left, right]] for 2-D, as Keras writes them."""
+        return list(pairs[0]) if self.rank == 1 else [list(p) for p in pairs]
 
 
 class UpSampling2D(_Spatial):
@@ -81,6 +86,7 @@ class UpSampling1D(_Spatial):
     """Repeat each step size times along the time axis."""
 
     rank = 1
+    has_data_format = False
 
     def __init__(self, size: int = 2, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -120,7 +126,7 @@ class _ZeroPadding(_Spatial):
         return (input_shape[0], *spatial, input_shape[-1])
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "padding": [list(p) for p in self.padding]}
+        return {**super().get_config(), "padding": self._pairs_config(self.padding)}
 
 
 class ZeroPadding2D(_ZeroPadding):
@@ -160,7 +166,7 @@ class _Cropping(_Spatial):
         return (input_shape[0], *spatial, input_shape[-1])
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "cropping": [list(c) for c in self.cropping]}
+        return {**super().get_config(), "cropping": self._pairs_config(self.cropping)}
 
 
 class Cropping2D(_Cropping):
@@ -176,6 +182,7 @@ class Cropping1D(_Cropping):
     """Crop sequences: cropping is an int or (before, after)."""
 
     rank = 1
+    has_data_format = False
 
     def __init__(self, cropping: Any = (1, 1), **kwargs: Any) -> None:
         super().__init__(cropping, **kwargs)
