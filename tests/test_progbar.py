@@ -75,7 +75,7 @@ def test_log_output_is_plain_lines_at_a_low_rate(clock, log):
     lines = log.getvalue().splitlines()
     assert "\r" not in log.getvalue() and not ANSI.search(log.getvalue())
     assert 2 <= len(lines) <= 50 / progbar_module.NON_INTERACTIVE_INTERVAL + 2
-    assert lines[-1].startswith("1000/1000 " + "━" * 30)
+    assert lines[-1].startswith("1000/1000 " + "━" * 20)
 
 
 def test_terminal_redraws_in_place_with_styles_and_throttling(clock, terminal):

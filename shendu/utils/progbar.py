@@ -56,7 +56,7 @@ class Progbar:
     A terminal gets the bar redrawn in place; a log file gets a line at most every NON_INTERACTIVE_INTERVAL s.
     """
 
-    def __init__(self, target: int | None, width: int = 30, verbose: int = 1, interval: float = 0.05,
+    def __init__(self, target: int | None, width: int = 20, verbose: int = 1, interval: float = 0.05,
                  stateful_metrics: Iterable[str] | None = None, unit_name: str = "step") -> None:
         if verbose not in (0, 1, 2):
             raise ValueError(f"Progbar: verbose must be 0, 1 or 2, got {verbose!r}")
