@@ -1,4 +1,4 @@
-"""Utilities with Keras's names: the progress bar, file downloads and label/feature helpers."""
+"""Utilities with Keras's names: the progress bar, file downloads, label/feature helpers and plots."""
 
 from shendu.utils.data_utils import (
     DownloadError,
@@ -9,9 +9,10 @@ from shendu.utils.data_utils import (
     validate_file,
 )
 from shendu.utils.numerical import normalize, to_categorical
+from shendu.utils.plotting import plot_history, plot_images
 from shendu.utils.progbar import Progbar
 
 __all__ = [
     "DownloadError", "FileHashMismatchError", "Progbar", "extract_archive", "get_file", "hash_file", "normalize",
-    "to_categorical", "validate_file",
+    "plot_history", "plot_images", "to_categorical", "validate_file",
 ]
