@@ -19,7 +19,7 @@ $(VENV)/.dev-installed: $(VENV)/.installed
 	touch $@
 
 demo: $(VENV)/.installed
-	$(VENV)/bin/shendu train mlp --dataset mnist --epochs 5 --batch-size 64 --seed 0 --output mnist_mlp.shendu
+	$(VENV)/bin/shendu train cnn --dataset mnist --epochs 1 --batch-size 64 --seed 0 --output mnist_cnn.shendu
 
 test: $(VENV)/.dev-installed
 	$(PY) -m ruff check .

@@ -22,7 +22,27 @@ def _mlp() -> Any:
     ], name="mlp")
 
 
-ARCHITECTURES: dict[str, Callable[[], Any]] = {"mlp": _mlp}
+def _cnn() -> Any:
+    """The tutorials' MNIST convolutional network (Conv32-Pool-Conv64-Pool-Dense128-Dropout-Dense10, 225,034
+    weights), after a Reshape that adds the channel axis so that it takes the (28, 28) images as they load."""
+    from shendu.keras import Sequential, layers
+    from shendu.layers.convolutional import Conv2D
+    from shendu.layers.pooling import MaxPooling2D
+
+    return Sequential([
+        layers.Reshape((28, 28, 1), input_shape=(28, 28)),
+        Conv2D(32, (3, 3), activation="relu"),
+        MaxPooling2D((2, 2)),
+        Conv2D(64, (3, 3), activation="relu"),
+        MaxPooling2D((2, 2)),
+        layers.Flatten(),
+        layers.Dense(128, activation="relu"),
+        layers.Dropout(0.2),
+        layers.Dense(10, activation="softmax"),
+    ], name="cnn")
+
+
+ARCHITECTURES: dict[str, Callable[[], Any]] = {"mlp": _mlp, "cnn": _cnn}
 
 
 def _load(dataset: str) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
@@ -31,7 +51,7 @@ def _load(dataset: str) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray
 
     loader = getattr(datasets, dataset, None)
     if loader is None:
-        raise SystemExit(f"shendu: unknown dataset {dataset!r}; known: mnist")
+        raise SystemExit(f"shendu: unknown dataset {dataset!r}; known: mnist, fashion_mnist")
     (x, y), (xt, yt) = loader.load_data()
     return (x.astype("float32") / 255.0, y), (xt.astype("float32") / 255.0, yt)
 

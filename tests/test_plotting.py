@@ -37,6 +37,7 @@ def test_history_one_panel_per_metric_with_train_and_validation(mpl, tmp_path):
     assert lines_of(loss) == {"train": [0.9, 0.5, 0.3], "validation": [0.6, 0.4, 0.35]}
     assert lines_of(accuracy) == {"train": [0.7, 0.85, 0.9], "validation": [0.8, 0.88, 0.89]}
     assert loss.get_lines()[0].get_xdata().tolist() == [1, 2, 3] and loss.get_xlabel() == "epoch"
+    assert loss.get_xticks().tolist() == [1, 2, 3]  # whole epochs, even for a short run
     assert lr.get_yscale() == "log" and list(lines_of(lr)) == ["train"] and lr.get_legend() is None
     assert loss.get_legend() is not None
 

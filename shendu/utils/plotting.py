@@ -54,18 +54,22 @@ def plot_history(history: Any, path: str | os.PathLike | None = None) -> Any:
     nrows = math.ceil(len(names) / ncols)
     figure = _new_figure("plot_history", (4.5 * ncols, 3.4 * nrows), path)
     axes = figure.subplots(nrows, ncols, squeeze=False).ravel()
+    epochs = max(len(np.ravel(v)) for v in logs.values())
     for ax, name in zip(axes, names):
         for key, label, style in ((name, "train", "o-"), (f"val_{name}", "validation", "s--")):
             values = np.asarray(logs.get(key, []), dtype=float).ravel()
             if values.size:
                 ax.plot(np.arange(1, values.size + 1), values, style, label=label, markersize=4)
+        if epochs <= 12:
+            ax.set_xticks(range(1, epochs + 1))
+        else:
+            ax.xaxis.get_major_locator().set_params(integer=True)
         if name in _LOG_SCALED:
             ax.set_yscale("log")
         else:
             ax.legend()
         ax.set_title(name)
         ax.set_xlabel("epoch")
-        ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(alpha=0.3)
     for ax in axes[len(names):]:
         ax.set_visible(False)
