@@ -2,17 +2,21 @@
 
 Each case times one op's forward and backward (with a fixed upstream gradient) on raw float32 arrays:
 shendu's `Function` (apply + backward) against `torch.nn.functional` with autograd, the same number of
-threads for both. Convolutions include the bias and the ReLU that the tutorial network applies after
-them; the first layer's input needs no gradient (as in training). Rounds of the frameworks are
-interleaved and the best round is reported, since the machine may be shared.
-Run: `python benchmarks/conv_ops.py [--threads N] [--steps N] [--repeats N]`.
+threads for both (NCHW, PyTorch's default layout). Convolutions include the bias and the ReLU that the
+tutorial network applies after them; the first layer's input needs no gradient (as in training). The
+frameworks are timed in separate processes, alternated (so that one framework's spinning worker threads
+never steal the cores from the other's), and the best round is reported, since the machine may be shared.
+Run: `python benchmarks/conv_ops.py [--threads N] [--steps N] [--repeats N] [--processes N] [--default-malloc]`.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
+import importlib.util
+import json
 import os
-import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -94,39 +98,72 @@ def time_round(step: Callable[[], None], steps: int) -> float:
     return (time.perf_counter() - start) / steps * 1e3
 
 
+def keep_freed_memory() -> None:
+    """Make glibc's malloc keep freed memory (no trimming; arrays up to 32 MB from the heap). Both frameworks
+    allocate the same large temporaries every step, and in a VM each fresh page costs ~1 us to fault in."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    libc.mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD
+    libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD
+
+
+def measure(framework: str, threads: int, steps: int, repeats: int) -> dict[str, float]:
+    """Best milliseconds per forward+backward of each case, in this process, for one framework."""
+    if framework == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
+    make = shendu_step if framework == "shendu" else torch_step
+    best = {}
+    for name, *case in CASES:
+        step = make(*case)
+        time_round(step, 3)
+        best[name] = min(time_round(step, steps) for _ in range(repeats))
+    return best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=min(os.cpu_count() or 1, 2))
-    parser.add_argument("--steps", type=int, default=20, help="calls per timed round")
-    parser.add_argument("--repeats", type=int, default=5, help="timed rounds per framework and case")
+    parser.add_argument("--steps", type=int, default=10, help="calls per timed round")
+    parser.add_argument("--repeats", type=int, default=5, help="timed rounds per case in each process")
+    parser.add_argument("--processes", type=int, default=2, help="processes per framework, alternated")
+    parser.add_argument("--default-malloc", action="store_true",
+                        help="leave glibc's malloc trimming freed memory (each fresh page then faults in again)")
+    parser.add_argument("--only", choices=["shendu", "torch"], help=argparse.SUPPRESS)
     args = parser.parse_args()
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(args.threads)
-    try:
-        import torch
-
-        torch.set_num_threads(args.threads)
-    except ImportError as err:
-        torch = None
-        print(f"torch not run ({err}); install torch to compare")
-    print(f"forward + backward per op, float32, batch 64, {args.threads} threads, best of {args.repeats} rounds "
-          f"x {args.steps} calls (ms)")
+    threads = {v: str(args.threads) for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    env = {**os.environ, **threads}
+    if args.only:  # a worker: print the results as JSON
+        if not args.default_malloc:
+            keep_freed_memory()
+        print(json.dumps(measure(args.only, args.threads, args.steps, args.repeats)))
+        return
+    frameworks = ["shendu"]
+    if importlib.util.find_spec("torch") is not None:
+        frameworks.append("torch")
+    else:
+        print("torch not installed: shendu only")
+    results: dict[str, dict[str, float]] = {f: {} for f in frameworks}
+    for _ in range(args.processes):
+        for framework in frameworks:
+            cmd = [sys.executable, __file__, "--only", framework, "--threads", str(args.threads),
+                   "--steps", str(args.steps), "--repeats", str(args.repeats)]
+            cmd += ["--default-malloc"] if args.default_malloc else []
+            out = json.loads(subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout)
+            for name, ms in out.items():
+                results[framework][name] = min(ms, results[framework].get(name, float("inf")))
+    malloc = "default malloc" if args.default_malloc else "malloc keeping freed memory"
+    print(f"forward + backward per op, float32, batch 64, {args.threads} threads, {malloc}, best of "
+          f"{args.processes} processes x {args.repeats} rounds x {args.steps} calls (ms)")
     print(f"{'op':28s} {'shendu':>8s} {'torch':>8s} {'shendu/torch':>13s}")
-    for name, *case in CASES:
-        steps = {"shendu": shendu_step(*case)}
-        if torch is not None:
-            steps["torch"] = torch_step(*case)
-        rounds: dict[str, list[float]] = {key: [] for key in steps}
-        for step in steps.values():
-            time_round(step, 3)
-        for _ in range(args.repeats):
-            for key, step in steps.items():
-                rounds[key].append(time_round(step, args.steps))
-        best = {key: min(times) for key, times in rounds.items()}
-        line = f"{name:28s} {best['shendu']:8.3f}"
-        if "torch" in best:
-            line += f" {best['torch']:8.3f} {best['shendu'] / best['torch']:13.2f}"
-        print(line, f"  (medians {', '.join(f'{statistics.median(t):.3f}' for t in rounds.values())})")
+    for name, *_ in CASES:
+        line = f"{name:28s} {results['shendu'][name]:8.3f}"
+        if "torch" in results:
+            line += f" {results['torch'][name]:8.3f} {results['shendu'][name] / results['torch'][name]:13.2f}"
+        print(line)
 
 
 if __name__ == "__main__":

@@ -293,9 +293,9 @@ class Conv2DTranspose(Function):
 class DepthwiseConv2D(Function):
     """y[n, p, q, c m + k] = sum_{i,j} xpad[n, p s_h + i d_h, q s_w + j d_w, c] w[i, j, c, k] (+ b), the kernel
     (kh, kw, C, depth_multiplier) as Keras; each channel is filtered on its own. Computed tap by tap with
-    element-wise products (no matrix product has enough work per channel to pay off).
+    element-wise products into a (k, N, OH, OW, C) buffer, so that every pass runs along the channels.
 
-    Backward: dw[i, j] = sum over pixels of window_ij(x) * g; dx = scatter-add of g * w[i, j] summed over k.
+    Backward: dw[i, j, :, k] = sum over pixels of window_ij(x) * g_k; dx = scatter-add of g_k * w[i, j, :, k].
     """
 
     def __init__(self, strides: Pair = (1, 1), padding: Padding = ((0, 0), (0, 0)), dilation: Pair = (1, 1),
@@ -321,13 +321,21 @@ class DepthwiseConv2D(Function):
             raise ValueError(f"the padded image {xpad.shape[1:3]} is smaller than the dilated kernel "
                              f"{((kh - 1) * self.dilation[0] + 1, (kw - 1) * self.dilation[1] + 1)}")
         self.xpad, self.kernel, self.out_hw = xpad, kernel, (oh, ow)
-        y = xp.zeros((x.shape[0], oh, ow, c, dm), dtype=x.dtype)
+        n = x.shape[0]
+        y = xp.empty((dm, n, oh, ow, c), dtype=x.dtype)
+        tmp = xp.empty((n, oh, ow, c), dtype=x.dtype)
         for i, j, win in self._windows(kh, kw):
-            y += xpad[win][..., None] * kernel[i, j]
-        y = _bias_relu(y.reshape(-1, c * dm), bias, self.relu)
+            for k in range(dm):
+                if i == j == 0:
+                    xp.multiply(xpad[win], kernel[i, j, :, k], out=y[k])
+                else:
+                    xp.multiply(xpad[win], kernel[i, j, :, k], out=tmp)
+                    y[k] += tmp
+        y = y[0] if dm == 1 else y.transpose(1, 2, 3, 4, 0)
+        y = _bias_relu(xp.ascontiguousarray(y).reshape(-1, c * dm), bias, self.relu)
         if self.relu:
             self.y = y
-        return y.reshape(x.shape[0], oh, ow, c * dm)
+        return y.reshape(n, oh, ow, c * dm)
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
         xp = get_array_module(grad)
@@ -337,13 +345,17 @@ class DepthwiseConv2D(Function):
         if self.relu:
             g2 = g2 * (self.y > 0)
         db = g2.sum(axis=0) if len(self.inputs) == 3 and self.needs_grad(2) else None
-        g5 = g2.reshape(*grad.shape[:3], c, dm)
+        gk = g2.reshape(*grad.shape[:3], c, dm)
+        gk = gk[None, ..., 0] if dm == 1 else xp.ascontiguousarray(gk.transpose(4, 0, 1, 2, 3))  # (dm, N, OH, OW, C)
         dk = xp.empty_like(kernel) if self.needs_grad(1) else None
         dxp = xp.zeros_like(xpad) if self.needs_grad(0) else None
+        tmp = xp.empty(gk.shape[1:], dtype=grad.dtype)
         for i, j, win in self._windows(kh, kw):
-            if dk is not None:
-                dk[i, j] = xp.einsum("nhwc,nhwck->ck", xpad[win], g5)
-            if dxp is not None:
-                dxp[win] += (g5 * kernel[i, j]).sum(axis=-1)
+            for k in range(dm):
+                if dk is not None:
+                    dk[i, j, :, k] = xp.einsum("nhwc,nhwc->c", xpad[win], gk[k])
+                if dxp is not None:
+                    xp.multiply(gk[k], kernel[i, j, :, k], out=tmp)
+                    dxp[win] += tmp
         dx = None if dxp is None else _crop(dxp, self.padding)
         return dx, dk, db
