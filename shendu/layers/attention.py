@@ -78,7 +78,8 @@ class Attention(Layer):
 
     def _validate(self, inputs: Any, mask: Any = None) -> None:
         name = f"{type(self).__name__} '{self.name}'"
-        if not isinstance(inputs, (list, tuple)) or not 2 <= len(inputs) <= 3:
+        single = isinstance(inputs, tuple) and all(d is None or isinstance(d, (int, np.integer)) for d in inputs)
+        if single or not isinstance(inputs, (list, tuple)) or not 2 <= len(inputs) <= 3:
             raise ValueError(f"{name}: expected a list [query, value] or [query, value, key], got {inputs!r}")
         shapes = [tuple(x.shape) if hasattr(x, "shape") else tuple(x) for x in inputs]
         if any(len(s) != 3 for s in shapes):
