@@ -376,12 +376,7 @@ class MultiHeadAttention(Layer):
                                           f"got query shape {query.shape}")
             mask = _and(mask, causal_mask(t, s))
         if attention_mask is not None:
-            am = _array(attention_mask)
-            if am.shape[-len(q_steps) - len(v_steps):] != (*q_steps, *v_steps):
-                raise ValueError(f"MultiHeadAttention '{self.name}': attention_mask of shape {am.shape} does not "
-                                 f"match query steps {q_steps} and value steps {v_steps}")
-            am = am.reshape(*am.shape[:am.ndim - len(q_steps) - len(v_steps)], t, s)
-            mask = _and(mask, am)
+            mask = _and(mask, self._flat_attention_mask(_array(attention_mask), batch, q_steps, v_steps))
         if mask is None:
             return None
         mask = np.broadcast_to(mask, np.broadcast_shapes(mask.shape, (1, t, s))) if mask.ndim < 3 else mask
@@ -389,6 +384,21 @@ class MultiHeadAttention(Layer):
             raise ValueError(f"MultiHeadAttention '{self.name}': the masks have batch size {mask.shape[0]}, the "
                              f"inputs {batch}")
         return mask[:, None]
+
+    def _flat_attention_mask(self, mask: np.ndarray, batch: int, q_steps: tuple, v_steps: tuple) -> np.ndarray:
+        """attention_mask as (B or 1, T, S): broadcast as given for rank-3 inputs, flattened for higher ranks."""
+        t, s = math.prod(q_steps), math.prod(v_steps)
+        n = len(q_steps) + len(v_steps)
+        if n == 2:
+            try:
+                if np.broadcast_shapes(mask.shape, (batch, t, s)) == (batch, t, s):
+                    return mask
+            except ValueError:
+                pass
+        elif mask.shape[-n:] == (*q_steps, *v_steps):
+            return mask.reshape(*mask.shape[:-n], t, s)
+        raise ValueError(f"MultiHeadAttention '{self.name}': attention_mask of shape {mask.shape} does not "
+                         f"broadcast to (batch, query steps, value steps) = ({batch}, {q_steps}, {v_steps})")
 
     def compute_output_shape(self, query_shape: Any, value_shape: Any = None, key_shape: Any = None) -> Any:
         if value_shape is None and isinstance(query_shape, list):
