@@ -1,0 +1,50 @@
+"""Keras masks on tensors: which time steps of a (batch, steps, ...) tensor hold data (True) and which are padding.
+
+Keras 3 attaches a mask to a tensor as `tensor._keras_mask`; `Tensor` has `__slots__`, so the masks live
+here, keyed by the tensor's identity and dropped when the tensor is freed. Embedding(mask_zero=True) and
+Masking set them; recurrent layers read the mask of their input when no `mask=` is given.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+import numpy as np
+
+_masks: dict[int, tuple[weakref.ref, np.ndarray]] = {}
+
+
+def set_keras_mask(x: Any, mask: Any) -> None:
+    """Attach a boolean mask (batch, steps) to tensor x (None removes it)."""
+    key = id(x)
+    if mask is None:
+        _masks.pop(key, None)
+        return
+    ref = weakref.ref(x, lambda r, key=key: _forget(key, r))
+    _masks[key] = (ref, np.asarray(getattr(mask, "data", mask), dtype=bool))
+
+
+def get_keras_mask(x: Any) -> np.ndarray | None:
+    """The mask attached to tensor x, or None."""
+    entry = _masks.get(id(x))
+    if entry is None or entry[0]() is not x:
+        return None
+    return entry[1]
+
+
+def as_mask(mask: Any) -> np.ndarray | None:
+    """A mask given as a Tensor, array or list as a boolean NumPy array (None stays None)."""
+    if mask is None:
+        return None
+    if isinstance(mask, (list, tuple)):
+        mask = mask[0]
+        if mask is None:
+            return None
+    return np.asarray(getattr(mask, "data", mask), dtype=bool)
+
+
+def _forget(key: int, ref: weakref.ref) -> None:
+    entry = _masks.get(key)
+    if entry is not None and entry[0] is ref:
+        del _masks[key]

@@ -1,0 +1,365 @@
+"""Recurrent layers: the generic RNN(cell) and the fused SimpleRNN, LSTM and GRU (Keras names, defaults, layouts).
+
+`RNN(cell)` calls the cell once per step in ordinary Tensor ops, so any cell works. SimpleRNN, LSTM and GRU
+keep their weights in a cell as Keras does (`layer.cell.kernel`, ...), but run the whole sequence as one op of
+`shendu.ops.recurrent` (one matrix product for the inputs of all steps, one per step for the state, and
+backpropagation through time as a loop over saved arrays); activations that op does not know, and GRU with
+reset_after=False, fall back to the cell loop.
+
+Inputs are (batch, steps, features); a mask (batch, steps), given as `mask=` or carried by the inputs from
+Embedding(mask_zero=True) or Masking, makes padded steps keep the state and repeat the previous output.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from shendu import activations, regularizers
+from shendu import random as sd_random
+from shendu.layers import serialization
+from shendu.layers.base import Layer, to_tensor
+from shendu.layers.keras_mask import as_mask, get_keras_mask, set_keras_mask
+from shendu.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
+from shendu.ops import Stack, Where, nn
+from shendu.ops import recurrent as fused
+from shendu.tensor import Tensor
+
+
+def _sizes(state_size: Any) -> list[int]:
+    return list(state_size) if isinstance(state_size, (list, tuple)) else [state_size]
+
+
+class RNN(Layer):
+    """Runs `cell` over the steps of (batch, steps, features) inputs: output, states = cell(x_t, states).
+
+    return_sequences gives every step's output (batch, steps, units) instead of the last; return_state adds the
+    final states; go_backwards reads the steps in reverse (the outputs come in that order); stateful keeps the
+    final states of a batch as the initial states of the next (until `reset_states()`); zero_output_for_mask
+    outputs zeros at masked steps instead of the previous output. `unroll` is accepted for compatibility.
+    """
+
+    def __init__(self, cell: Any, return_sequences: bool = False, return_state: bool = False,
+                 go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
+                 zero_output_for_mask: bool = False, activity_regularizer: Any = None, **kwargs: Any) -> None:
+        if not callable(getattr(cell, "call", None)) or not hasattr(cell, "state_size"):
+            raise ValueError(f"RNN: the cell must be a layer with a `call` method and a `state_size` attribute; "
+                             f"got {cell!r}")
+        super().__init__(**kwargs)
+        self.cell = cell
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.stateful = bool(stateful)
+        self.unroll = bool(unroll)
+        self.zero_output_for_mask = bool(zero_output_for_mask)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.states: list[np.ndarray] | None = None
+        self._features: int | None = None
+
+    @property
+    def state_size(self) -> list[int]:
+        return _sizes(self.cell.state_size)
+
+    @property
+    def output_size(self) -> int:
+        return getattr(self.cell, "output_size", None) or self.state_size[0]
+
+    # --- shapes --------------------------------------------------------------------------------------
+    def _check_shape(self, shape: tuple[Any, ...]) -> None:
+        if len(shape) != 3:
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}': expected inputs of rank 3 (batch, steps, features), "
+                f"got shape {tuple(shape)}"
+            )
+        if self._features is not None and shape[-1] != self._features:
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}': expected inputs with {self._features} features (the kernel was "
+                f"built for shape (batch, steps, {self._features})), got shape {tuple(shape)}"
+            )
+
+    def build(self, input_shape: Any) -> None:
+        shape = tuple(input_shape[0] if isinstance(input_shape, list) else input_shape)
+        self._check_shape(shape)
+        if shape[-1] is None:
+            raise ValueError(f"{type(self).__name__} '{self.name}': the number of features must be known, "
+                             f"got input shape {shape}")
+        self._features = int(shape[-1])
+        if not self.cell.built:
+            self.cell.build((shape[0], self._features))
+            self.cell.built = True
+        self.built = True
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        shape = tuple(input_shape[0] if isinstance(input_shape, list) else input_shape)
+        batch = shape[0]
+        out = (batch, shape[1], self.output_size) if self.return_sequences else (batch, self.output_size)
+        if self.return_state:
+            return [out] + [(batch, s) for s in self.state_size]
+        return out
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """The output mask: the input's when returning sequences, else None (and None for the states)."""
+        out = as_mask(mask) if self.return_sequences else None
+        return [out] + [None] * len(self.state_size) if self.return_state else out
+
+    # --- running -------------------------------------------------------------------------------------
+    def call(self, sequences: Any, initial_state: Any = None, mask: Any = None, training: bool | None = None) -> Any:
+        if isinstance(sequences, (list, tuple)):  # tf.keras style: [inputs, *initial_states]
+            sequences, rest = sequences[0], list(sequences[1:])
+            initial_state = rest or initial_state
+        x = sequences
+        self._check_shape(x.shape)
+        if x.dtype != self.cell.dtype:
+            x = x.astype(self.cell.dtype)
+        batch, steps = x.shape[0], x.shape[1]
+        if steps == 0:
+            raise ValueError(f"{type(self).__name__} '{self.name}': the inputs have no time steps (shape {x.shape})")
+        mask = as_mask(mask)
+        if mask is None:
+            mask = get_keras_mask(sequences)
+        if mask is not None and mask.shape != (batch, steps):
+            raise ValueError(f"{type(self).__name__} '{self.name}': the mask must have shape (batch, steps) = "
+                             f"{(batch, steps)}, got {mask.shape}")
+        states = self._initial_states(initial_state, batch)
+        output, finals = self._run(x, states, mask, training)
+        if self.stateful:
+            self.states = [np.array(s.data if isinstance(s, Tensor) else s) for s in finals]
+        if self.return_sequences and mask is not None:
+            set_keras_mask(output, mask)
+        if self.activity_regularizer is not None:
+            self.add_loss(self.activity_regularizer(output))
+        return [output, *finals] if self.return_state else output
+
+    def _initial_states(self, initial_state: Any, batch: int) -> list[Tensor] | None:
+        """The given initial states (checked), the kept states of a stateful layer, or None for zeros."""
+        sizes = self.state_size
+        if initial_state is None:
+            if not self.stateful:
+                return None
+            if self.states is None:
+                self.states = [np.zeros((batch, s), self.cell.dtype) for s in sizes]
+            elif self.states[0].shape[0] != batch:
+                raise ValueError(
+                    f"{type(self).__name__} '{self.name}' is stateful with batch size {self.states[0].shape[0]}, "
+                    f"but received a batch of {batch} sequences; use the same batch size (or reset_states())"
+                )
+            return [Tensor(s) for s in self.states]
+        given = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+        given = [to_tensor(s, self.cell.dtype) for s in given]
+        if len(given) != len(sizes):
+            raise ValueError(f"{type(self).__name__} '{self.name}': expected {len(sizes)} initial state(s), "
+                             f"got {len(given)}")
+        for s, size in zip(given, sizes):
+            if s.shape != (batch, size):
+                raise ValueError(f"{type(self).__name__} '{self.name}': an initial state must have shape "
+                                 f"{(batch, size)}, got {s.shape}")
+        return [s if s.dtype == self.cell.dtype else s.astype(self.cell.dtype) for s in given]
+
+    def _run(self, x: Tensor, states: list[Tensor] | None, mask: np.ndarray | None,
+             training: bool | None) -> tuple[Tensor, list[Tensor]]:
+        """The generic loop: the cell once per step; masked steps keep the states and the previous output."""
+        cell = self.cell
+        batch, steps = x.shape[0], x.shape[1]
+        if states is None:
+            states = [Tensor(np.zeros((batch, s), cell.dtype)) for s in self.state_size]
+        xt = x.transpose(1, 0, 2)
+        kwargs = {"training": training} if cell._accepts("training") else {}
+        outputs: list[Tensor] = []
+        prev = zero = Tensor(np.zeros((batch, self.output_size), cell.dtype))
+        for t in (range(steps - 1, -1, -1) if self.go_backwards else range(steps)):
+            out, new = cell(xt[t], states, **kwargs)
+            new = list(new) if isinstance(new, (list, tuple)) else [new]
+            if mask is not None and not mask[:, t].all():
+                keep = mask[:, t, None]
+                new = [Where.apply(n, s, cond=keep) for n, s in zip(new, states)]
+                out = Where.apply(out, zero if self.zero_output_for_mask else prev, cond=keep)
+            states, prev = new, out
+            if self.return_sequences:
+                outputs.append(out)
+        _reset_dropout(cell)
+        return (Stack.apply(*outputs, axis=1) if self.return_sequences else prev), states
+
+    def reset_states(self, states: Any = None) -> None:
+        """Zero the kept states of a stateful layer (or set them to the given arrays)."""
+        if not self.stateful:
+            raise AttributeError(f"{type(self).__name__} '{self.name}': reset_states() needs stateful=True")
+        if states is None:
+            self.states = None if self.states is None else [np.zeros_like(s) for s in self.states]
+            return
+        given = list(states) if isinstance(states, (list, tuple)) else [states]
+        self.states = [np.array(getattr(s, "data", s), dtype=self.cell.dtype) for s in given]
+
+    reset_state = reset_states
+
+    # --- config --------------------------------------------------------------------------------------
+    def _rnn_config(self) -> dict[str, Any]:
+        return {
+            "return_sequences": self.return_sequences,
+            "return_state": self.return_state,
+            "go_backwards": self.go_backwards,
+            "stateful": self.stateful,
+            "unroll": self.unroll,
+            "zero_output_for_mask": self.zero_output_for_mask,
+        }
+
+    def get_config(self) -> dict[str, Any]:
+        config = {**super().get_config(), **self._rnn_config(), "cell": serialization.serialize(self.cell)}
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> RNN:
+        config = dict(config)
+        cell = config.pop("cell")
+        if isinstance(cell, dict):
+            cell = deserialize_layer(cell, custom_objects)
+        return cls(cell, **config)
+
+
+def deserialize_layer(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Any:
+    """`serialization.deserialize` that also knows the recurrent layers and cells of this module."""
+    known = {c.__name__: c for c in (RNN, SimpleRNN, LSTM, GRU, SimpleRNNCell, LSTMCell, GRUCell)}
+    return serialization.deserialize(config, {**known, **(custom_objects or {})})
+
+
+def _reset_dropout(cell: Any) -> None:
+    for name in ("reset_dropout_mask", "reset_recurrent_dropout_mask"):
+        if hasattr(cell, name):
+            getattr(cell, name)()
+
+
+class _FusedRNN(RNN):
+    """A recurrent layer whose cell's weights run through a fused sequence op of `shendu.ops.recurrent`."""
+
+    cell_class: type = SimpleRNNCell
+    cell_name = "simple_rnn_cell"
+    op: type = fused.SimpleRNNSequence
+    cell_args: tuple[str, ...] = ()
+
+    def __init__(self, units: int, return_sequences: bool = False, return_state: bool = False,
+                 go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
+                 zero_output_for_mask: bool = False, activity_regularizer: Any = None, **kwargs: Any) -> None:
+        cell_kwargs = {k: kwargs.pop(k) for k in self.cell_args if k in kwargs}
+        cell_kwargs.pop("implementation", None)
+        kwargs.pop("implementation", None)
+        kwargs.pop("use_cudnn", None)
+        cell = self.cell_class(units, dtype=kwargs.get("dtype"), trainable=kwargs.get("trainable", True),
+                               name=self.cell_name, **cell_kwargs)
+        super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
+                         go_backwards=go_backwards, stateful=stateful, unroll=unroll,
+                         zero_output_for_mask=zero_output_for_mask, activity_regularizer=activity_regularizer,
+                         **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        """The cell's arguments read through the layer (`lstm.units`, `lstm.dropout`, ...), as in Keras."""
+        cell = self.__dict__.get("cell")
+        if cell is not None and (name in type(self).cell_args or name == "units"):
+            return getattr(cell, name)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def _fused_activations(self) -> tuple[str, str] | None:
+        """The names of the cell's activations when the fused op implements them, else None."""
+        names = activations._NAMES
+        act = names.get(self.cell.activation)
+        ract = names.get(getattr(self.cell, "recurrent_activation", activations.sigmoid))
+        if act in fused.ACTIVATIONS and ract in fused.ACTIVATIONS:
+            return act, ract
+        return None
+
+    def _run(self, x: Tensor, states: list[Tensor] | None, mask: np.ndarray | None,
+             training: bool | None) -> tuple[Tensor, list[Tensor]]:
+        names = self._fused_activations()
+        if names is None or getattr(self.cell, "reset_after", True) is False:
+            return super()._run(x, states, mask, training)
+        cell = self.cell
+        batch, steps, features = x.shape
+        rmask = None
+        if training:
+            if 0.0 < cell.dropout < 1.0:
+                rng = cell._rng if cell._rng is not None else sd_random.generator()
+                x = nn.Dropout.apply(x, rate=cell.dropout, rng=rng, noise_shape=(batch, 1, features))
+            if 0.0 < cell.recurrent_dropout < 1.0:
+                rmask = cell._draw((batch, cell.units), cell.recurrent_dropout, cell.dtype)
+        with_states = self.return_state or self.stateful
+        inputs = [x, cell.kernel, cell.recurrent_kernel]
+        if cell.use_bias:
+            inputs.append(cell.bias)
+        inputs += states or []
+        out = self.op.apply(*inputs, activation=names[0], recurrent_activation=names[1], mask=mask,
+                            go_backwards=self.go_backwards, return_sequences=self.return_sequences,
+                            return_state=with_states, zero_output_for_mask=self.zero_output_for_mask,
+                            recurrent_mask=rmask, has_bias=cell.use_bias, has_state=states is not None)
+        t_out = steps if self.return_sequences else 1
+        n_states = len(self.state_size)
+        if not with_states:
+            return (out if self.return_sequences else out.reshape(batch, cell.units)), []
+        y = out[:, :t_out] if self.return_sequences else out[:, 0]
+        if self.return_state:
+            return y, [out[:, t_out + k] for k in range(n_states)]
+        return y, [out.data[:, t_out + k] for k in range(n_states)]
+
+    def get_config(self) -> dict[str, Any]:
+        cell_config = self.cell.get_config()
+        for key in ("name", "trainable", "dtype"):
+            cell_config.pop(key, None)
+        config = {**Layer.get_config(self), **cell_config,
+                  "activity_regularizer": regularizers.serialize(self.activity_regularizer), **self._rnn_config()}
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Layer:
+        return cls(**config)
+
+
+_COMMON = ("activation", "use_bias", "kernel_initializer", "recurrent_initializer", "bias_initializer",
+           "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "kernel_constraint",
+           "recurrent_constraint", "bias_constraint", "dropout", "recurrent_dropout", "seed")
+
+
+class SimpleRNN(_FusedRNN):
+    """Fully connected recurrence h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)
+    (activation tanh by default). Weights [kernel (features, units), recurrent_kernel (units, units), bias (units,)]."""
+
+    cell_class = SimpleRNNCell
+    op = fused.SimpleRNNSequence
+    cell_args = _COMMON
+
+    def __init__(self, units: int, activation: Any = "tanh", use_bias: bool = True, **kwargs: Any) -> None:
+        super().__init__(units, activation=activation, use_bias=use_bias, **kwargs)
+
+
+class LSTM(_FusedRNN):
+    """Long short-term memory (Hochreiter & Schmidhuber 1997), Keras's formulation and layouts:
+    z = x_t W + h_{t-1} U + b split into gates [i, f, c~, o]; c_t = f c_{t-1} + i tanh(c~), h_t = o tanh(c_t)
+    with sigmoid i, f, o. Weights [kernel (features, 4 units), recurrent_kernel (units, 4 units), bias (4 units,)];
+    from PyTorch: kernel = weight_ih.T, recurrent_kernel = weight_hh.T, bias = bias_ih + bias_hh (same gate order).
+    """
+
+    cell_class = LSTMCell
+    cell_name = "lstm_cell"
+    op = fused.LSTMSequence
+    cell_args = (*_COMMON, "recurrent_activation", "unit_forget_bias")
+
+    def __init__(self, units: int, activation: Any = "tanh", recurrent_activation: Any = "sigmoid",
+                 use_bias: bool = True, unit_forget_bias: bool = True, **kwargs: Any) -> None:
+        super().__init__(units, activation=activation, recurrent_activation=recurrent_activation, use_bias=use_bias,
+                         unit_forget_bias=unit_forget_bias, **kwargs)
+
+
+class GRU(_FusedRNN):
+    """Gated recurrent unit (Cho et al. 2014), Keras's formulation: gates [z, r, h~],
+    h_t = z h_{t-1} + (1 - z) h~. With reset_after=True (default, as PyTorch) the bias is (2, 3 units), input
+    then recurrent; from PyTorch, reorder the gate blocks r, z, n to z, r, h and transpose the weights."""
+
+    cell_class = GRUCell
+    cell_name = "gru_cell"
+    op = fused.GRUSequence
+    cell_args = (*_COMMON, "recurrent_activation", "reset_after")
+
+    def __init__(self, units: int, activation: Any = "tanh", recurrent_activation: Any = "sigmoid",
+                 use_bias: bool = True, reset_after: bool = True, **kwargs: Any) -> None:
+        super().__init__(units, activation=activation, recurrent_activation=recurrent_activation, use_bias=use_bias,
+                         reset_after=reset_after, **kwargs)
