@@ -12,6 +12,7 @@ import numpy as np
 from shendu import constraints, initializers, regularizers
 from shendu import random as sd_random
 from shendu.layers.base import Layer, to_tensor
+from shendu.layers.keras_mask import get_keras_mask, set_keras_mask
 from shendu.ops import nn
 from shendu.ops.attention import ScaledDotProductAttention, mask_bias
 from shendu.tensor import Tensor
@@ -50,6 +51,7 @@ class Attention(Layer):
     concat_score_weight * sum(tanh(scale * (query_i + key_j))) for 'concat'. mask=[query_mask, value_mask]:
     masked value steps get -1e9 added to their scores; masked query steps give zero output.
     use_causal_mask lets step i attend only to steps j <= i. Dropout applies to the attention distribution.
+    Without mask=, the Keras masks the inputs carry are used; the output carries the query's mask.
     """
 
     def __init__(self, use_scale: bool = False, score_mode: str = "dot", dropout: float = 0.0,
@@ -108,8 +110,9 @@ class Attention(Layer):
         self._validate(inputs, mask)
         q, v = inputs[0], inputs[1]
         k = inputs[2] if len(inputs) > 2 else v
-        q_mask = _array(mask[0]) if mask else None
-        v_mask = _array(mask[1]) if mask else None
+        if mask is None:  # the Keras masks the inputs carry (from Embedding(mask_zero=True), Masking, ...)
+            mask = [get_keras_mask(q), get_keras_mask(v)]
+        q_mask, v_mask = _array(mask[0]), _array(mask[1])
         scores_mask = None if v_mask is None else v_mask[:, None, :]
         if use_causal_mask:
             scores_mask = _and(scores_mask, causal_mask(q.shape[1], k.shape[1]))
@@ -134,6 +137,7 @@ class Attention(Layer):
             out = dropped @ v
         if q_mask is not None:
             out = out * Tensor(q_mask[:, :, None].astype(out.dtype))
+            set_keras_mask(out, q_mask)
         return (out, weights) if return_attention_scores else out
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
@@ -188,7 +192,8 @@ class MultiHeadAttention(Layer):
     (dim, num_heads, key_dim or value_dim) with biases (num_heads, key_dim), output (num_heads, value_dim,
     *output_shape) with bias output_shape, in the order query, key, value, attention_output; so Keras weights
     load with `set_weights`. Masks (True = attend) combine as in Keras: attention_mask (B, T, S), query_mask
-    (B, T), value_mask and key_mask (B, S) and the causal mask; masked scores get -1e9. Inputs of rank > 3
+    (B, T), value_mask and key_mask (B, S) (by default the Keras masks the inputs carry; the output carries the
+    query's) and the causal mask; masked scores get -1e9. Inputs of rank > 3
     attend over all their middle axes together (Keras's default attention_axes).
     """
 
@@ -305,6 +310,12 @@ class MultiHeadAttention(Layer):
         query, value = to_tensor(query, self.dtype), to_tensor(value, self.dtype)
         key = value if key is None else to_tensor(key, self.dtype)
         self._check_call(query, value, key)
+        if query_mask is None:  # the Keras masks the inputs carry, as Keras fills them in
+            query_mask = get_keras_mask(query)
+        if value_mask is None:
+            value_mask = get_keras_mask(value)
+        if key_mask is None and key is not value:
+            key_mask = get_keras_mask(key)
         batch, q_steps, v_steps = query.shape[0], query.shape[1:-1], value.shape[1:-1]
         t, s = math.prod(q_steps), math.prod(v_steps)
         mask = self._attention_mask(query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask)
@@ -330,6 +341,8 @@ class MultiHeadAttention(Layer):
         out = self._combine(heads, batch, q_steps)
         if self.activity_regularizer is not None:
             self.add_loss(self.activity_regularizer(out))
+        if query_mask is not None:
+            set_keras_mask(out, _array(query_mask).reshape(batch, *q_steps))
         return (out, scores) if return_attention_scores else out
 
     def _check_call(self, query: Tensor, value: Tensor, key: Tensor) -> None:

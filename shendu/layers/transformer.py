@@ -19,6 +19,7 @@ from shendu import activations, initializers
 from shendu.layers.attention import MultiHeadAttention, _array
 from shendu.layers.base import Layer
 from shendu.layers.core import Dense, Dropout
+from shendu.layers.keras_mask import get_keras_mask, set_keras_mask
 from shendu.layers.normalization import LayerNormalization
 from shendu.tensor import Tensor
 
@@ -42,7 +43,8 @@ class TransformerEncoder(Layer):
     normalize_first=True (pre-norm): x = x + Dropout(MHA(LN1(x), LN1(x))); y = x + Dropout(FFN(LN2(x))).
     The model width is the input's last axis; each of the num_heads heads has key_dim = width // num_heads.
     call(inputs, padding_mask=None, attention_mask=None): padding_mask (B, T), True for real tokens, keeps the
-    padded positions out of every token's attention.
+    padded positions out of every token's attention; by default it is the Keras mask the inputs carry (e.g. from
+    TokenAndPositionEmbedding(mask_zero=True)), and the output carries it on.
     """
 
     def __init__(self, intermediate_dim: int, num_heads: int, dropout: float = 0.0, activation: Any = "relu",
@@ -92,12 +94,16 @@ class TransformerEncoder(Layer):
 
     def call(self, inputs: Tensor, padding_mask: Any = None, attention_mask: Any = None,
              training: bool | None = None) -> Tensor:
+        if padding_mask is None:
+            padding_mask = get_keras_mask(inputs)
         mask = merge_padding_and_attention_mask(padding_mask, attention_mask)
         x = inputs
         residual = x
         if self.normalize_first:
             x = self._self_attention_layer_norm(x)
-        x = self._self_attention_layer(x, x, attention_mask=mask, training=training)
+        # padded tokens are hidden as keys only (as PyTorch does), also when x carries the padding as a Keras mask
+        every_query = None if mask is None else np.ones(x.shape[:2], dtype=bool)
+        x = self._self_attention_layer(x, x, attention_mask=mask, query_mask=every_query, training=training)
         x = self._self_attention_dropout(x, training=training) + residual
         if not self.normalize_first:
             x = self._self_attention_layer_norm(x)
@@ -108,6 +114,8 @@ class TransformerEncoder(Layer):
         x = self._feedforward_dropout(x, training=training) + residual
         if not self.normalize_first:
             x = self._feedforward_layer_norm(x)
+        if padding_mask is not None:
+            set_keras_mask(x, _array(padding_mask))
         return x
 
     def compute_output_shape(self, input_shape: Any) -> Any:
@@ -199,7 +207,10 @@ class TokenAndPositionEmbedding(Layer):
 
     def call(self, inputs: Tensor, start_index: int = 0) -> Tensor:
         tokens = self.token_embedding(inputs)
-        return tokens + self.position_embedding(tokens, start_index=start_index)
+        out = tokens + self.position_embedding(tokens, start_index=start_index)
+        if self.mask_zero:
+            set_keras_mask(out, self.compute_mask(inputs))
+        return out
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         if not self.mask_zero:

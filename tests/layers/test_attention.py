@@ -317,3 +317,25 @@ def test_mha_errors():
     with pytest.raises(TypeError, match="layer\\(query, value"):
         layer(x)
 
+
+
+def test_keras_masks_carried_by_the_inputs_are_used_and_passed_on():
+    from shendu.layers.keras_mask import get_keras_mask, set_keras_mask
+
+    rng = np.random.default_rng(12)
+    q = sd.Tensor(rng.normal(size=(2, 3, 4)).astype("float32"))
+    v = sd.Tensor(rng.normal(size=(2, 5, 4)).astype("float32"))
+    q_mask = np.array([[1, 1, 0], [1, 1, 1]], bool)
+    v_mask = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 0]], bool)
+    mha = MultiHeadAttention(2, 2)
+    explicit = mha(q, v, query_mask=q_mask, value_mask=v_mask).numpy()
+    set_keras_mask(q, q_mask)
+    set_keras_mask(v, v_mask)
+    implicit = mha(q, v)
+    np.testing.assert_array_equal(implicit.numpy(), explicit)
+    np.testing.assert_array_equal(get_keras_mask(implicit), q_mask)
+    att = Attention()
+    out = att([q, v])
+    np.testing.assert_array_equal(out.numpy(), att([q, v], mask=[q_mask, v_mask]).numpy())
+    np.testing.assert_array_equal(get_keras_mask(out), q_mask)
+    assert np.all(out.numpy()[0, 2] == 0)

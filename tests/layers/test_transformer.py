@@ -141,3 +141,17 @@ def test_encoder_errors():
         TransformerEncoder(8, 4)(np.zeros((1, 2, 3), "float32"))
     with pytest.raises(ValueError, match=r"\(batch, steps, features\)"):
         TransformerEncoder(8, 1)(np.zeros((2, 3), "float32"))
+
+
+def test_encoder_reads_and_passes_on_the_keras_mask():
+    from shendu.layers.keras_mask import get_keras_mask, set_keras_mask
+
+    rng = np.random.default_rng(3)
+    x = sd.Tensor(rng.normal(size=(2, 4, 4)).astype("float32"))
+    padding = np.array([[1, 1, 0, 0], [1, 1, 1, 1]], bool)
+    layer = TransformerEncoder(8, 2)
+    explicit = layer(x, padding_mask=padding).numpy()
+    set_keras_mask(x, padding)
+    out = layer(x)
+    np.testing.assert_array_equal(out.numpy(), explicit)
+    np.testing.assert_array_equal(get_keras_mask(out), padding)
