@@ -155,3 +155,23 @@ def test_encoder_reads_and_passes_on_the_keras_mask():
     out = layer(x)
     np.testing.assert_array_equal(out.numpy(), explicit)
     np.testing.assert_array_equal(get_keras_mask(out), padding)
+
+
+def test_token_and_position_embedding_harness():
+    pytest.importorskip("shendu.layers.embedding")
+    ids = np.array([[3, 1, 0, 0], [2, 5, 4, 0]])
+    layer = check_layer(TokenAndPositionEmbedding, {"vocabulary_size": 7, "sequence_length": 6, "embedding_dim": 3},
+                        input_data=ids, expected_output_shape=(2, 4, 3), gradcheck=False)
+    assert [w.shape for w in layer.weights] == [(7, 3), (6, 3)]
+
+
+def test_token_and_position_embedding_mask_reaches_the_encoder():
+    pytest.importorskip("shendu.layers.embedding")
+    from shendu.layers.keras_mask import get_keras_mask
+
+    ids = np.array([[3, 1, 0, 0], [2, 5, 4, 0]])
+    embed = TokenAndPositionEmbedding(7, 6, 4, mask_zero=True)
+    x = embed(ids)
+    np.testing.assert_array_equal(get_keras_mask(x), ids != 0)
+    encoder = TransformerEncoder(8, 2)
+    np.testing.assert_array_equal(encoder(x).numpy(), encoder(x.detach(), padding_mask=ids != 0).numpy())
