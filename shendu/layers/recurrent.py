@@ -17,12 +17,11 @@ from typing import Any
 import numpy as np
 
 from shendu import activations, regularizers
-from shendu import random as sd_random
 from shendu.layers import serialization
 from shendu.layers.base import Layer, to_tensor
 from shendu.layers.keras_mask import as_mask, get_keras_mask, set_keras_mask
 from shendu.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
-from shendu.ops import Stack, Where, nn
+from shendu.ops import Stack, Where
 from shendu.ops import recurrent as fused
 from shendu.tensor import Tensor
 
@@ -78,6 +77,11 @@ class RNN(Layer):
                 f"{type(self).__name__} '{self.name}': expected inputs with {self._features} features (the kernel was "
                 f"built for shape (batch, steps, {self._features})), got shape {tuple(shape)}"
             )
+
+    def _build_for(self, inputs: Any) -> None:
+        first = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
+        self._check_shape(first.shape)  # before the batch axis becomes None, so the error shows the real shape
+        super()._build_for(inputs)
 
     def build(self, input_shape: Any) -> None:
         shape = tuple(input_shape[0] if isinstance(input_shape, list) else input_shape)
@@ -277,10 +281,9 @@ class _FusedRNN(RNN):
         cell = self.cell
         batch, steps, features = x.shape
         rmask = None
-        if training:
+        if training:  # the same masks, drawn in the same order, as the cell loop would use
             if 0.0 < cell.dropout < 1.0:
-                rng = cell._rng if cell._rng is not None else sd_random.generator()
-                x = nn.Dropout.apply(x, rate=cell.dropout, rng=rng, noise_shape=(batch, 1, features))
+                x = x * Tensor(cell._draw((batch, features), cell.dropout, cell.dtype)[:, None, :])
             if 0.0 < cell.recurrent_dropout < 1.0:
                 rmask = cell._draw((batch, cell.units), cell.recurrent_dropout, cell.dtype)
         with_states = self.return_state or self.stateful

@@ -106,7 +106,7 @@ class _GatedCell(DropoutRNNCell):
         self.kernel = self.add_weight("kernel", (features, width), initializer=self.kernel_initializer,
                                       regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
         self.recurrent_kernel = self.add_weight("recurrent_kernel", (self.units, width),
-                                                initializer=self.recurrent_initializer,
+                                                initializer=_c_order(self.recurrent_initializer),
                                                 regularizer=self.recurrent_regularizer,
                                                 constraint=self.recurrent_constraint)
         self.bias = None
@@ -148,6 +148,15 @@ class _GatedCell(DropoutRNNCell):
             "recurrent_dropout": self.recurrent_dropout,
             "seed": self.seed,
         }
+
+
+def _c_order(init: Any) -> Any:
+    """The initializer with its values in C order (Orthogonal gives a transposed, Fortran-ordered array)."""
+
+    def contiguous(shape: Any, dtype: Any = None) -> np.ndarray:
+        return np.ascontiguousarray(init(shape, dtype=dtype))
+
+    return contiguous
 
 
 def _first(states: Any) -> Tensor:
