@@ -1,0 +1,170 @@
+"""A DCGAN on MNIST (Radford et al. 2015): Dense -> Reshape -> Conv2DTranspose + BatchNormalization + LeakyReLU
+generator, Conv2D discriminator, Adam(2e-4, beta_1=0.5), one-sided label smoothing 0.1; sized for a small CPU.
+
+    python examples/dcgan_mnist.py [--output out] [--epochs 8] [--train-size 60000] [--upsampling]
+
+Writes a grid of 64 samples (the same noise every time) after each epoch, dcgan_epoch_NN.png, and the trained
+generator and discriminator (dcgan_generator.shendu, dcgan_discriminator.shendu) to the output folder. Then it
+measures the samples instead of judging them by eye (docs/generative.md): the CNN of examples/mnist_cnn.py
+(loaded from out/mnist_cnn.shendu, or trained here for --classifier-epochs and saved there) labels 10,000
+generated digits; it prints the share labelled with confidence > 0.9, the class coverage, and the Fréchet distance
+between generated and real test digits in the classifier's 128-unit penultimate layer, with the distance between
+the two halves of the real test set beside it for scale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+
+import shendu as sd
+from shendu import grad_mode, layers, optimizers
+from shendu.callbacks import Callback
+from shendu.datasets import mnist
+from shendu.layers.convolutional import Conv2D, Conv2DTranspose
+from shendu.layers.pooling import MaxPooling2D
+from shendu.layers.reshaping_image import UpSampling2D
+from shendu.models import Sequential, load_model
+from shendu.models.gan import GAN, class_quality, frechet_distance
+from shendu.utils.image_grid import save_image_grid
+
+CUSTOM_OBJECTS = {"Conv2D": Conv2D, "MaxPooling2D": MaxPooling2D}  # until shendu.layers exports them
+
+
+def mnist_images() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """MNIST as float32 images in [0, 1] of shape (n, 28, 28, 1), with their labels."""
+    (x_train, y_train), (x_test, y_test) = mnist.load_data()
+    return ((x_train / 255.0).astype("float32")[..., None], y_train), ((x_test / 255.0).astype("float32")[..., None],
+                                                                       y_test)
+
+
+def mnist_classifier(path: str, data: tuple, epochs: int = 2) -> Sequential:
+    """The CNN of examples/mnist_cnn.py, loaded from `path` or trained here (and saved there)."""
+    if os.path.exists(path):
+        print(f"classifier: {path}")
+        return load_model(path, custom_objects=CUSTOM_OBJECTS)
+    (x_train, y_train), (x_test, y_test) = data
+    model = Sequential([
+        Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1)), MaxPooling2D((2, 2)),
+        Conv2D(64, (3, 3), activation="relu"), MaxPooling2D((2, 2)),
+        layers.Flatten(), layers.Dense(128, activation="relu"), layers.Dropout(0.2),
+        layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    print(f"training the classifier of examples/mnist_cnn.py for {epochs} epochs")
+    model.fit(x_train, y_train, epochs=epochs, batch_size=64, verbose=2)
+    print(f"classifier test accuracy {model.evaluate(x_test, y_test, verbose=0)[1]:.4f}; saved to {path}")
+    model.save(path)
+    return model
+
+
+def penultimate(classifier: Sequential, images: np.ndarray, batch_size: int = 500) -> np.ndarray:
+    """The classifier's features before its last Dense layer (the 128 ReLU units; Dropout is off)."""
+    out = []
+    with grad_mode.no_grad():
+        for i in range(0, len(images), batch_size):
+            h = sd.Tensor(images[i:i + batch_size])
+            for layer in classifier.layers[:-2]:
+                h = layer(h, training=False)
+            out.append(h.numpy())
+    return np.concatenate(out)
+
+
+def report_quality(name: str, generated: np.ndarray, classifier: Sequential, x_test: np.ndarray) -> dict:
+    """Print and return the measure of docs/generative.md for images in [0, 1]: confident share, class coverage,
+    Fréchet distances (generated vs real test half A, real half B vs real half A, 5,000 images each)."""
+    q = class_quality(classifier.predict(generated, batch_size=500, verbose=0), threshold=0.9)
+    real = class_quality(classifier.predict(x_test, batch_size=500, verbose=0), threshold=0.9)
+    half_a, half_b = penultimate(classifier, x_test[:5000]), penultimate(classifier, x_test[5000:10000])
+    q["fd"] = frechet_distance(penultimate(classifier, generated[:5000]), half_a)
+    q["fd_real"] = frechet_distance(half_b, half_a)
+    shares = " ".join(f"{d}:{s:.1%}" for d, s in enumerate(q["class_shares"]))
+    print(f"{name}: {len(generated)} samples")
+    print(f"  classified with confidence > 0.9: {q['confident']:.1%} (goal >= 90%; real test digits: "
+          f"{real['confident']:.1%})")
+    print(f"  class coverage: {q['coverage']}/10, smallest class {q['min_share']:.1%} (goal: none under 5%)")
+    print(f"  class shares: {shares}")
+    print(f"  Fréchet distance in the classifier's features: generated vs real {q['fd']:.2f}; real vs real "
+          f"{q['fd_real']:.2f} (two disjoint halves of the test set)")
+    return q
+
+
+class SampleGrid(Callback):
+    """Writes the generator's images for a fixed batch of noise after each epoch."""
+
+    def __init__(self, folder: str, prefix: str, latent_dim: int, n: int = 64, image_shape: tuple = (28, 28)) -> None:
+        super().__init__()
+        self.folder, self.prefix, self.image_shape = folder, prefix, image_shape
+        self.z = np.random.default_rng(1234).standard_normal((n, latent_dim)).astype("float32")
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        images = self.model.generator.predict(self.z, verbose=0).reshape(-1, *self.image_shape)
+        path = os.path.join(self.folder, f"{self.prefix}_epoch_{epoch + 1:02d}.png")
+        save_image_grid(images, path, ncols=8, value_range=(-1, 1), scale=2)
+
+
+def generator(latent_dim: int, upsampling: bool = False) -> Sequential:
+    """7x7x64 -> 14x14x32 -> 28x28x1 (tanh); each step Conv2DTranspose(stride 2), or UpSampling2D + Conv2D."""
+    def up(filters: int, **kwargs: object) -> list:
+        if upsampling:
+            return [UpSampling2D(), Conv2D(filters, 3, padding="same", **kwargs)]
+        return [Conv2DTranspose(filters, 4, strides=2, padding="same", **kwargs)]
+
+    return Sequential([
+        layers.Dense(7 * 7 * 64, use_bias=False, input_shape=(latent_dim,)),
+        layers.BatchNormalization(), layers.LeakyReLU(0.2),
+        layers.Reshape((7, 7, 64)),
+        *up(32, use_bias=False), layers.BatchNormalization(), layers.LeakyReLU(0.2),
+        *up(1, activation="tanh"),
+    ], name="generator")
+
+
+def discriminator() -> Sequential:
+    """28x28x1 -> 14x14x32 -> 7x7x64 (stride-2 convolutions, LeakyReLU 0.2) -> Dense(1, sigmoid)."""
+    return Sequential([
+        Conv2D(32, 4, strides=2, padding="same", input_shape=(28, 28, 1)), layers.LeakyReLU(0.2),
+        Conv2D(64, 4, strides=2, padding="same"), layers.BatchNormalization(), layers.LeakyReLU(0.2),
+        layers.Flatten(), layers.Dense(1, activation="sigmoid"),
+    ], name="discriminator")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", default="out", help="folder for the images and models (default: out)")
+    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--train-size", type=int, default=60000, help="train on the first N training images")
+    parser.add_argument("--latent-dim", type=int, default=64)
+    parser.add_argument("--upsampling", action="store_true", help="UpSampling2D + Conv2D instead of Conv2DTranspose")
+    parser.add_argument("--classifier-epochs", type=int, default=2)
+    args = parser.parse_args()
+    os.makedirs(args.output, exist_ok=True)
+
+    sd.random.seed(0)
+    data = mnist_images()
+    (x_train, _), (x_test, _) = data
+    real = x_train[:args.train_size] * 2 - 1  # tanh range
+    gan = GAN(generator(args.latent_dim, args.upsampling), discriminator(), latent_dim=args.latent_dim, seed=0)
+    gan.compile(d_optimizer=optimizers.Adam(2e-4, beta_1=0.5), g_optimizer=optimizers.Adam(2e-4, beta_1=0.5),
+                label_smoothing=0.1)
+    gan.generator.summary()
+    gan.discriminator.summary()
+    start = time.time()
+    gan.fit(real, epochs=args.epochs, batch_size=args.batch_size,
+            callbacks=[SampleGrid(args.output, "dcgan", args.latent_dim)])
+    minutes = (time.time() - start) / 60
+    print(f"trained on {len(real)} images, {args.epochs} epochs of batch {args.batch_size}, in {minutes:.1f} min")
+    gan.generator.save(os.path.join(args.output, "dcgan_generator.shendu"))
+    gan.discriminator.save(os.path.join(args.output, "dcgan_discriminator.shendu"))
+
+    classifier = mnist_classifier(os.path.join(args.output, "mnist_cnn.shendu"), data, args.classifier_epochs)
+    generated = (gan.generate(10000, seed=0) + 1) / 2
+    save_image_grid(generated[:100], os.path.join(args.output, "dcgan_samples.png"), ncols=10, scale=2)
+    report_quality("DCGAN", generated, classifier, x_test)
+
+
+if __name__ == "__main__":
+    main()
