@@ -15,6 +15,7 @@ from shendu.keras import (
     metrics,
     models,
     optimizers,
+    preprocessing,
     regularizers,
     saving,
     utils,
@@ -24,5 +25,5 @@ from shendu.models import Model, Sequential
 
 __all__ = [
     "Input", "Model", "Sequential", "activations", "backend", "callbacks", "constraints", "datasets", "initializers",
-    "layers", "losses", "metrics", "models", "optimizers", "regularizers", "saving", "utils",
+    "layers", "losses", "metrics", "models", "optimizers", "preprocessing", "regularizers", "saving", "utils",
 ]

@@ -2,9 +2,19 @@
 
 from shendu.layers import custom_object_scope, get_registered_name, get_registered_object, register_keras_serializable
 from shendu.random import set_random_seed
-from shendu.utils import Progbar, get_file, normalize, to_categorical
+from shendu.utils import (
+    Progbar,
+    get_file,
+    normalize,
+    pad_sequences,
+    plot_history,
+    plot_images,
+    timeseries_dataset_from_array,
+    to_categorical,
+)
 
 __all__ = [
     "Progbar", "custom_object_scope", "get_file", "get_registered_name", "get_registered_object", "normalize",
-    "register_keras_serializable", "set_random_seed", "to_categorical",
+    "pad_sequences", "plot_history", "plot_images", "register_keras_serializable", "set_random_seed",
+    "timeseries_dataset_from_array", "to_categorical",
 ]

@@ -1,9 +1,22 @@
 """Keras-style layers: `shendu.layers.Dense(64, activation='relu')` and friends, plus layer serialization."""
 
 from shendu.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from shendu.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from shendu.layers.augmentation import RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom
 from shendu.layers.base import Layer
+from shendu.layers.convolutional import (
+    Conv1D,
+    Conv2D,
+    Conv2DTranspose,
+    Convolution1D,
+    Convolution2D,
+    Convolution2DTranspose,
+    DepthwiseConv2D,
+    SeparableConv2D,
+    SeparableConvolution2D,
+)
 from shendu.layers.core import Activation, Dense, Dropout, Lambda
+from shendu.layers.embedding import Embedding, Masking
 from shendu.layers.input_layer import Input, InputLayer
 from shendu.layers.merge import (
     Add,
@@ -22,7 +35,26 @@ from shendu.layers.merge import (
     subtract,
 )
 from shendu.layers.normalization import BatchNormalization, GroupNormalization, LayerNormalization
+from shendu.layers.pooling import (
+    AveragePooling1D,
+    AveragePooling2D,
+    AvgPool1D,
+    AvgPool2D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalAvgPool1D,
+    GlobalAvgPool2D,
+    GlobalMaxPool1D,
+    GlobalMaxPool2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    MaxPool1D,
+    MaxPool2D,
+    MaxPooling1D,
+    MaxPooling2D,
+)
 from shendu.layers.preprocessing import CenterCrop, Normalization, Rescaling, Resizing
+from shendu.layers.recurrent import GRU, LSTM, RNN, SimpleRNN
 from shendu.layers.regularization import (
     ActivityRegularization,
     GaussianDropout,
@@ -32,6 +64,15 @@ from shendu.layers.regularization import (
     SpatialDropout3D,
 )
 from shendu.layers.reshaping import Flatten, Permute, RepeatVector, Reshape
+from shendu.layers.reshaping_image import (
+    Cropping1D,
+    Cropping2D,
+    UpSampling1D,
+    UpSampling2D,
+    ZeroPadding1D,
+    ZeroPadding2D,
+)
+from shendu.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
 from shendu.layers.serialization import (
     CustomObjectScope,
     custom_object_scope,
@@ -42,14 +83,26 @@ from shendu.layers.serialization import (
     serialize,
 )
 from shendu.layers.symbolic import KerasTensor
+from shendu.layers.text_vectorization import TextVectorization
+from shendu.layers.transformer import PositionEmbedding, TokenAndPositionEmbedding, TransformerEncoder
+from shendu.layers.wrappers import Bidirectional, TimeDistributed
 
 __all__ = [
-    "Activation", "ActivityRegularization", "Add", "Average", "BatchNormalization", "CenterCrop", "Concatenate",
-    "CustomObjectScope", "Dense", "Dropout", "ELU", "Flatten", "GaussianDropout", "GaussianNoise", "GroupNormalization",
-    "Input", "InputLayer", "KerasTensor", "Lambda", "Layer", "LayerNormalization", "LeakyReLU", "Maximum", "Minimum",
-    "Multiply", "Normalization", "PReLU", "Permute", "RandomContrast", "RandomFlip", "RandomRotation",
-    "RandomTranslation", "RandomZoom", "ReLU", "RepeatVector", "Rescaling", "Reshape", "Resizing", "Softmax",
-    "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "Subtract", "add", "average", "concatenate",
-    "custom_object_scope", "deserialize", "get_registered_name", "get_registered_object", "maximum", "minimum",
-    "multiply", "register_keras_serializable", "serialize", "subtract",
+    "Activation", "ActivityRegularization", "Add", "AdditiveAttention", "Attention", "Average", "AveragePooling1D",
+    "AveragePooling2D", "AvgPool1D", "AvgPool2D", "BatchNormalization", "Bidirectional", "CenterCrop",
+    "Concatenate", "Conv1D", "Conv2D", "Conv2DTranspose", "Convolution1D", "Convolution2D",
+    "Convolution2DTranspose", "Cropping1D", "Cropping2D", "CustomObjectScope", "Dense", "DepthwiseConv2D",
+    "Dropout", "ELU", "Embedding", "Flatten", "GRU", "GRUCell", "GaussianDropout", "GaussianNoise",
+    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
+    "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GroupNormalization", "Input", "InputLayer",
+    "KerasTensor", "LSTM", "LSTMCell", "Lambda", "Layer", "LayerNormalization", "LeakyReLU", "Masking", "MaxPool1D",
+    "MaxPool2D", "MaxPooling1D", "MaxPooling2D", "Maximum", "Minimum", "MultiHeadAttention", "Multiply",
+    "Normalization", "PReLU", "Permute", "PositionEmbedding", "RNN", "RandomContrast", "RandomFlip",
+    "RandomRotation", "RandomTranslation", "RandomZoom", "ReLU", "RepeatVector", "Rescaling", "Reshape", "Resizing",
+    "SeparableConv2D", "SeparableConvolution2D", "SimpleRNN", "SimpleRNNCell", "Softmax", "SpatialDropout1D",
+    "SpatialDropout2D", "SpatialDropout3D", "Subtract", "TextVectorization", "TimeDistributed",
+    "TokenAndPositionEmbedding", "TransformerEncoder", "UpSampling1D", "UpSampling2D", "ZeroPadding1D",
+    "ZeroPadding2D", "add", "average", "concatenate", "custom_object_scope", "deserialize", "get_registered_name",
+    "get_registered_object", "maximum", "minimum", "multiply", "register_keras_serializable", "serialize",
+    "subtract"
 ]

@@ -11,8 +11,11 @@ from shendu.utils.data_utils import (
 from shendu.utils.numerical import normalize, to_categorical
 from shendu.utils.plotting import plot_history, plot_images
 from shendu.utils.progbar import Progbar
+from shendu.utils.sequence import pad_sequences
+from shendu.utils.timeseries import timeseries_dataset_from_array
 
 __all__ = [
     "DownloadError", "FileHashMismatchError", "Progbar", "extract_archive", "get_file", "hash_file", "normalize",
-    "plot_history", "plot_images", "to_categorical", "validate_file",
+    "pad_sequences", "plot_history", "plot_images", "timeseries_dataset_from_array", "to_categorical",
+    "validate_file",
 ]
