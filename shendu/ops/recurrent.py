@@ -1,16 +1,19 @@
 """Fused recurrent ops: a whole SimpleRNN, LSTM or GRU sequence as one Function.
 
-The forward pass projects the inputs of all time steps with one matrix product, then loops over time on
-raw time-major arrays (one product h @ U per step, gates updated in place in preallocated buffers) and
-keeps the gate activations. The backward pass is backpropagation through time as an iterative loop over
-the same buffers: the per-step factors that do not depend on the incoming gradient are computed for all
-steps at once, each step then costs one product dZ @ U^T and a few in-place multiplies, and the weight
-gradients are single products over the stacked steps at the end. Memory grows linearly with the length.
+The forward pass projects the inputs of all time steps with one batched matrix product, then loops over time
+on raw arrays: one product U^T h per step, the gates updated in place in preallocated buffers and, when a
+gradient will be asked for, the per-step factors of the backward pass computed while the step's values are in
+cache. The backward pass is backpropagation through time as an iterative loop over those buffers (one product
+U dZ and a few in-place multiplies per step); the weight gradients are batched products over all steps at the
+end. Memory grows linearly with the length.
 
-Inputs: x (batch, steps, features), kernel, recurrent_kernel, [bias], [initial states]; the weights in
-Keras's layouts and gate orders (LSTM i, f, c, o; GRU z, r, h with a (2, 3 units) reset_after bias).
-Output: (batch, steps_out + n_states, units): the outputs (all steps, or the last one) followed, when
-`return_state`, by the final states along the same axis, so that one node carries them all.
+Inside, the state of a step is kept transposed, (units, batch), and the gates of a step as (gates * units,
+batch): every gate is then a contiguous block, so the element-wise work of a step runs on contiguous arrays.
+
+Inputs: x (batch, steps, features), kernel, recurrent_kernel, [bias], [initial states]; the weights in Keras's
+layouts and gate orders (LSTM i, f, c, o; GRU z, r, h with a (2, 3 units) reset_after bias). Output:
+(batch, steps_out + n_states, units): the outputs (all steps, or the last one) followed, when `return_state`,
+by the final states along the same axis, so that one node carries them all.
 
 Masks (batch, steps) keep the previous state at padded steps; the output there is the previous output
 (zero before the first real step), or zero with `zero_output_for_mask`, as Keras computes it.
@@ -18,12 +21,19 @@ Masks (batch, steps) keep the previous state at padded steps; the output there i
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import ctypes
+import functools
+import glob
+import os
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
+from shendu import grad_mode
 from shendu.ops.function import Function
+from shendu.tensor import Tensor
 
 
 # --- activations on raw arrays: applied in place, derivative from the output --------------------------------
@@ -67,166 +77,40 @@ ACTIVATIONS: dict[str, tuple[Callable[[np.ndarray], None], Callable[[np.ndarray]
 """Activations the fused ops run, by Keras name: (apply in place, derivative as a function of the output)."""
 
 
-class _Recurrence(Function):
-    """What the three recurrences share: time-major inputs, masks, packing the outputs and unpacking their gradient."""
-
-    n_states = 1
-
-    def __init__(self, activation: str = "tanh", recurrent_activation: str = "sigmoid", mask: Any = None,
-                 go_backwards: bool = False, return_sequences: bool = False, return_state: bool = False,
-                 zero_output_for_mask: bool = False, recurrent_mask: Any = None, has_bias: bool = True,
-                 has_state: bool = False) -> None:
-        self.act, self.d_act = ACTIVATIONS[activation]
-        self.ract, self.d_ract = ACTIVATIONS[recurrent_activation]
-        self.fast = activation == "tanh" and recurrent_activation == "sigmoid"
-        self.mask, self.go_backwards = mask, go_backwards
-        self.return_sequences, self.return_state = return_sequences, return_state
-        self.zero_output_for_mask = zero_output_for_mask
-        self.rmask, self.has_bias, self.has_state = recurrent_mask, has_bias, has_state
-
-    def _unpack(self, rest: tuple[Any, ...]) -> tuple[Any, list[Any]]:
-        bias = rest[0] if self.has_bias else None
-        states = list(rest[1:] if self.has_bias else rest) if self.has_state else []
-        return bias, states
-
-    def _time_major(self, x: np.ndarray) -> np.ndarray:
-        """x (batch, steps, features) as a contiguous (steps, batch, features) array in processing order."""
-        xt = x.transpose(1, 0, 2)
-        return np.ascontiguousarray(xt[::-1] if self.go_backwards else xt)
-
-    def _prepare_mask(self, steps: int) -> None:
-        """Time-major masks (steps, batch, 1): `keep` real steps, `drop` padded ones, `wout` the output weights."""
-        self.keep = self.drop = self.wout = None
-        if self.mask is None:
-            return
-        m = np.asarray(self.mask, dtype=bool).T
-        if self.go_backwards:
-            m = m[::-1]
-        if m.all():
-            return
-        self.keep = m[:, :, None]
-        self.drop = ~self.keep
-        w = m if self.zero_output_for_mask else np.logical_or.accumulate(m, axis=0)
-        self.wout = None if w.all() else w[:, :, None]
-
-    def _initial(self, states: list[Any], shape: tuple[int, ...], dtype: Any) -> list[np.ndarray]:
-        return [np.asarray(s, dtype=dtype) for s in states] if states else [np.zeros(shape, dtype)] * self.n_states
-
-    def _pack(self, hs: np.ndarray, finals: list[np.ndarray]) -> np.ndarray:
-        """(batch, steps_out + n_states, units): outputs (masked as Keras does), then the final states."""
-        steps, batch, units = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
-        t_out = steps if self.return_sequences else 1
-        out = np.empty((batch, t_out + (len(finals) if self.return_state else 0), units), hs.dtype)
-        w = self.wout
-        if self.return_sequences:
-            ys = hs[1:].transpose(1, 0, 2)
-            if w is None:
-                out[:, :steps] = ys
-            else:
-                np.multiply(ys, w.transpose(1, 0, 2), out=out[:, :steps])
-        else:
-            np.multiply(hs[steps], 1 if w is None else w[-1], out=out[:, 0])
-        if self.return_state:
-            for k, s in enumerate(finals):
-                out[:, t_out + k] = s
-        return out
-
-    def _unpack_grad(self, g: np.ndarray, steps: int) -> tuple[np.ndarray | None, np.ndarray, list[np.ndarray]]:
-        """From the output's gradient: per-step gradients G (steps, batch, units) of the states (None without
-        return_sequences), the gradient of the last state, and the gradients of the final states."""
-        t_out = steps if self.return_sequences else 1
-        w = self.wout
-        if self.return_sequences:
-            big = np.ascontiguousarray(g[:, :steps].transpose(1, 0, 2))
-            if w is not None:
-                big *= w
-            dh = big[-1].copy()
-        else:
-            big = None
-            dh = g[:, 0] * (1 if w is None else w[-1])
-        finals = [g[:, t_out + k] for k in range(self.n_states)] if self.return_state else []
-        if finals:
-            dh += finals[0]
-        return big, dh, finals
-
-    def _step_input(self, h: np.ndarray, buf: np.ndarray) -> np.ndarray:
-        """h, or h times the recurrent dropout mask (written into buf)."""
-        if self.rmask is None:
-            return h
-        return np.multiply(h, self.rmask, out=buf)
-
-    def _weight_grads(self, xt: np.ndarray, hs: np.ndarray, dz_in: np.ndarray, dz_rec: np.ndarray,
-                      w: np.ndarray) -> tuple[Any, Any, Any]:
-        """dx (batch, steps, features), dW = x^T dZ, dU = h_{t-1}^T dZ over all steps stacked."""
-        steps, batch, features = xt.shape
-        dx = dw = du = None
-        if self.needs_grad(0):
-            dx = (dz_in @ w.T).reshape(steps, batch, features)
-            dx = (dx[::-1] if self.go_backwards else dx).transpose(1, 0, 2)
-        if self.needs_grad(1):
-            dw = xt.reshape(-1, features).T @ dz_in
-        if self.needs_grad(2):
-            h_in = hs[:-1] if self.rmask is None else hs[:-1] * self.rmask
-            du = h_in.reshape(-1, hs.shape[2]).T @ dz_rec
-        return dx, dw, du
+@functools.cache
+def _blas_thread_setter() -> Callable[[int], int] | None:
+    """OpenBLAS's `openblas_set_num_threads_local` from the library NumPy ships with, if there is one."""
+    folders = [os.path.dirname(np.__file__) + ".libs", os.path.join(os.path.dirname(np.__file__), ".dylibs")]
+    for path in sorted(p for folder in folders for p in glob.glob(os.path.join(folder, "*openblas*"))):
+        try:
+            setter = ctypes.CDLL(path).openblas_set_num_threads_local
+        except (OSError, AttributeError):
+            continue
+        setter.argtypes, setter.restype = [ctypes.c_int], ctypes.c_int
+        return setter
+    return None
 
 
-class SimpleRNNSequence(_Recurrence):
-    """h_t = act(x_t W + b + h_{t-1} U) over all steps;  BPTT: dA_t = dh_t act'(h_t), dh_{t-1} = dA_t U^T."""
-
-    def forward(self, x: Any, kernel: Any, recurrent_kernel: Any, *rest: Any) -> Any:
-        bias, states = self._unpack(rest)
-        steps, batch, units = x.shape[1], x.shape[0], recurrent_kernel.shape[0]
-        self._prepare_mask(steps)
-        xt = self._time_major(x)
-        a = (xt.reshape(-1, xt.shape[2]) @ kernel).reshape(steps, batch, units)
-        if bias is not None:
-            a += bias
-        hs = np.empty((steps + 1, batch, units), x.dtype)
-        hs[0] = self._initial(states, (batch, units), x.dtype)[0]
-        tmp, hbuf = np.empty((batch, units), x.dtype), np.empty((batch, units), x.dtype)
-        act, drop = self.act, self.drop
-        for t in range(steps):
-            np.matmul(self._step_input(hs[t], hbuf), recurrent_kernel, out=tmp)
-            h = hs[t + 1]
-            np.add(a[t], tmp, out=h)
-            act(h)
-            if drop is not None:
-                np.copyto(h, hs[t], where=drop[t])
-        self.xt, self.hs, self.kernel, self.recurrent_kernel = xt, hs, kernel, recurrent_kernel
-        return self._pack(hs, [hs[steps]])
-
-    def backward(self, g: Any) -> tuple[Any, ...]:
-        hs, u = self.hs, self.recurrent_kernel
-        steps = hs.shape[0] - 1
-        big, dh, _ = self._unpack_grad(g, steps)
-        k = self.d_act(hs[1:])
-        if self.keep is not None:
-            k *= self.keep
-        da = np.empty_like(k)
-        ut = np.ascontiguousarray(u.T)
-        nxt = np.empty_like(dh)
-        for t in range(steps - 1, -1, -1):
-            np.multiply(dh, k[t], out=da[t])
-            np.matmul(da[t], ut, out=nxt)
-            if self.rmask is not None:
-                nxt *= self.rmask
-            if self.drop is not None:
-                np.copyto(nxt, dh, where=self.drop[t])
-            dh, nxt = nxt, dh
-            if big is not None and t:
-                dh += big[t - 1]
-        flat = da.reshape(-1, da.shape[2])
-        dx, dw, du = self._weight_grads(self.xt, hs, flat, flat, self.kernel)
-        grads = [dx, dw, du]
-        if self.has_bias:
-            grads.append(flat.sum(axis=0) if self.needs_grad(3) else None)
-        if self.has_state:
-            grads.append(dh)
-        return tuple(grads)
+@contextlib.contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """Run the products of a recurrent op on this thread only: the per-step products (batch x units x gates) are
+    too small to gain from threads, and on a busy machine waiting for a descheduled BLAS thread makes each of
+    them ten times slower."""
+    setter = _blas_thread_setter()
+    if setter is None:
+        yield
+        return
+    previous = setter(1)
+    try:
+        yield
+    finally:
+        setter(previous)
 
 
-_LSTM_ORDER = (3, 0, 1, 2)  # internal gate order o, i, f, c from Keras's i, f, c, o
+def _one_minus_square(y: np.ndarray, out: np.ndarray) -> None:
+    """out = 1 - y^2 (tanh's derivative from its output), in two passes without temporaries."""
+    np.multiply(y, y, out=out)
+    np.subtract(1, out, out=out)
 
 
 def _reorder(a: np.ndarray, units: int, order: tuple[int, ...]) -> np.ndarray:
@@ -242,120 +126,323 @@ def _restore(a: np.ndarray, units: int, order: tuple[int, ...]) -> np.ndarray:
     return out
 
 
+class _Recurrence(Function):
+    """What the three recurrences share: time-major inputs, masks, packing the outputs and unpacking their gradient,
+    and the weight gradients as products over all steps."""
+
+    n_states = 1
+
+    def __init__(self, activation: str = "tanh", recurrent_activation: str = "sigmoid", mask: Any = None,
+                 go_backwards: bool = False, return_sequences: bool = False, return_state: bool = False,
+                 zero_output_for_mask: bool = False, recurrent_mask: Any = None, has_bias: bool = True,
+                 has_state: bool = False, keep: bool = True) -> None:
+        self.act, self.d_act = ACTIVATIONS[activation]
+        self.ract, self.d_ract = ACTIVATIONS[recurrent_activation]
+        # tanh and sigmoid gates: sigmoid(z) = (1 + tanh(z / 2)) / 2, so one tanh over all gates with the sigmoid
+        # gates' weights halved; their derivative is then kept as 1 - tanh^2, four times sigmoid's.
+        self.fast = activation == "tanh" and recurrent_activation == "sigmoid"
+        self.sig = 0.5 if self.fast else 1.0
+        self.d_sig = 0.25 if self.fast else 1.0
+        self.mask, self.go_backwards = mask, go_backwards
+        self.return_sequences, self.return_state = return_sequences, return_state
+        self.zero_output_for_mask = zero_output_for_mask
+        self.rmask = None if recurrent_mask is None else np.ascontiguousarray(np.asarray(recurrent_mask).T)
+        self.has_bias, self.has_state, self.keep = has_bias, has_state, keep
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
+        """As `Function.apply`; the backward factors are kept only when a gradient will be asked for."""
+        params["keep"] = grad_mode.enabled and any(t.requires_grad for t in inputs)
+        with _one_blas_thread():
+            return super().apply(*inputs, **params)
+
+    def backward(self, g: Any) -> tuple[Any, ...]:
+        with _one_blas_thread():
+            return self._backward(g)
+
+    def _backward(self, g: Any) -> tuple[Any, ...]:
+        raise NotImplementedError
+
+    def _unpack(self, rest: tuple[Any, ...]) -> tuple[Any, list[Any]]:
+        bias = rest[0] if self.has_bias else None
+        states = list(rest[1:] if self.has_bias else rest) if self.has_state else []
+        return bias, states
+
+    def _time_major(self, x: np.ndarray) -> np.ndarray:
+        """x (batch, steps, features) as a contiguous (steps, batch, features) array in processing order."""
+        xt = x.transpose(1, 0, 2)
+        return np.ascontiguousarray(xt[::-1] if self.go_backwards else xt)
+
+    def _prepare_mask(self, steps: int, dtype: Any) -> None:
+        """Masks (steps, 1, batch): `drop` the padded steps, `keepf` the real ones as 0/1, `wout` the output weights."""
+        self.drop = self.keepf = self.wout = None
+        if self.mask is None:
+            return
+        m = np.asarray(self.mask, dtype=bool).T
+        if self.go_backwards:
+            m = m[::-1]
+        if m.all():
+            return
+        self.drop = ~m[:, None, :]
+        self.keepf = m[:, None, :].astype(dtype)
+        w = m if self.zero_output_for_mask else np.logical_or.accumulate(m, axis=0)
+        self.wout = None if w.all() else w[:, None, :].astype(dtype)
+
+    @staticmethod
+    def _project(xt: np.ndarray, w_t: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+        """(steps, gates, batch) = W^T x_t^T for every step in one batched product, plus the bias."""
+        a = np.matmul(w_t, xt.transpose(0, 2, 1))
+        if bias is not None:
+            a += bias[:, None]
+        return a
+
+    def _initial(self, states: list[Any], units: int, batch: int, dtype: Any) -> list[np.ndarray]:
+        """The initial states transposed to (units, batch) copies (zeros when none were given)."""
+        if states:
+            return [np.array(np.asarray(s).T, dtype=dtype) for s in states]
+        return [np.zeros((units, batch), dtype) for _ in range(self.n_states)]
+
+    def _step_input(self, h: np.ndarray, buf: np.ndarray) -> np.ndarray:
+        """h, or h times the recurrent dropout mask (written into buf)."""
+        if self.rmask is None:
+            return h
+        return np.multiply(h, self.rmask, out=buf)
+
+    def _pack(self, hs: np.ndarray, finals: list[np.ndarray]) -> np.ndarray:
+        """(batch, steps_out + n_states, units) from the transposed states hs (steps + 1, units, batch)."""
+        steps, units, batch = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
+        t_out = steps if self.return_sequences else 1
+        out = np.empty((batch, t_out + (len(finals) if self.return_state else 0), units), hs.dtype)
+        w = self.wout
+        if self.return_sequences:
+            ys = hs[1:].transpose(2, 0, 1)
+            if w is None:
+                out[:, :steps] = ys
+            else:
+                np.multiply(ys, w.transpose(2, 0, 1), out=out[:, :steps])
+        else:
+            np.multiply(hs[steps].T, 1 if w is None else w[-1].T, out=out[:, 0])
+        if self.return_state:
+            for k, s in enumerate(finals):
+                out[:, t_out + k] = s.T
+        return out
+
+    def _unpack_grad(self, g: np.ndarray, steps: int) -> tuple[np.ndarray | None, np.ndarray, list[np.ndarray]]:
+        """From the output's gradient, transposed: per-step gradients (steps, units, batch) of the states (None
+        without return_sequences), the gradient of the last state, and those of the final states."""
+        t_out = steps if self.return_sequences else 1
+        w = self.wout
+        if self.return_sequences:
+            big = np.ascontiguousarray(g[:, :steps].transpose(1, 2, 0))
+            if w is not None:
+                big *= w
+            dh = big[-1].copy()
+        else:
+            big = None
+            dh = np.array(g[:, 0].T * (1 if w is None else w[-1]))
+        finals = [np.array(g[:, t_out + k].T) for k in range(self.n_states)] if self.return_state else []
+        if finals:
+            dh += finals[0]
+        return big, dh, finals
+
+    def _weight_grads(self, xt: np.ndarray, hs: np.ndarray, d_in: np.ndarray, d_rec: np.ndarray, w: np.ndarray,
+                      scale_in: np.ndarray, scale_rec: np.ndarray) -> tuple[Any, Any, Any]:
+        """dx (batch, steps, features), dW = sum_t x_t^T dZ_t and dU = sum_t h_{t-1}^T dZ_t (internal gate order).
+
+        d_in, d_rec are the transposed gate gradients (steps, gates, batch) up to the per-gate factors `scale_*`.
+        """
+        dx = dw = du = None
+        if self.needs_grad(0):
+            dx = np.matmul(d_in.transpose(0, 2, 1), (w * scale_in).T)
+            dx = (dx[::-1] if self.go_backwards else dx).transpose(1, 0, 2)
+        if self.needs_grad(1):
+            dw = (np.matmul(d_in, xt).sum(axis=0) * scale_in[:, None]).T
+        if self.needs_grad(2):
+            h_in = hs[:-1] if self.rmask is None else hs[:-1] * self.rmask
+            du = (np.matmul(d_rec, h_in.transpose(0, 2, 1)).sum(axis=0) * scale_rec[:, None]).T
+        return dx, dw, du
+
+    def _recurrent_grad(self, dz: np.ndarray, u_t: np.ndarray, dh: np.ndarray, out: np.ndarray,
+                        drop: np.ndarray | None) -> None:
+        """out = U dZ (times the recurrent dropout mask); at padded steps the state's gradient passes through."""
+        np.matmul(u_t, dz, out=out)
+        if self.rmask is not None:
+            out *= self.rmask
+        if drop is not None:
+            np.copyto(out, dh, where=drop)
+
+
+class SimpleRNNSequence(_Recurrence):
+    """h_t = act(x_t W + b + h_{t-1} U) over all steps;  BPTT: dA_t = dh_t act'(h_t), dh_{t-1} = dA_t U^T."""
+
+    def forward(self, x: Any, kernel: Any, recurrent_kernel: Any, *rest: Any) -> Any:
+        bias, states = self._unpack(rest)
+        batch, steps, n = x.shape[0], x.shape[1], recurrent_kernel.shape[0]
+        self._prepare_mask(steps, x.dtype)
+        xt = self._time_major(x)
+        a = self._project(xt, np.ascontiguousarray(kernel.T), bias)
+        u_t = np.ascontiguousarray(recurrent_kernel.T)
+        hs = np.empty((steps + 1, n, batch), x.dtype)
+        hs[0] = self._initial(states, n, batch, x.dtype)[0]
+        tmp, hbuf = np.empty((n, batch), x.dtype), np.empty((n, batch), x.dtype)
+        act, drop, keep = self.act, self.drop, self.keep
+        for t in range(steps):
+            np.matmul(u_t, self._step_input(hs[t], hbuf), out=tmp)
+            h = hs[t + 1]
+            np.add(a[t], tmp, out=h)
+            act(h)
+            if keep:
+                if self.fast:
+                    _one_minus_square(h, a[t])
+                else:
+                    a[t] = self.d_act(h)
+                if drop is not None:
+                    a[t] *= self.keepf[t]
+            if drop is not None:
+                np.copyto(h, hs[t], where=drop[t])
+        self.xt, self.hs, self.k, self.kernel, self.recurrent_kernel = xt, hs, a, kernel, recurrent_kernel
+        return self._pack(hs, [hs[steps]])
+
+    def _backward(self, g: Any) -> tuple[Any, ...]:
+        hs, k = self.hs, self.k
+        steps = hs.shape[0] - 1
+        big, dh, _ = self._unpack_grad(g, steps)
+        u = np.ascontiguousarray(self.recurrent_kernel)
+        nxt = np.empty_like(dh)
+        drop = self.drop
+        for t in range(steps - 1, -1, -1):
+            kt = k[t]
+            np.multiply(dh, kt, out=kt)
+            self._recurrent_grad(kt, u, dh, nxt, None if drop is None else drop[t])
+            dh, nxt = nxt, dh
+            if big is not None and t:
+                dh += big[t - 1]
+        ones = np.ones(k.shape[1], k.dtype)
+        dx, dw, du = self._weight_grads(self.xt, hs, k, k, self.kernel, ones, ones)
+        grads = [dx, dw, du]
+        if self.has_bias:
+            grads.append(k.sum(axis=2).sum(axis=0) if self.needs_grad(3) else None)
+        if self.has_state:
+            grads.append(dh.T)
+        return tuple(grads)
+
+
+_LSTM_ORDER = (3, 0, 1, 2)  # internal gate order o, i, f, c from Keras's i, f, c, o
+
+
 class LSTMSequence(_Recurrence):
-    """LSTM over all steps: [i, f, c~, o] = gates of x_t W + h_{t-1} U + b, c_t = f c_{t-1} + i c~, h_t = o act(c_t).
+    """LSTM over all steps: [i, f, c~, o] = gates of x_t W + h_{t-1} U + b, c_t = f c_{t-1} + i act(c~),
+    h_t = o act(c_t), with i, f, o through the recurrent activation.
 
     Internally the gates are ordered o, i, f, c~ so that the three sigmoid gates are one block in the forward
-    pass and the three gates driven by dc are one block in the backward pass:
-    dz_o = dh act(c) o', dc += dh o act'(c), dz_{i,f,c~} = dc [c~ i', c_{t-1} f', i c~'], dc_{t-1} = dc f.
+    pass and the three gates driven by dc are one block in the backward pass. BPTT per step, with the factors
+    K kept by the forward pass: dz_o = dh act(c) o', dc += dh o act'(c), dz_{i,f,c~} = dc [c~ i', c_{t-1} f',
+    i c~'], dc_{t-1} = dc f, dh_{t-1} = U dz.
     """
 
     n_states = 2
 
     def forward(self, x: Any, kernel: Any, recurrent_kernel: Any, *rest: Any) -> Any:
         bias, states = self._unpack(rest)
-        steps, batch, units = x.shape[1], x.shape[0], recurrent_kernel.shape[0]
-        n = units
-        self._prepare_mask(steps)
+        batch, steps, n = x.shape[0], x.shape[1], recurrent_kernel.shape[0]
+        self._prepare_mask(steps, x.dtype)
         xt = self._time_major(x)
         w, u = _reorder(kernel, n, _LSTM_ORDER), _reorder(recurrent_kernel, n, _LSTM_ORDER)
-        ws, us = w, u
-        b = _reorder(bias, n, _LSTM_ORDER) if bias is not None else None
-        if self.fast:  # sigmoid(z) = (1 + tanh(z / 2)) / 2: halve the sigmoid gates' weights, one tanh for all gates
-            scale = np.ones(4 * n, x.dtype)
-            scale[:3 * n] = 0.5
-            ws, us = w * scale, u * scale
-            b = b * scale if b is not None else None
-        a = (xt.reshape(-1, xt.shape[2]) @ ws).reshape(steps, batch, 4 * n)
-        if b is not None:
-            a += b
-        h0, c0 = self._initial(states, (batch, n), x.dtype)
-        hs = np.empty((steps + 1, batch, n), x.dtype)
-        cs = np.empty((steps + 1, batch, n), x.dtype)
-        hs[0], cs[0] = h0, c0
-        tc = np.empty((steps, batch, n), x.dtype)
-        z = np.empty((batch, 4 * n), x.dtype)
-        tmp, hbuf = np.empty((batch, n), x.dtype), np.empty((batch, n), x.dtype)
-        act, ract, fast, drop = self.act, self.ract, self.fast, self.drop
+        scale = np.ones(4 * n, x.dtype)
+        scale[:3 * n] = self.sig
+        b = None if bias is None else _reorder(bias, n, _LSTM_ORDER) * scale
+        a = self._project(xt, np.ascontiguousarray((w * scale).T), b)
+        u_t = np.ascontiguousarray((u * scale).T)
+        h0, c = self._initial(states, n, batch, x.dtype)
+        hs = np.empty((steps + 1, n, batch), x.dtype)
+        hs[0] = h0
+        c_new, tc, tmp, hbuf = (np.empty((n, batch), x.dtype) for _ in range(4))
+        z = np.empty((4 * n, batch), x.dtype)
+        keep, fast, act, ract, drop = self.keep, self.fast, self.act, self.ract, self.drop
+        k = np.empty_like(a) if keep else None
+        kc = np.empty((steps, n, batch), x.dtype) if keep else None
         for t in range(steps):
-            np.matmul(self._step_input(hs[t], hbuf), us, out=z)
+            np.matmul(u_t, self._step_input(hs[t], hbuf), out=z)
             at = a[t]
             at += z
+            o, i, f, g = at[:n], at[n:2 * n], at[2 * n:3 * n], at[3 * n:]
             if fast:
                 np.tanh(at, out=at)
-                sig = at[:, :3 * n]
+                if keep:
+                    kt = k[t]
+                    _one_minus_square(at, kt)
+                sig = at[:3 * n]
                 sig *= 0.5
                 sig += 0.5
             else:
-                ract(at[:, :3 * n])
-                act(at[:, 3 * n:])
-            c = cs[t + 1]
-            np.multiply(at[:, 2 * n:3 * n], cs[t], out=c)
-            np.multiply(at[:, n:2 * n], at[:, 3 * n:], out=tmp)
-            c += tmp
-            tct = tc[t]
-            np.copyto(tct, c)
-            act(tct)
-            np.multiply(at[:, :n], tct, out=hs[t + 1])
+                ract(at[:3 * n])
+                act(g)
+                if keep:
+                    kt = k[t]
+                    kt[:3 * n] = self.d_ract(at[:3 * n])
+                    kt[3 * n:] = self.d_act(g)
+            np.multiply(f, c, out=c_new)
+            np.multiply(i, g, out=tmp)
+            c_new += tmp
+            if fast:
+                np.tanh(c_new, out=tc)
+            else:
+                np.copyto(tc, c_new)
+                act(tc)
+            np.multiply(o, tc, out=hs[t + 1])
+            if keep:
+                kt[:n] *= tc
+                kt[n:2 * n] *= g
+                kt[2 * n:3 * n] *= c
+                kt[3 * n:] *= i
+                kct = kc[t]
+                if fast:
+                    _one_minus_square(tc, kct)
+                else:
+                    kct[...] = self.d_act(tc)
+                kct *= o
+                if drop is not None:
+                    kt *= self.keepf[t]
+                    kct *= self.keepf[t]
             if drop is not None:
                 np.copyto(hs[t + 1], hs[t], where=drop[t])
-                np.copyto(c, cs[t], where=drop[t])
-        self.xt, self.a, self.hs, self.cs, self.tc, self.w, self.u = xt, a, hs, cs, tc, w, u
-        return self._pack(hs, [hs[steps], cs[steps]])
+                np.copyto(c_new, c, where=drop[t])
+            c, c_new = c_new, c
+        self.xt, self.a, self.hs, self.k, self.kc, self.w, self.u = xt, a, hs, k, kc, w, u
+        return self._pack(hs, [hs[steps], c])
 
-    def _factors(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """For all steps at once: K = [act(c) o', c~ i', c_{t-1} f', i c~'], Kc = o act'(c) and the forget gate
-        (1 at padded steps, where the cell state passes through)."""
-        a, tc, n = self.a, self.tc, self.hs.shape[2]
-        o, i, f, g = a[..., :n], a[..., n:2 * n], a[..., 2 * n:3 * n], a[..., 3 * n:]
-        k = np.empty_like(a)
-        k[..., :3 * n] = self.d_ract(a[..., :3 * n])
-        k[..., :n] *= tc
-        k[..., n:2 * n] *= g
-        k[..., 2 * n:3 * n] *= self.cs[:-1]
-        np.multiply(self.d_act(g), i, out=k[..., 3 * n:])
-        kc = self.d_act(tc)
-        kc *= o
-        forget = f
-        if self.keep is not None:
-            k *= self.keep
-            kc *= self.keep
-            forget = np.where(self.keep, f, f.dtype.type(1))
-        return k, kc, forget
-
-    def backward(self, g: Any) -> tuple[Any, ...]:
-        hs, n = self.hs, self.hs.shape[2]
-        steps, batch = hs.shape[0] - 1, hs.shape[1]
+    def _backward(self, g: Any) -> tuple[Any, ...]:
+        hs, k, kc, n = self.hs, self.k, self.kc, self.hs.shape[1]
+        steps, batch = hs.shape[0] - 1, hs.shape[2]
         big, dh, finals = self._unpack_grad(g, steps)
-        dc = finals[1].copy() if finals else np.zeros_like(dh)
-        k, kc, forget = self._factors()
-        dz = np.empty_like(k)
-        ut = np.ascontiguousarray(self.u.T)
+        dc = finals[1] if finals else np.zeros_like(dh)
+        forget = self.a[:, 2 * n:3 * n]
+        if self.drop is not None:
+            forget = np.where(self.drop, forget.dtype.type(1), forget)
+        scale = np.ones(4 * n, dh.dtype)
+        scale[:3 * n] = self.d_sig
+        u = self.u * scale
         nxt, tmp = np.empty_like(dh), np.empty_like(dh)
-        dc3 = dc[:, None, :]
+        drop = self.drop
         for t in range(steps - 1, -1, -1):
-            kt, zt = k[t], dz[t]
-            np.multiply(dh, kt[:, :n], out=zt[:, :n])
+            kt = k[t]
+            np.multiply(dh, kt[:n], out=kt[:n])
             np.multiply(dh, kc[t], out=tmp)
             dc += tmp
-            np.multiply(dc3, kt[:, n:].reshape(batch, 3, n), out=zt[:, n:].reshape(batch, 3, n))
+            gates = kt[n:].reshape(3, n, batch)
+            np.multiply(dc, gates, out=gates)
             dc *= forget[t]
-            np.matmul(zt, ut, out=nxt)
-            if self.rmask is not None:
-                nxt *= self.rmask
-            if self.drop is not None:
-                np.copyto(nxt, dh, where=self.drop[t])
+            self._recurrent_grad(kt, u, dh, nxt, None if drop is None else drop[t])
             dh, nxt = nxt, dh
             if big is not None and t:
                 dh += big[t - 1]
-        flat = dz.reshape(-1, 4 * n)
-        dx, dw, du = self._weight_grads(self.xt, hs, flat, flat, self.w)
+        dx, dw, du = self._weight_grads(self.xt, hs, k, k, self.w, scale, scale)
         grads = [dx, None if dw is None else _restore(dw, n, _LSTM_ORDER),
                  None if du is None else _restore(du, n, _LSTM_ORDER)]
         if self.has_bias:
-            grads.append(_restore(flat.sum(axis=0), n, _LSTM_ORDER) if self.needs_grad(3) else None)
+            grads.append(_restore(k.sum(axis=2).sum(axis=0) * scale, n, _LSTM_ORDER) if self.needs_grad(3) else None)
         if self.has_state:
-            grads += [dh, dc]
+            grads += [dh.T, dc.T]
         return tuple(grads)
 
 
@@ -368,115 +455,109 @@ class GRUSequence(_Recurrence):
 
     The bias is (2, 3 units): input bias, then recurrent bias (PyTorch's b_ih and b_hh with gates reordered).
     BPTT per step: dh~' = dh (1 - z) act'(h~), dz' = dh (h - h~) z', dr' = dh~' (h U_h + b'_h) r',
-    dh_{t-1} = dh z + [dz', dr', dh~' r] U^T.
+    dh_{t-1} = dh z + U [dz', dr', dh~' r].
     """
 
     def forward(self, x: Any, kernel: Any, recurrent_kernel: Any, *rest: Any) -> Any:
         bias, states = self._unpack(rest)
-        steps, batch, n = x.shape[1], x.shape[0], recurrent_kernel.shape[0]
-        self._prepare_mask(steps)
+        batch, steps, n = x.shape[0], x.shape[1], recurrent_kernel.shape[0]
+        self._prepare_mask(steps, x.dtype)
         xt = self._time_major(x)
-        ws, us = kernel, recurrent_kernel
+        scale = np.ones(3 * n, x.dtype)
+        scale[:2 * n] = self.sig
         b = rec_h = None
         if bias is not None:
             b = bias[0].copy()
             b[:2 * n] += bias[1, :2 * n]
-            rec_h = bias[1, 2 * n:]
-        if self.fast:
-            scale = np.ones(3 * n, x.dtype)
-            scale[:2 * n] = 0.5
-            ws, us = kernel * scale, recurrent_kernel * scale
-            b = b * scale if b is not None else None
-        a = (xt.reshape(-1, xt.shape[2]) @ ws).reshape(steps, batch, 3 * n)
-        if b is not None:
-            a += b
-        hs = np.empty((steps + 1, batch, n), x.dtype)
-        hs[0] = self._initial(states, (batch, n), x.dtype)[0]
-        rh = np.empty((steps, batch, n), x.dtype)
-        r_buf = np.empty((batch, 3 * n), x.dtype)
-        tmp, hbuf = np.empty((batch, n), x.dtype), np.empty((batch, n), x.dtype)
-        act, ract, fast, drop = self.act, self.ract, self.fast, self.drop
+            b *= scale
+            rec_h = bias[1, 2 * n:, None]
+        a = self._project(xt, np.ascontiguousarray((kernel * scale).T), b)
+        u_t = np.ascontiguousarray((recurrent_kernel * scale).T)
+        hs = np.empty((steps + 1, n, batch), x.dtype)
+        hs[0] = self._initial(states, n, batch, x.dtype)[0]
+        r_buf = np.empty((3 * n, batch), x.dtype)
+        tmp, hbuf = np.empty((n, batch), x.dtype), np.empty((n, batch), x.dtype)
+        d_zr = np.empty((2 * n, batch), x.dtype)
+        keep, fast, act, ract, drop = self.keep, self.fast, self.act, self.ract, self.drop
+        khz = np.empty((steps, 2 * n, batch), x.dtype) if keep else None  # [K_h, K_z]
+        kr = np.empty((steps, n, batch), x.dtype) if keep else None
         for t in range(steps):
             h = hs[t]
-            np.matmul(self._step_input(h, hbuf), us, out=r_buf)
+            np.matmul(u_t, self._step_input(h, hbuf), out=r_buf)
             at = a[t]
-            zr = at[:, :2 * n]
-            zr += r_buf[:, :2 * n]
+            zr = at[:2 * n]
+            zr += r_buf[:2 * n]
             if fast:
                 np.tanh(zr, out=zr)
+                if keep:
+                    _one_minus_square(zr, d_zr)
                 zr *= 0.5
                 zr += 0.5
             else:
                 ract(zr)
-            rht = rh[t]
-            if rec_h is None:
-                np.copyto(rht, r_buf[:, 2 * n:])
-            else:
-                np.add(r_buf[:, 2 * n:], rec_h, out=rht)
-            hh = at[:, 2 * n:]
-            np.multiply(at[:, n:2 * n], rht, out=tmp)
+                if keep:
+                    d_zr[...] = self.d_ract(zr)
+            rh = r_buf[2 * n:]
+            if rec_h is not None:
+                rh += rec_h
+            z, r, hh = at[:n], at[n:2 * n], at[2 * n:]
+            np.multiply(r, rh, out=tmp)
             hh += tmp
             act(hh)
             hn = hs[t + 1]
             np.subtract(h, hh, out=hn)
-            hn *= at[:, :n]
+            if keep:
+                kt = khz[t]
+                np.multiply(d_zr[n:], rh, out=kr[t])
+                np.multiply(hn, d_zr[:n], out=kt[n:])
+                if fast:
+                    _one_minus_square(hh, tmp)
+                else:
+                    tmp[...] = self.d_act(hh)
+                np.subtract(1, z, out=kt[:n])
+                kt[:n] *= tmp
+                if drop is not None:
+                    kt *= self.keepf[t]
+            hn *= z
             hn += hh
             if drop is not None:
                 np.copyto(hn, h, where=drop[t])
-        self.xt, self.a, self.hs, self.rh = xt, a, hs, rh
+        self.xt, self.a, self.hs, self.khz, self.kr = xt, a, hs, khz, kr
         self.kernel, self.recurrent_kernel = kernel, recurrent_kernel
         return self._pack(hs, [hs[steps]])
 
-    def _factors(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """For all steps: [K_h, K_z] = [(1 - z) act'(h~), (h_{t-1} - h~) z'], [K_r, r] = [rh r', r], and z
-        (1 at padded steps, where the state passes through)."""
-        a, n = self.a, self.hs.shape[2]
-        z, r, hh = a[..., :n], a[..., n:2 * n], a[..., 2 * n:]
-        khz = np.empty((*a.shape[:2], 2 * n), a.dtype)
-        np.subtract(1, z, out=khz[..., :n])
-        khz[..., :n] *= self.d_act(hh)
-        np.subtract(self.hs[:-1], hh, out=khz[..., n:])
-        khz[..., n:] *= self.d_ract(z)
-        krr = np.empty_like(khz)
-        np.multiply(self.rh, self.d_ract(r), out=krr[..., :n])
-        krr[..., n:] = r
-        carry = z
-        if self.keep is not None:
-            khz *= self.keep
-            carry = np.where(self.keep, z, z.dtype.type(1))
-        return khz, krr, carry
-
-    def backward(self, g: Any) -> tuple[Any, ...]:
-        hs, n = self.hs, self.hs.shape[2]
-        steps, batch = hs.shape[0] - 1, hs.shape[1]
+    def _backward(self, g: Any) -> tuple[Any, ...]:
+        hs, khz, kr, n = self.hs, self.khz, self.kr, self.hs.shape[1]
+        steps, batch = hs.shape[0] - 1, hs.shape[2]
         big, dh, _ = self._unpack_grad(g, steps)
-        khz, krr, carry = self._factors()
-        d = np.empty((steps, batch, 4 * n), hs.dtype)  # [dh~', dz', dr', dh~' r]
-        ut = np.ascontiguousarray(self.recurrent_kernel.T)
+        z, r = self.a[:, :n], self.a[:, n:2 * n]
+        carry = z if self.drop is None else np.where(self.drop, z.dtype.type(1), z)
+        scale_rec = np.ones(3 * n, dh.dtype)  # rows z, r, h
+        scale_rec[:2 * n] = self.d_sig
+        scale_in = np.roll(scale_rec, n)  # rows h, z, r
+        u = self.recurrent_kernel * scale_rec
+        d = np.empty((steps, 4 * n, batch), dh.dtype)  # [dh~', dz', dr', dh~' r]
         nxt, tmp = np.empty_like(dh), np.empty_like(dh)
-        dh3 = dh[:, None, :]
         for t in range(steps - 1, -1, -1):
             dt = d[t]
-            np.multiply(dh3, khz[t].reshape(batch, 2, n), out=dt[:, :2 * n].reshape(batch, 2, n))
-            np.multiply(dt[:, None, :n], krr[t].reshape(batch, 2, n), out=dt[:, 2 * n:].reshape(batch, 2, n))
+            np.multiply(dh, khz[t].reshape(2, n, batch), out=dt[:2 * n].reshape(2, n, batch))
+            np.multiply(dt[:n], kr[t], out=dt[2 * n:3 * n])
+            np.multiply(dt[:n], r[t], out=dt[3 * n:])
             np.multiply(dh, carry[t], out=tmp)
-            np.matmul(dt[:, n:], ut, out=nxt)
-            if self.rmask is not None:
-                nxt *= self.rmask
+            self._recurrent_grad(dt[n:], u, dh, nxt, None)
             nxt += tmp
             dh, nxt = nxt, dh
-            dh3 = dh[:, None, :]
             if big is not None and t:
                 dh += big[t - 1]
-        flat = d.reshape(-1, 4 * n)
         w_in = _reorder(self.kernel, n, _GRU_INPUT_ORDER)
-        dx, dw, du = self._weight_grads(self.xt, hs, flat[:, :3 * n], flat[:, n:], w_in)
+        dx, dw, du = self._weight_grads(self.xt, hs, d[:, :3 * n], d[:, n:], w_in, scale_in, scale_rec)
         grads = [dx, None if dw is None else _restore(dw, n, _GRU_INPUT_ORDER), du]
         if self.has_bias:
             db = None
             if self.needs_grad(3):
-                db = np.stack([_restore(flat[:, :3 * n].sum(axis=0), n, _GRU_INPUT_ORDER), flat[:, n:].sum(axis=0)])
+                sums = d.sum(axis=2).sum(axis=0)
+                db = np.stack([_restore(sums[:3 * n] * scale_in, n, _GRU_INPUT_ORDER), sums[n:] * scale_rec])
             grads.append(db)
         if self.has_state:
-            grads.append(dh)
+            grads.append(dh.T)
         return tuple(grads)
