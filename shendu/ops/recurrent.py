@@ -245,22 +245,28 @@ class _Recurrence(Function):
             dh += finals[0]
         return big, dh, finals
 
-    def _weight_grads(self, xt: np.ndarray, hs: np.ndarray, d_in: np.ndarray, d_rec: np.ndarray, w: np.ndarray,
-                      scale_in: np.ndarray, scale_rec: np.ndarray) -> tuple[Any, Any, Any]:
-        """dx (batch, steps, features), dW = sum_t x_t^T dZ_t and dU = sum_t h_{t-1}^T dZ_t (internal gate order).
+    def _weight_grads(self, xt: np.ndarray, hs: np.ndarray, d: np.ndarray, rows_in: slice, rows_rec: slice,
+                      w: np.ndarray, scale_in: np.ndarray, scale_rec: np.ndarray) -> tuple[Any, ...]:
+        """dx (batch, steps, features), dW = sum_t x_t^T dZ_t, dU = sum_t h_{t-1}^T dZ_t (internal gate order) and
+        the per-gate sums over steps and batch (for the bias), each one matrix product over all steps stacked.
 
-        d_in, d_rec are the transposed gate gradients (steps, gates, batch) up to the per-gate factors `scale_*`.
+        d (steps, gates, batch) holds the gate gradients up to the per-gate factors `scale_*`; its rows `rows_in`
+        belong to the kernel, `rows_rec` to the recurrent kernel.
         """
+        steps, batch, features = xt.shape
+        d2 = d.transpose(1, 0, 2).reshape(d.shape[1], steps * batch)  # one copy: (gates, steps * batch)
+        d_in, d_rec = d2[rows_in], d2[rows_rec]
         dx = dw = du = None
         if self.needs_grad(0):
-            dx = np.matmul(d_in.transpose(0, 2, 1), (w * scale_in).T)
+            dx = (d_in.T @ (w * scale_in).T).reshape(steps, batch, features)
             dx = (dx[::-1] if self.go_backwards else dx).transpose(1, 0, 2)
         if self.needs_grad(1):
-            dw = (np.matmul(d_in, xt).sum(axis=0) * scale_in[:, None]).T
+            dw = ((d_in @ xt.reshape(-1, features)) * scale_in[:, None]).T
         if self.needs_grad(2):
             h_in = hs[:-1] if self.rmask is None else hs[:-1] * self.rmask
-            du = (np.matmul(d_rec, h_in.transpose(0, 2, 1)).sum(axis=0) * scale_rec[:, None]).T
-        return dx, dw, du
+            du = ((d_rec @ h_in.transpose(0, 2, 1).reshape(-1, hs.shape[1])) * scale_rec[:, None]).T
+        sums = d2 @ np.ones(steps * batch, d2.dtype)
+        return dx, dw, du, sums
 
     def _recurrent_grad(self, dz: np.ndarray, u_t: np.ndarray, dh: np.ndarray, out: np.ndarray,
                         drop: np.ndarray | None) -> None:
@@ -318,10 +324,11 @@ class SimpleRNNSequence(_Recurrence):
             if big is not None and t:
                 dh += big[t - 1]
         ones = np.ones(k.shape[1], k.dtype)
-        dx, dw, du = self._weight_grads(self.xt, hs, k, k, self.kernel, ones, ones)
+        every = slice(None)
+        dx, dw, du, sums = self._weight_grads(self.xt, hs, k, every, every, self.kernel, ones, ones)
         grads = [dx, dw, du]
         if self.has_bias:
-            grads.append(k.sum(axis=2).sum(axis=0) if self.needs_grad(3) else None)
+            grads.append(sums if self.needs_grad(3) else None)
         if self.has_state:
             grads.append(dh.T)
         return tuple(grads)
@@ -436,11 +443,12 @@ class LSTMSequence(_Recurrence):
             dh, nxt = nxt, dh
             if big is not None and t:
                 dh += big[t - 1]
-        dx, dw, du = self._weight_grads(self.xt, hs, k, k, self.w, scale, scale)
+        every = slice(None)
+        dx, dw, du, sums = self._weight_grads(self.xt, hs, k, every, every, self.w, scale, scale)
         grads = [dx, None if dw is None else _restore(dw, n, _LSTM_ORDER),
                  None if du is None else _restore(du, n, _LSTM_ORDER)]
         if self.has_bias:
-            grads.append(_restore(k.sum(axis=2).sum(axis=0) * scale, n, _LSTM_ORDER) if self.needs_grad(3) else None)
+            grads.append(_restore(sums * scale, n, _LSTM_ORDER) if self.needs_grad(3) else None)
         if self.has_state:
             grads += [dh.T, dc.T]
         return tuple(grads)
@@ -550,12 +558,12 @@ class GRUSequence(_Recurrence):
             if big is not None and t:
                 dh += big[t - 1]
         w_in = _reorder(self.kernel, n, _GRU_INPUT_ORDER)
-        dx, dw, du = self._weight_grads(self.xt, hs, d[:, :3 * n], d[:, n:], w_in, scale_in, scale_rec)
+        dx, dw, du, sums = self._weight_grads(self.xt, hs, d, slice(0, 3 * n), slice(n, None), w_in, scale_in,
+                                              scale_rec)
         grads = [dx, None if dw is None else _restore(dw, n, _GRU_INPUT_ORDER), du]
         if self.has_bias:
             db = None
             if self.needs_grad(3):
-                sums = d.sum(axis=2).sum(axis=0)
                 db = np.stack([_restore(sums[:3 * n] * scale_in, n, _GRU_INPUT_ORDER), sums[n:] * scale_rec])
             grads.append(db)
         if self.has_state:
