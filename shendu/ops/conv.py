@@ -2,8 +2,9 @@
 
 A convolution is an im2col gather followed by one matrix product: the shifted windows of the (padded)
 input are copied once into `cols` (rows: output pixels, columns: kernel taps x channels), and
-y = cols @ kernel.reshape(kh*kw*C, F). Its backward is dkernel = cols^T g and, for the input, one batched
-product g @ kernel_ij^T per tap followed by a scatter-add of each tap's result into its shifted window.
+y = cols @ kernel.reshape(kh*kw*C, F). Its backward is dkernel = cols^T g and, for the input, one
+product g @ kernel^T giving every tap's contribution at once (one large product, not one per tap: each BLAS
+call pays a thread synchronisation), followed by a scatter-add of each tap's part into its shifted window.
 """
 
 from __future__ import annotations
@@ -170,7 +171,7 @@ class Conv2D(Function):
     explicit ((top, bottom), (left, right)) (see `explicit_padding`). With groups, channel group g of x
     feeds filters g F/groups ... (g+1) F/groups - 1.
 
-    Backward: dk = cols^T g, db = sum of g, dx = scatter-add of the taps g @ k_ij^T (skipped when x needs no
+    Backward: dk = cols^T g, db = sum of g, dx = scatter-add of the taps of g @ k^T (skipped when x needs no
     gradient, e.g. for the first layer).
     """
 
@@ -207,7 +208,6 @@ class Conv2D(Function):
         return y.reshape(x.shape[0], oh, ow, f)
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
-        xp = get_array_module(grad)
         kernel, g = self.kernel, self.groups
         kh, kw, cg, f = kernel.shape
         g2 = grad.reshape(-1, f)
@@ -223,9 +223,9 @@ class Conv2D(Function):
             db = dkb[-1] if has_bias and self.needs_grad(2) else None
         if self.needs_grad(0):
             oh, ow = self.out_hw
-            wt = kernel.reshape(kh * kw, cg, g, f // g).transpose(0, 2, 3, 1)  # (taps, groups, F/groups, cg)
-            taps = xp.matmul(gg[None], wt)  # (taps, groups, M, cg)
-            taps = taps.reshape(kh, kw, g, self.x_shape[0], oh, ow, cg)
+            wt = kernel.reshape(kh * kw * cg, g, f // g).transpose(1, 2, 0)  # (groups, F/groups, kh*kw*cg)
+            taps = gg @ wt  # one product per group for all taps: (groups, M, kh*kw*cg)
+            taps = taps.reshape(g, self.x_shape[0], oh, ow, kh, kw, cg).transpose(4, 5, 0, 1, 2, 3, 6)
             dx = _crop(col2im(taps, self.xp_shape, oh, ow, self.strides, self.dilation), self.padding)
         return dx, dk, db
 
