@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from shendu.backend import get_array_module
+from shendu.ops.conv import relu_inplace
 from shendu.ops.elementwise import sigmoid
 from shendu.ops.function import Function
 
@@ -35,12 +36,12 @@ class Linear(Function):
 
 
 class LinearReLU(Function):
-    """y = max(x @ W + b, 0) in one op;  the ReLU's mask is applied to g, then as `Linear`."""
+    """y = max(x @ W + b, 0) in one op (the ReLU in place, on NumPy's SIMD loop);  the ReLU's mask is applied
+    to g, then as `Linear`."""
 
     def forward(self, x: Any, w: Any, b: Any = None) -> Any:
         y = Linear.forward(self, x, w, b)
-        get_array_module(y).maximum(y, 0, out=y)
-        self.y = y
+        self.y = relu_inplace(y)
         return y
 
     def backward(self, g: Any) -> tuple[Any, ...]:
