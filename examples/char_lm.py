@@ -17,7 +17,8 @@ import time
 import numpy as np
 
 import shendu as sd
-from shendu.keras import Sequential, datasets, layers, losses, optimizers
+from shendu.datasets import rt_polarity
+from shendu.keras import Sequential, layers, losses, optimizers
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
 parser.add_argument("text", nargs="?", help="a text file (UTF-8, or Latin-1 when it is not UTF-8)")
@@ -31,7 +32,7 @@ args = parser.parse_args()
 
 def read_text(path: str | None) -> tuple[str, str]:
     if path is None:
-        folder = datasets.rt_polarity.locate()
+        folder = rt_polarity.locate()
         parts = []
         for name in ("rt-polarity.pos", "rt-polarity.neg"):
             with open(os.path.join(folder, name), encoding="latin-1") as f:

@@ -15,11 +15,12 @@ import time
 import numpy as np
 
 import shendu as sd
-from shendu.keras import Model, callbacks, datasets, layers
+from shendu.datasets import rt_polarity
+from shendu.keras import Model, callbacks, layers
 
 MAX_TOKENS, LENGTH, EMBED, HEADS, FF = 10000, 50, 32, 2, 64
 
-(x_train, y_train), (x_test, y_test) = datasets.rt_polarity.load_data(sys.argv[1] if len(sys.argv) > 1 else None)
+(x_train, y_train), (x_test, y_test) = rt_polarity.load_data(sys.argv[1] if len(sys.argv) > 1 else None)
 vectorize = layers.TextVectorization(max_tokens=MAX_TOKENS, output_sequence_length=LENGTH, standardize="lower")
 vectorize.adapt(x_train)
 ids_train, ids_test = vectorize(x_train).numpy(), vectorize(x_test).numpy()
