@@ -3,7 +3,7 @@ trained in shendu, PyTorch eager and Keras/TensorFlow, each in its own process.
 
 Separate processes keep one framework's spinning worker threads (OpenMP, OpenBLAS) off the cores of the
 next, and give each its own peak RSS. Each framework is warmed up on 10 batches, then timed on the epochs.
-Run: `python benchmarks/cnn.py [--epochs N] [--limit N] [--frameworks shendu,pytorch,keras/tensorflow]`.
+Run: `python benchmarks/cnn.py [--epochs N] [--limit N] [--threads N] [--frameworks shendu,pytorch,keras/tensorflow]`.
 """
 
 from __future__ import annotations
@@ -105,12 +105,25 @@ def worker(name: str, epochs: int, limit: int | None) -> None:
     print(json.dumps({"secs": secs, "acc": float(acc), "rss_mb": rss, "n": len(x)}))
 
 
+def thread_env(threads: int | None) -> dict[str, str]:
+    """The environment for a worker, with every thread pool the frameworks read set to `threads` when given
+    (on a shared machine, pools larger than the free cores spin and wait on descheduled threads)."""
+    env = dict(os.environ)
+    if threads:
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+                    "TF_NUM_INTEROP_THREADS"):
+            env[var] = str(threads)
+    return env
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--limit", type=int, default=None, help="train on the first N images only")
     parser.add_argument("--frameworks", default=",".join(FRAMEWORKS),
                         help="comma-separated, from " + ", ".join(FRAMEWORKS))
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for every framework (BLAS, OpenMP, TF's pools); default: each framework's own")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -119,7 +132,7 @@ def main() -> None:
     for name in args.frameworks.split(","):
         cmd = [sys.executable, __file__, "--worker", name, "--epochs", str(args.epochs)]
         cmd += ["--limit", str(args.limit)] if args.limit else []
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=thread_env(args.threads))
         lines = proc.stdout.strip().splitlines()
         if proc.returncode or not lines:
             err = (proc.stderr.strip().splitlines() or ["no output"])[-1]
@@ -129,8 +142,9 @@ def main() -> None:
         rows[name], rss[name], n = (result["secs"], result["acc"]), result["rss_mb"], result["n"]
     if not rows:
         return
-    report(f"MNIST CNN (tutorial), Adam, batch {BATCH}, {n} images, {args.epochs} epoch(s), {os.cpu_count()} cores",
-           rows)
+    threads = f"{args.threads} thread(s) each" if args.threads else "default threads"
+    report(f"MNIST CNN (tutorial), Adam, batch {BATCH}, {n} images, {args.epochs} epoch(s), {os.cpu_count()} cores, "
+           f"{threads}", rows)
     for name, mb in rss.items():
         print(f"  {name:<18} peak RSS {mb:7.0f} MB (data and model included, up to the end of training)")
     if "shendu" in rows:
