@@ -247,8 +247,7 @@ class _FusedRNN(RNN):
                  go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
                  zero_output_for_mask: bool = False, activity_regularizer: Any = None, **kwargs: Any) -> None:
         cell_kwargs = {k: kwargs.pop(k) for k in self.cell_args if k in kwargs}
-        cell_kwargs.pop("implementation", None)
-        kwargs.pop("implementation", None)
+        kwargs.pop("implementation", None)  # Keras's implementation choices and cuDNN switch: one implementation here
         kwargs.pop("use_cudnn", None)
         cell = self.cell_class(units, dtype=kwargs.get("dtype"), trainable=kwargs.get("trainable", True),
                                name=self.cell_name, **cell_kwargs)
