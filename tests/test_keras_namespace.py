@@ -62,3 +62,16 @@ def test_issue_snippet_mnist_mlp(tmp_path):
     model.save(tmp_path / "mnist.shendu")
     again = tf.keras.models.load_model(tmp_path / "mnist.shendu")
     np.testing.assert_array_equal(again.predict(xt[:50] / 255.0, verbose=0), model.predict(xt[:50] / 255.0, verbose=0))
+
+
+def test_layer_input_and_output_of_a_functional_graph():
+    from shendu.keras import Input, Model, layers
+
+    inputs = Input((4,))
+    dense = layers.Dense(3)
+    outputs = dense(inputs)
+    assert dense.output is outputs and dense.input is inputs
+    encoder = Model(inputs, dense.output)  # the Keras idiom: a sub-model from a layer's output
+    assert encoder.predict(np.ones((2, 4), "float32"), verbose=0).shape == (2, 3)
+    with pytest.raises(AttributeError, match="has not been called"):
+        _ = layers.Dense(2).output

@@ -278,6 +278,22 @@ class Layer:
             return self._inbound_nodes[0].output_shapes
         raise AttributeError(f"Layer '{self.name}' has not been called on a symbolic input, so it has no output_shape")
 
+    @property
+    def output(self) -> Any:
+        """The symbolic output(s) of this layer's first call in a functional graph (Keras's `layer.output`)."""
+        if self._inbound_nodes:
+            outputs = self._inbound_nodes[0].outputs
+            return outputs[0] if len(outputs) == 1 else outputs
+        raise AttributeError(f"Layer '{self.name}' has not been called on a symbolic input, so it has no output")
+
+    @property
+    def input(self) -> Any:
+        """The symbolic input(s) of this layer's first call in a functional graph (Keras's `layer.input`)."""
+        if self._inbound_nodes:
+            node = self._inbound_nodes[0]
+            return node.inputs if node.inputs != [] else node.outputs[0]
+        raise AttributeError(f"Layer '{self.name}' has not been called on a symbolic input, so it has no input")
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 

@@ -26,10 +26,9 @@ class InputLayer(Layer):
         super().__init__(name=name, batch_input_shape=batch_shape, **kwargs)
         self.input_dtype = np.dtype(dtype) if dtype is not None else self.dtype
         self.built = True
-        self.output = KerasTensor(batch_shape, self.input_dtype, name=self.name)
-        node = Node(self, [], (), {}, [self.output])
-        self.output.node = node
-        self._inbound_nodes.append(node)
+        output = KerasTensor(batch_shape, self.input_dtype, name=self.name)
+        output.node = Node(self, [], (), {}, [output])
+        self._inbound_nodes.append(output.node)
 
     def call(self, inputs: Any, training: bool | None = None) -> Any:
         return inputs
