@@ -1,19 +1,26 @@
 """The tutorials' two-layer LSTM: LSTM(64, return_sequences=True) -> LSTM(64) -> Dense(10, softmax), Adam,
 sparse categorical cross-entropy, batches of 64 sequences of 50 steps with 10 features, one epoch of 10,000
-generated sequences, in shendu, PyTorch eager (nn.LSTM x2 + Linear) and Keras/TensorFlow.
+generated sequences, in shendu, PyTorch eager (nn.LSTM x2 + Linear) and Keras/TensorFlow, each in its own process.
 
-Each framework is warmed up on a few batches, then one epoch is timed REPEATS times and the fastest counts
-(the machine may be shared). Run: `python benchmarks/lstm.py` (with Keras installed to include it).
+Each framework is warmed up on a few batches, then one epoch is timed `--repeats` times and the fastest counts
+(the machine may be shared). `--threads N` sets every framework's thread pools (as benchmarks/cnn.py).
+Run: `python benchmarks/lstm.py [--repeats N] [--threads N] [--frameworks shendu,pytorch,keras/tensorflow]`.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
+import subprocess
+import sys
 
 import numpy as np
-from common import report, skipped, timed
+from cnn import thread_env
+from common import report, timed
 
-BATCH, STEPS, FEATURES, UNITS, CLASSES, SAMPLES, LR, REPEATS = 64, 50, 10, 64, 10, 10_000, 1e-3, 2
+BATCH, STEPS, FEATURES, UNITS, CLASSES, SAMPLES, LR = 64, 50, 10, 64, 10, 10_000, 1e-3
+FRAMEWORKS = ("shendu", "pytorch", "keras/tensorflow")
 
 
 def make_data(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -24,7 +31,7 @@ def make_data(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def run_shendu(data: tuple) -> tuple[float, float]:
+def run_shendu(data: tuple, repeats: int) -> tuple[float, float]:
     import shendu as sd
     from shendu.keras import Sequential, layers
     from shendu.layers.recurrent import LSTM
@@ -36,11 +43,11 @@ def run_shendu(data: tuple) -> tuple[float, float]:
     model.compile(optimizer=sd.keras.optimizers.Adam(LR), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     model.fit(x[:640], y[:640], batch_size=BATCH, epochs=1, verbose=0)
-    secs = min(timed(lambda: model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0))[0] for _ in range(REPEATS))
+    secs = min(timed(lambda: model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0))[0] for _ in range(repeats))
     return secs, model.evaluate(xt, yt, verbose=0)[1]
 
 
-def run_torch(data: tuple) -> tuple[float, float]:
+def run_torch(data: tuple, repeats: int) -> tuple[float, float]:
     import torch
     from torch import nn
 
@@ -73,13 +80,13 @@ def run_torch(data: tuple) -> tuple[float, float]:
             opt.step()
 
     epoch(640)
-    secs = min(timed(epoch)[0] for _ in range(REPEATS))
+    secs = min(timed(epoch)[0] for _ in range(repeats))
     with torch.no_grad():
         acc = (model(torch.from_numpy(xt)).argmax(1).numpy() == yt).mean()
     return secs, float(acc)
 
 
-def run_keras(data: tuple) -> tuple[float, float]:
+def run_keras(data: tuple, repeats: int) -> tuple[float, float]:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
 
@@ -89,20 +96,42 @@ def run_keras(data: tuple) -> tuple[float, float]:
                               keras.layers.LSTM(UNITS), keras.layers.Dense(CLASSES, activation="softmax")])
     model.compile(optimizer=keras.optimizers.Adam(LR), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x[:640], y[:640], batch_size=BATCH, epochs=1, verbose=0)
-    secs = min(timed(lambda: model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0))[0] for _ in range(REPEATS))
+    secs = min(timed(lambda: model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0))[0] for _ in range(repeats))
     return secs, float(model.evaluate(xt, yt, verbose=0)[1])
 
 
+RUNNERS = {"shendu": run_shendu, "pytorch": run_torch, "keras/tensorflow": run_keras}
+
+
 def main() -> None:
-    data = make_data(SAMPLES, 0), make_data(2_000, 1)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=2, help="timed epochs per framework; the fastest counts")
+    parser.add_argument("--frameworks", default=",".join(FRAMEWORKS),
+                        help="comma-separated, from " + ", ".join(FRAMEWORKS))
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for every framework (BLAS, OpenMP, TF's pools); default: each framework's own")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        secs, acc = RUNNERS[args.worker]((make_data(SAMPLES, 0), make_data(2_000, 1)), args.repeats)
+        print(json.dumps({"secs": secs, "acc": float(acc)}))
+        return
     rows = {}
-    for name, fn in (("shendu", run_shendu), ("pytorch", run_torch), ("keras/tensorflow", run_keras)):
-        try:
-            rows[name] = fn(data)
-        except ImportError as err:
-            skipped(name, err)
+    for name in args.frameworks.split(","):
+        cmd = [sys.executable, __file__, "--worker", name, "--repeats", str(args.repeats)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=thread_env(args.threads))
+        lines = proc.stdout.strip().splitlines()
+        if proc.returncode or not lines:
+            err = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            print(f"  {name:<18} not run: {err}")
+            continue
+        result = json.loads(lines[-1])
+        rows[name] = (result["secs"], result["acc"])
+    if not rows:
+        return
+    threads = f"{args.threads} thread(s) each" if args.threads else "default threads"
     report(f"Two-layer LSTM(64), Adam, batch {BATCH}, {SAMPLES} sequences of {STEPS}x{FEATURES}, "
-           f"{os.cpu_count()} cores, best of {REPEATS} epochs", rows)
+           f"{os.cpu_count()} cores, {threads}, best of {args.repeats} epochs", rows)
     peers = {k: v[0] for k, v in rows.items() if k != "shendu"}
     if "shendu" in rows and peers:
         fastest = min(peers, key=peers.get)
