@@ -5,7 +5,7 @@ line, from $SHENDU_DATA_DIR/rt-polarity/). The last 10% is held out; the model (
 characters) trains on windows of the rest to predict each next character, reports bits per character on the
 held-out text, and samples new text at temperatures 0.2, 0.5 and 1.0.
 
-    python examples/char_lm.py [text file] [--epochs 3] [--units 128] [--batch-size 32] [--length 64]
+    python examples/char_lm.py [text file] [--epochs 5] [--units 128] [--batch-size 32] [--length 64]
                                           [--max-chars 600000]
 """
 
@@ -22,7 +22,7 @@ from shendu.keras import Sequential, layers, losses, optimizers
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
 parser.add_argument("text", nargs="?", help="a text file (UTF-8, or Latin-1 when it is not UTF-8)")
-parser.add_argument("--epochs", type=int, default=3)
+parser.add_argument("--epochs", type=int, default=5)
 parser.add_argument("--units", type=int, default=128)
 parser.add_argument("--batch-size", type=int, default=32)
 parser.add_argument("--max-chars", type=int, default=600_000, help="use at most this many characters of the text")
