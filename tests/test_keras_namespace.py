@@ -75,3 +75,9 @@ def test_layer_input_and_output_of_a_functional_graph():
     assert encoder.predict(np.ones((2, 4), "float32"), verbose=0).shape == (2, 3)
     with pytest.raises(AttributeError, match="has not been called"):
         _ = layers.Dense(2).output
+
+
+def test_string_input_dtype_spelling():
+    from shendu.keras import Input
+
+    assert Input((1,), dtype="string").dtype == np.dtype(object)

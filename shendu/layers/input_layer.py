@@ -24,6 +24,8 @@ class InputLayer(Layer):
             raise ValueError("InputLayer: give shape=(...) (without the batch axis) or batch_shape=(...)")
         batch_shape = tuple(batch_shape) if batch_shape is not None else (batch_size, *tuple(shape))
         super().__init__(name=name, batch_input_shape=batch_shape, **kwargs)
+        if dtype in ("string", "str"):  # Keras's spelling for text inputs (TextVectorization)
+            dtype = object
         self.input_dtype = np.dtype(dtype) if dtype is not None else self.dtype
         self.built = True
         output = KerasTensor(batch_shape, self.input_dtype, name=self.name)
