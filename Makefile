@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 SHENDU_DATA_DIR ?= $(wildcard $(CURDIR)/../shared/data)
 export SHENDU_DATA_DIR
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-slow bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ demo: $(VENV)/.installed
 test: $(VENV)/.dev-installed
 	$(PY) -m ruff check .
 	$(PY) -m pytest
+
+# The long training runs (examples, full MNIST epochs), left out of `make test` to keep it fast.
+test-slow: $(VENV)/.dev-installed
+	$(PY) -m pytest -m slow
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/op_overhead.py
