@@ -26,15 +26,13 @@ def _cnn() -> Any:
     """The tutorials' MNIST convolutional network (Conv32-Pool-Conv64-Pool-Dense128-Dropout-Dense10, 225,034
     weights), after a Reshape that adds the channel axis so that it takes the (28, 28) images as they load."""
     from shendu.keras import Sequential, layers
-    from shendu.layers.convolutional import Conv2D
-    from shendu.layers.pooling import MaxPooling2D
 
     return Sequential([
         layers.Reshape((28, 28, 1), input_shape=(28, 28)),
-        Conv2D(32, (3, 3), activation="relu"),
-        MaxPooling2D((2, 2)),
-        Conv2D(64, (3, 3), activation="relu"),
-        MaxPooling2D((2, 2)),
+        layers.Conv2D(32, (3, 3), activation="relu"),
+        layers.MaxPooling2D((2, 2)),
+        layers.Conv2D(64, (3, 3), activation="relu"),
+        layers.MaxPooling2D((2, 2)),
         layers.Flatten(),
         layers.Dense(128, activation="relu"),
         layers.Dropout(0.2),
