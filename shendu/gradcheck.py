@@ -61,4 +61,4 @@ def _leaf(x: Any) -> Tensor:
     arr = np.asarray(x.data if isinstance(x, Tensor) else x)
     if arr.dtype.kind in "iub":
         return Tensor(arr.copy())
-    return Tensor(arr.astype(np.float64), requires_grad=True)
+    return Tensor(arr.astype(np.float64, order="C"), requires_grad=True)

@@ -258,7 +258,7 @@ class Orthogonal(_Random):
         q *= np.sign(np.diag(r))
         if rows < cols:
             q = q.T
-        return (self.gain * q.reshape(shape)).astype(_dtype(dtype))
+        return np.ascontiguousarray((self.gain * q.reshape(shape)).astype(_dtype(dtype)))
 
     def get_config(self) -> dict[str, Any]:
         return {"gain": self.gain, "seed": self.seed}
