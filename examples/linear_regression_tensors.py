@@ -1,4 +1,4 @@
-"""`make demo`: fit the tutorials' linear regression y = 3x + 2 + noise with raw tensors and gradient descent."""
+"""Linear regression y = 3x + 2 + noise with raw tensors and gradient descent: the engine without the model API."""
 
 from __future__ import annotations
 
