@@ -11,10 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 
-from common import mnist, peak_rss_mb, report, timed
+from common import mnist, peak_rss_mb, report, run_worker, timed
 
 BATCH, LR, WARMUP = 64, 1e-3, 640
 FRAMEWORKS = ("shendu", "pytorch", "keras/tensorflow")
@@ -105,17 +103,6 @@ def worker(name: str, epochs: int, limit: int | None) -> None:
     print(json.dumps({"secs": secs, "acc": float(acc), "rss_mb": rss, "n": len(x)}))
 
 
-def thread_env(threads: int | None) -> dict[str, str]:
-    """The environment for a worker, with every thread pool the frameworks read set to `threads` when given
-    (on a shared machine, pools larger than the free cores spin and wait on descheduled threads)."""
-    env = dict(os.environ)
-    if threads:
-        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
-                    "TF_NUM_INTEROP_THREADS"):
-            env[var] = str(threads)
-    return env
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=1)
@@ -130,15 +117,10 @@ def main() -> None:
         return worker(args.worker, args.epochs, args.limit)
     rows, rss, n = {}, {}, None
     for name in args.frameworks.split(","):
-        cmd = [sys.executable, __file__, "--worker", name, "--epochs", str(args.epochs)]
-        cmd += ["--limit", str(args.limit)] if args.limit else []
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=thread_env(args.threads))
-        lines = proc.stdout.strip().splitlines()
-        if proc.returncode or not lines:
-            err = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-            print(f"  {name:<18} not run: {err}")
+        extra = ["--epochs", str(args.epochs)] + (["--limit", str(args.limit)] if args.limit else [])
+        result = run_worker(__file__, name, extra, args.threads)
+        if result is None:
             continue
-        result = json.loads(lines[-1])
         rows[name], rss[name], n = (result["secs"], result["acc"]), result["rss_mb"], result["n"]
     if not rows:
         return

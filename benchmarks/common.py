@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import resource
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -47,3 +49,26 @@ def report(title: str, rows: dict[str, tuple[float, float]], unit: str = "s/epoc
 
 def skipped(name: str, err: Exception) -> None:
     print(f"  {name:<18} not run: {type(err).__name__}: {err}")
+
+
+def thread_env(threads: int | None) -> dict[str, str]:
+    """The environment for a worker, with every thread pool the frameworks read set to `threads` when given
+    (on a shared machine, pools larger than the free cores spin and wait on descheduled threads)."""
+    env = dict(os.environ)
+    if threads:
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
+                    "TF_NUM_INTEROP_THREADS"):
+            env[var] = str(threads)
+    return env
+
+
+def run_worker(script: str, name: str, args: list[str], threads: int | None) -> dict[str, Any] | None:
+    """Run `script --worker name *args` in its own process (so frameworks' thread pools do not fight) and return
+    the JSON line it prints last; print why and return None when it could not run."""
+    cmd = [sys.executable, script, "--worker", name, *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=thread_env(threads))
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode or not lines:
+        skipped(name, RuntimeError((proc.stderr.strip().splitlines() or ["no output"])[-1]))
+        return None
+    return json.loads(lines[-1])

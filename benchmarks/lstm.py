@@ -12,12 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
-from cnn import thread_env
-from common import report, timed
+from common import report, run_worker, timed
 
 BATCH, STEPS, FEATURES, UNITS, CLASSES, SAMPLES, LR = 64, 50, 10, 64, 10, 10_000, 1e-3
 FRAMEWORKS = ("shendu", "pytorch", "keras/tensorflow")
@@ -118,14 +115,9 @@ def main() -> None:
         return
     rows = {}
     for name in args.frameworks.split(","):
-        cmd = [sys.executable, __file__, "--worker", name, "--repeats", str(args.repeats)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=thread_env(args.threads))
-        lines = proc.stdout.strip().splitlines()
-        if proc.returncode or not lines:
-            err = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-            print(f"  {name:<18} not run: {err}")
+        result = run_worker(__file__, name, ["--repeats", str(args.repeats)], args.threads)
+        if result is None:
             continue
-        result = json.loads(lines[-1])
         rows[name] = (result["secs"], result["acc"])
     if not rows:
         return
