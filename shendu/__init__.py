@@ -40,6 +40,7 @@ from shendu.functions import concatenate, maximum, minimum, pad, stack, where
 from shendu.grad_mode import enable_grad, is_grad_enabled, no_grad
 from shendu.gradcheck import GradcheckError, gradcheck
 from shendu.ops import Function
+from shendu.parallel import get_num_threads, set_num_threads
 from shendu.tensor import Tensor
 from shendu.variable import Variable
 
@@ -51,8 +52,8 @@ __version__ = "0.1.0"
 __all__ = [
     "Function", "GradcheckError", "Tensor", "Variable", "activations", "arange", "bool_", "callbacks", "cast",
     "concatenate", "constant", "constraints", "convert_to_tensor", "data", "datasets", "enable_grad", "float16",
-    "float32", "float64", "floatx", "get_array_module", "gradcheck", "initializers", "int8", "int16", "int32", "int64",
-    "is_grad_enabled", "keras", "layers", "losses", "maximum", "metrics", "minimum", "models", "no_grad", "ones",
-    "ones_like", "optimizers", "pad", "random", "regularizers", "schedules", "set_floatx", "stack", "tensor", "uint8",
-    "utils", "where", "zeros", "zeros_like",
+    "float32", "float64", "floatx", "get_array_module", "get_num_threads", "gradcheck", "initializers", "int16",
+    "int32", "int64", "int8", "is_grad_enabled", "keras", "layers", "losses", "maximum", "metrics", "minimum",
+    "models", "no_grad", "ones", "ones_like", "optimizers", "pad", "random", "regularizers", "schedules",
+    "set_floatx", "set_num_threads", "stack", "tensor", "uint8", "utils", "where", "zeros", "zeros_like",
 ]

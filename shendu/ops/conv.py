@@ -13,6 +13,7 @@ from typing import Any
 
 from shendu.backend import get_array_module
 from shendu.ops.function import Function
+from shendu.parallel import batch_chunks, run_chunks, sum_parts
 
 Pair = tuple[int, int]
 Padding = tuple[Pair, Pair]
@@ -113,13 +114,11 @@ def im2col(x: Any, kh: int, kw: int, oh: int, ow: int, strides: Pair, dilation: 
     return cols
 
 
-def col2im(taps: Any, shape: tuple[int, ...], oh: int, ow: int, strides: Pair, dilation: Pair) -> Any:
-    """The adjoint of the gather: taps (kh, kw, groups, N, oh, ow, C/groups) summed into a zero image of
-    `shape` (N, H, W, C), each tap added to its shifted window (kh*kw slice additions, no loop over pixels)."""
-    xp = get_array_module(taps)
+def col2im(taps: Any, out: Any, oh: int, ow: int, strides: Pair, dilation: Pair) -> Any:
+    """The adjoint of the gather: taps (kh, kw, groups, N, oh, ow, C/groups) added into `out` (N, H, W, C), each
+    tap into its shifted window (kh*kw slice additions, no loop over pixels). Returns out."""
     kh, kw, groups, _, _, _, cg = taps.shape
-    out = xp.zeros(shape, dtype=taps.dtype)
-    grouped = out.reshape(*shape[:3], groups, cg)
+    grouped = out.reshape(*out.shape[:3], groups, cg)
     for i in range(kh):
         rows = window(i * dilation[0], oh, strides[0])
         for j in range(kw):
@@ -171,8 +170,9 @@ class Conv2D(Function):
     explicit ((top, bottom), (left, right)) (see `explicit_padding`). With groups, channel group g of x
     feeds filters g F/groups ... (g+1) F/groups - 1.
 
-    Backward: dk = cols^T g, db = sum of g, dx = scatter-add of the taps of g @ k^T (skipped when x needs no
-    gradient, e.g. for the first layer).
+    Backward: dk = cols^T g, db = sum of g, dx = scatter-add of the taps g @ k_ij^T (skipped when x needs no
+    gradient, e.g. for the first layer). Both passes run on batch chunks in parallel (`shendu.parallel`).
+    The ReLU's mask is skipped when the gradient is `masked_grad`, one a max-pooling consumer already masked.
     """
 
     def __init__(self, strides: Pair = (1, 1), padding: Padding = ((0, 0), (0, 0)), dilation: Pair = (1, 1),
@@ -187,46 +187,72 @@ class Conv2D(Function):
         if x.ndim != 4 or x.shape[3] != cg * g or f % g:
             raise ValueError(f"expected NHWC inputs with {cg * g} channels for a kernel {kernel.shape} and "
                              f"groups={g}, got inputs of shape {x.shape}")
-        xpad = pad_spatial(x, self.padding)
-        oh = (xpad.shape[1] - (kh - 1) * self.dilation[0] - 1) // self.strides[0] + 1
-        ow = (xpad.shape[2] - (kw - 1) * self.dilation[1] - 1) // self.strides[1] + 1
+        (t, b), (left, r) = self.padding
+        n, h, w, _ = self.x_shape = x.shape
+        self.xp_shape = (n, h + t + b, w + left + r, cg * g)
+        oh = (self.xp_shape[1] - (kh - 1) * self.dilation[0] - 1) // self.strides[0] + 1
+        ow = (self.xp_shape[2] - (kw - 1) * self.dilation[1] - 1) // self.strides[1] + 1
         if oh < 1 or ow < 1:
-            raise ValueError(f"the padded image {xpad.shape[1:3]} is smaller than the dilated kernel "
+            raise ValueError(f"the padded image {self.xp_shape[1:3]} is smaller than the dilated kernel "
                              f"{((kh - 1) * self.dilation[0] + 1, (kw - 1) * self.dilation[1] + 1)}")
-        self.x_shape, self.xp_shape, self.kernel, self.out_hw = x.shape, xpad.shape, kernel, (oh, ow)
-        self.cols = im2col(xpad, kh, kw, oh, ow, self.strides, self.dilation, g, ones=bias is not None)
+        self.kernel, self.out_hw = kernel, (oh, ow)
         w = kernel.reshape(kh * kw * cg, f)
         if bias is not None:
             w = xp.concatenate([w, bias.reshape(1, f).astype(w.dtype, copy=False)])
-        if g == 1:
-            y = self.cols[0] @ w
-        else:
-            y = self.cols @ w.reshape(-1, g, f // g).transpose(1, 0, 2)
-            y = xp.ascontiguousarray(y.transpose(1, 0, 2)).reshape(-1, f)
+        w = w.reshape(-1, g, f // g).transpose(1, 0, 2)  # (groups, kh*kw*cg [+ 1], F/groups)
+        y = xp.empty((n * oh * ow, f), dtype=x.dtype)
+
+        def run(sl: slice) -> Any:
+            cols = im2col(pad_spatial(x[sl], self.padding), kh, kw, oh, ow, self.strides, self.dilation, g,
+                          ones=bias is not None)
+            part = y[sl.start * oh * ow:sl.stop * oh * ow]
+            if g == 1:
+                xp.matmul(cols[0], w[0], out=part)
+            else:
+                part.reshape(-1, g, f // g)[...] = (cols @ w).transpose(1, 0, 2)
+            if self.relu:
+                relu_inplace(part)
+            return cols
+
+        self.chunks = batch_chunks(n, oh * ow * (kh * kw * cg + f))
+        self.cols = run_chunks(run, self.chunks)
         if self.relu:
-            self.y = relu_inplace(y)
-        return y.reshape(x.shape[0], oh, ow, f)
+            self.y = y
+        return y.reshape(n, oh, ow, f)
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
+        xp = get_array_module(grad)
         kernel, g = self.kernel, self.groups
         kh, kw, cg, f = kernel.shape
+        (oh, ow), has_bias = self.out_hw, len(self.inputs) == 3
+        want_k = self.needs_grad(1) or (has_bias and self.needs_grad(2))
         g2 = grad.reshape(-1, f)
-        if self.relu:
-            g2 = g2 * (self.y > 0)
-        gg = g2[None] if g == 1 else g2.reshape(-1, g, f // g).transpose(1, 0, 2)  # (groups, M, F/groups)
-        dx = dk = db = None
-        has_bias = len(self.inputs) == 3
-        if self.needs_grad(1) or (has_bias and self.needs_grad(2)):
-            dkb = self.cols.swapaxes(1, 2) @ gg  # (groups, kh*kw*cg [+ 1 bias row], F/groups)
+        # the kernel's rows tap by tap, transposed: (kh*kw, groups, F/groups, cg)
+        taps_w = kernel.reshape(kh * kw, cg, g, f // g).transpose(0, 2, 3, 1)
+        dxpad = xp.zeros(self.xp_shape, dtype=grad.dtype) if self.needs_grad(0) else None
+
+        relu_mask = self.relu and grad is not getattr(self, "masked_grad", None)
+
+        def run(sl: slice, cols: Any) -> Any:
+            rows = slice(sl.start * oh * ow, sl.stop * oh * ow)
+            gc = g2[rows]
+            if relu_mask:
+                gc = gc * (self.y[rows] > 0)
+            gg = gc[None] if g == 1 else gc.reshape(-1, g, f // g).transpose(1, 0, 2)  # (groups, m, F/groups)
+            if dxpad is not None:
+                taps = xp.matmul(gg, taps_w)  # every tap's contribution: (kh*kw, groups, m, cg)
+                col2im(taps.reshape(kh, kw, g, sl.stop - sl.start, oh, ow, cg), dxpad[sl], oh, ow, self.strides,
+                       self.dilation)
+            return cols.swapaxes(1, 2) @ gg if want_k else None  # (groups, kh*kw*cg [+ 1 bias row], F/groups)
+
+        parts = run_chunks(run, self.chunks, self.cols)
+        dk = db = None
+        if want_k:
+            dkb = sum_parts(parts)
             dkb = dkb[0] if g == 1 else dkb.transpose(1, 0, 2).reshape(-1, f)
             dk = dkb[:kh * kw * cg].reshape(kernel.shape) if self.needs_grad(1) else None
             db = dkb[-1] if has_bias and self.needs_grad(2) else None
-        if self.needs_grad(0):
-            oh, ow = self.out_hw
-            wt = kernel.reshape(kh * kw * cg, g, f // g).transpose(1, 2, 0)  # (groups, F/groups, kh*kw*cg)
-            taps = gg @ wt  # one product per group for all taps: (groups, M, kh*kw*cg)
-            taps = taps.reshape(g, self.x_shape[0], oh, ow, kh, kw, cg).transpose(4, 5, 0, 1, 2, 3, 6)
-            dx = _crop(col2im(taps, self.xp_shape, oh, ow, self.strides, self.dilation), self.padding)
+        dx = None if dxpad is None else _crop(dxpad, self.padding)
         return dx, dk, db
 
 
@@ -254,7 +280,9 @@ class Conv2DTranspose(Function):
         self.full = full
         taps = get_array_module(x).matmul(x.reshape(-1, c), kernel.reshape(kh * kw, f, c).transpose(0, 2, 1))
         taps = taps.reshape(kh, kw, 1, n, h, w, f)
-        y = self._crop(col2im(taps, (n, *full, f), h, w, self.strides, self.dilation))
+        full_y = col2im(taps, get_array_module(x).zeros((n, *full, f), dtype=taps.dtype), h, w, self.strides,
+                        self.dilation)
+        y = self._crop(full_y)
         y = _bias_relu(y.reshape(-1, f), bias, self.relu)
         if self.relu:
             self.y = y

@@ -16,50 +16,67 @@ from shendu.backend import get_array_module
 from shendu.ops.conv import relu_inplace
 from shendu.ops.elementwise import sigmoid
 from shendu.ops.function import Function
+from shendu.parallel import MIN_PRODUCT_WORK, batch_chunks, run_chunks, sum_parts
 
 
 class Linear(Function):
     """y = x @ W (+ b) over the last axis of x;  dx = g W^T, dW = x^T g, db = g summed over the other axes.
 
-    Inputs of rank > 2 are flattened to one matrix so that a single BLAS call does the work.
+    Inputs of rank > 2 are flattened to one matrix; large products run on row chunks in parallel
+    (`shendu.parallel`), dW and db summed over the chunks.
     """
+
+    relu = False
 
     def forward(self, x: Any, w: Any, b: Any = None) -> Any:
         self.x, self.w = x, w
-        y = x @ w if x.ndim == 2 else (x.reshape(-1, x.shape[-1]) @ w).reshape(*x.shape[:-1], w.shape[1])
+        x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+        self.chunks = batch_chunks(x2.shape[0], w.size, MIN_PRODUCT_WORK)
+        if len(self.chunks) == 1:
+            y = self._rows(x2 @ w, b)
+        else:
+            xp = get_array_module(x)
+            y = xp.empty((x2.shape[0], w.shape[1]), dtype=xp.result_type(x, w))
+            run_chunks(lambda sl: self._rows(xp.matmul(x2[sl], w, out=y[sl]), b), self.chunks)
+        if self.relu:
+            self.y = y
+        return y if x.ndim == 2 else y.reshape(*x.shape[:-1], w.shape[1])
+
+    def _rows(self, y: Any, b: Any) -> Any:
         if b is not None:
             y += b
-        return y
+        return relu_inplace(y) if self.relu else y
 
     def backward(self, g: Any) -> tuple[Any, ...]:
-        return _linear_backward(self, g)
+        x2 = self.x if self.x.ndim == 2 else self.x.reshape(-1, self.x.shape[-1])
+        g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
+        if len(self.chunks) == 1:
+            dx, dw, db = self._grads(x2, g2)
+        else:
+            xp = get_array_module(g)
+            dx = xp.empty(x2.shape, dtype=g.dtype) if self.needs_grad(0) else None
+            parts = run_chunks(lambda sl: self._grads(x2[sl], g2[sl], sl, None if dx is None else dx[sl]),
+                               self.chunks)
+            dw = sum_parts([p[1] for p in parts]) if parts[0][1] is not None else None
+            db = sum_parts([p[2] for p in parts]) if parts[0][2] is not None else None
+        return (None if dx is None else dx.reshape(self.x.shape)), dw, db
+
+    def _grads(self, x2: Any, g2: Any, rows: slice = slice(None), dx: Any = None) -> tuple[Any, Any, Any]:
+        """(dx, dW, db) of these rows (dx written into `dx` when given)."""
+        if self.relu:
+            g2 = g2 * (self.y[rows] > 0)
+        if self.needs_grad(0):
+            dx = g2 @ self.w.T if dx is None else get_array_module(g2).matmul(g2, self.w.T, out=dx)
+        dw = x2.T @ g2 if self.needs_grad(1) else None
+        db = g2.sum(axis=0) if len(self.inputs) == 3 and self.needs_grad(2) else None
+        return dx, dw, db
 
 
-class LinearReLU(Function):
+class LinearReLU(Linear):
     """y = max(x @ W + b, 0) in one op (the ReLU in place, on NumPy's SIMD loop);  the ReLU's mask is applied
     to g, then as `Linear`."""
 
-    def forward(self, x: Any, w: Any, b: Any = None) -> Any:
-        y = Linear.forward(self, x, w, b)
-        self.y = relu_inplace(y)
-        return y
-
-    def backward(self, g: Any) -> tuple[Any, ...]:
-        return _linear_backward(self, g * (self.y > 0))
-
-
-def _linear_backward(fn: Function, g: Any) -> tuple[Any, ...]:
-    x, w = fn.x, fn.w
-    dx = dw = db = None
-    if fn.needs_grad(0):
-        dx = g @ w.T
-    g2 = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
-    if fn.needs_grad(1):
-        x2 = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
-        dw = x2.T @ g2
-    if len(fn.inputs) == 3 and fn.needs_grad(2):
-        db = g2.sum(axis=0)
-    return dx, dw, db
+    relu = True
 
 
 class Dropout(Function):

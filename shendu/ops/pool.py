@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 
 from shendu.backend import get_array_module
-from shendu.ops.conv import Padding, pad_spatial, window
+from shendu.ops.conv import Conv2D, Padding, pad_spatial, window
 from shendu.ops.function import Function
+from shendu.parallel import batch_chunks, run_chunks
 
 
 def pool_output_length(length: int | None, pool: int, stride: int, padding: str) -> int | None:
@@ -32,10 +33,10 @@ def _slices(axis: int, k: int, n: int, stride: int) -> list[tuple[slice, ...]]:
     return [(*lead, window(j, n, stride)) for j in range(k)]
 
 
-def _spread(parts: Any, shape: tuple[int, ...], slices: list[tuple[slice, ...]], exact: bool) -> Any:
-    """Sum each part into its strided slice of a new array of `shape` (assigned when the slices tile it)."""
-    xp = get_array_module(parts[0])
-    out = xp.empty(shape, dtype=parts[0].dtype) if exact else xp.zeros(shape, dtype=parts[0].dtype)
+def _spread(parts: Any, out: Any, slices: list[tuple[slice, ...]], exact: bool) -> Any:
+    """Sum each part into its strided slice of `out` (assigned when the slices tile it, else out starts at 0)."""
+    if not exact:
+        out[...] = 0
     for sl, part in zip(slices, parts):
         if exact:
             out[sl] = part
@@ -53,22 +54,24 @@ class _Pool2D(Function):
                  padding: Padding = ((0, 0), (0, 0))) -> None:
         self.pool, self.strides, self.padding = tuple(pool_size), tuple(strides), padding
 
-    def _setup(self, x: Any) -> Any:
+    def _setup(self, x: Any) -> None:
         if x.ndim != 4:
             raise ValueError(f"expected NHWC inputs of rank 4, got shape {x.shape}")
-        xpad = pad_spatial(x, self.padding, self.pad_value)
+        (t, b), (left, r) = self.padding
+        n, h, w, c = x.shape
+        hp, wp = h + t + b, w + left + r
         (ph, pw), (sh, sw) = self.pool, self.strides
-        oh, ow = (xpad.shape[1] - ph) // sh + 1, (xpad.shape[2] - pw) // sw + 1
+        oh, ow = (hp - ph) // sh + 1, (wp - pw) // sw + 1
         if oh < 1 or ow < 1:
-            raise ValueError(f"the padded image {xpad.shape[1:3]} is smaller than the pool size {self.pool}")
-        self.x_shape, self.xpad_shape = x.shape, xpad.shape
-        self.mid_shape = (xpad.shape[0], xpad.shape[1], ow, xpad.shape[3])  # after the pass along W
+            raise ValueError(f"the padded image {(hp, wp)} is smaller than the pool size {self.pool}")
+        self.x_shape, self.xpad_shape = x.shape, (n, hp, wp, c)
+        self.mid_shape = (n, hp, ow, c)  # after the pass along W
+        self.out_shape = (n, oh, ow, c)
         self.w_slices = _slices(2, pw, ow, sw)
         self.h_slices = _slices(1, ph, oh, sh)
         # a pass's gradient can be assigned slice by slice when its windows tile the axis exactly
-        self.w_exact = sw == pw and ow * sw == xpad.shape[2]
-        self.h_exact = sh == ph and oh * sh == xpad.shape[1]
-        return xpad
+        self.w_exact = sw == pw and ow * sw == wp
+        self.h_exact = sh == ph and oh * sh == hp
 
     def _unpad(self, dx: Any) -> Any:
         (t, _), (left, _) = self.padding
@@ -76,13 +79,17 @@ class _Pool2D(Function):
         return dx[:, t:t + h, left:left + w] if dx.shape[1:3] != (h, w) else dx
 
 
-def _argmax_pass(x: Any, slices: list[tuple[slice, ...]]) -> tuple[Any, Any]:
-    """The max over the strided slices of x and the index of the first slice reaching it (uint8)."""
+def _argmax_pass(x: Any, slices: list[tuple[slice, ...]], out: Any = None) -> tuple[Any, Any]:
+    """The max over the strided slices of x (into `out` when given) and the index of the first slice reaching
+    it (uint8)."""
     xp = get_array_module(x)
-    first, second = x[slices[0]], x[slices[1]] if len(slices) > 1 else None
-    if second is None:
-        return xp.ascontiguousarray(first), xp.zeros(first.shape, dtype=np.uint8)
-    m = xp.maximum(first, second)
+    first = x[slices[0]]
+    m = xp.empty(first.shape, dtype=x.dtype) if out is None else out
+    if len(slices) == 1:
+        m[...] = first
+        return m, xp.zeros(first.shape, dtype=np.uint8)
+    second = x[slices[1]]
+    xp.maximum(first, second, out=m)
     idx = (second > first).view(np.uint8)
     for j, sl in enumerate(slices[2:], start=2):
         v = x[sl]
@@ -92,13 +99,11 @@ def _argmax_pass(x: Any, slices: list[tuple[slice, ...]]) -> tuple[Any, Any]:
     return m, idx
 
 
-def _unroute(g: Any, idx: Any, k: int, shape: tuple[int, ...], slices: list[tuple[slice, ...]],
-             exact: bool) -> Any:
-    """The gradient of one argmax pass: g sent to the slice that won (idx) at each position, written in place
-    when the slices tile the input (for two slices: the winner's part g * won, the other's g - that)."""
+def _unroute(g: Any, idx: Any, k: int, out: Any, slices: list[tuple[slice, ...]], exact: bool) -> Any:
+    """The gradient of one argmax pass into `out`: g sent to the slice that won (idx) at each position, written
+    in place when the slices tile the input (for two slices: the winner's part g * won, the other's g - that)."""
     xp = get_array_module(g)
     if exact:
-        out = xp.empty(shape, dtype=g.dtype)
         if k == 1:
             out[slices[0]] = g
         elif k == 2:
@@ -109,7 +114,7 @@ def _unroute(g: Any, idx: Any, k: int, shape: tuple[int, ...], slices: list[tupl
             for j, sl in enumerate(slices):
                 xp.multiply(g, idx == j, out=out[sl])
         return out
-    out = xp.zeros(shape, dtype=g.dtype)
+    out[...] = 0
     for j, sl in enumerate(slices):
         out[sl] += g * (idx == j)
     return out
@@ -117,33 +122,63 @@ def _unroute(g: Any, idx: Any, k: int, shape: tuple[int, ...], slices: list[tupl
 
 class MaxPool2D(_Pool2D):
     """y[n, p, q, c] = max over the window (p s_h ... p s_h + k_h - 1, q s_w ... q s_w + k_w - 1) of x (padded
-    with -inf for 'same');  dx = g at the first maximum of each window (summed where windows overlap)."""
+    with -inf for 'same');  dx = g at the first maximum of each window (summed where windows overlap).
+    Both passes run on batch chunks in parallel (`shendu.parallel`). After a ReLU convolution, g is masked
+    here, on the pooled size, and the convolution told so (its `masked_grad`) to skip its full-size mask."""
 
     pad_value = -np.inf
 
     def forward(self, x: Any) -> Any:
-        xpad = self._setup(x)
-        mid, self.w_idx = _argmax_pass(xpad, self.w_slices)
-        y, self.h_idx = _argmax_pass(mid, self.h_slices)
+        xp = get_array_module(x)
+        self._setup(x)
+        y = xp.empty(self.out_shape, dtype=x.dtype)
+
+        def run(sl: slice) -> tuple[Any, Any]:
+            mid, w_idx = _argmax_pass(pad_spatial(x[sl], self.padding, self.pad_value), self.w_slices)
+            return w_idx, _argmax_pass(mid, self.h_slices, out=y[sl])[1]
+
+        self.chunks = batch_chunks(x.shape[0], x[0].size)
+        self.idx = run_chunks(run, self.chunks)
+        self.y = y
         return y
 
     def backward(self, g: Any) -> tuple[Any]:
-        g_mid = _unroute(g, self.h_idx, self.pool[0], self.mid_shape, self.h_slices, self.h_exact)
-        dx = _unroute(g_mid, self.w_idx, self.pool[1], self.xpad_shape, self.w_slices, self.w_exact)
-        return (self._unpad(dx),)
+        xp = get_array_module(g)
+        dx = xp.empty(self.xpad_shape, dtype=g.dtype)
+        source = self.inputs[0]._ctx
+        masks_relu = isinstance(source, Conv2D) and source.relu
+        if masks_relu:  # the window's winner passed the ReLU exactly when the max is positive
+            g = g * (self.y > 0)
+
+        def run(sl: slice, idx: tuple[Any, Any]) -> None:
+            g_mid = xp.empty((sl.stop - sl.start, *self.mid_shape[1:]), dtype=g.dtype)
+            _unroute(g[sl], idx[1], self.pool[0], g_mid, self.h_slices, self.h_exact)
+            _unroute(g_mid, idx[0], self.pool[1], dx[sl], self.w_slices, self.w_exact)
+
+        run_chunks(run, self.chunks, self.idx)
+        dx = self._unpad(dx)
+        if masks_relu:
+            source.masked_grad = dx
+        return (dx,)
 
 
 class AvgPool2D(_Pool2D):
     """y = the mean of each window; with 'same' padding only the pixels inside the image count (as TF);
-    dx = g / count spread evenly over each window."""
+    dx = g / count spread evenly over each window. Both passes run on batch chunks in parallel."""
 
     def forward(self, x: Any) -> Any:
         xp = get_array_module(x)
-        xpad = self._setup(x)
-        mid = _sum_pass(xpad, self.w_slices)
-        y = _sum_pass(mid, self.h_slices)
+        self._setup(x)
         self.scale = self._inverse_counts(xp, x.dtype)
-        y *= self.scale
+        y = xp.empty(self.out_shape, dtype=x.dtype)
+
+        def run(sl: slice) -> None:
+            mid = _sum_pass(pad_spatial(x[sl], self.padding), self.w_slices)
+            _sum_pass(mid, self.h_slices, out=y[sl])
+            y[sl] *= self.scale
+
+        self.chunks = batch_chunks(x.shape[0], x[0].size)
+        run_chunks(run, self.chunks)
         return y
 
     def _inverse_counts(self, xp: Any, dtype: Any) -> Any:
@@ -157,14 +192,28 @@ class AvgPool2D(_Pool2D):
         return 1 / (rows[0] * cols[0])
 
     def backward(self, g: Any) -> tuple[Any]:
-        g = g * self.scale
-        g_mid = _spread([g] * self.pool[0], self.mid_shape, self.h_slices, self.h_exact)
-        dx = _spread([g_mid] * self.pool[1], self.xpad_shape, self.w_slices, self.w_exact)
+        xp = get_array_module(g)
+        dx = xp.empty(self.xpad_shape, dtype=g.dtype)
+
+        def run(sl: slice) -> None:
+            gs = g[sl] * self.scale
+            g_mid = xp.empty((sl.stop - sl.start, *self.mid_shape[1:]), dtype=g.dtype)
+            _spread([gs] * self.pool[0], g_mid, self.h_slices, self.h_exact)
+            _spread([g_mid] * self.pool[1], dx[sl], self.w_slices, self.w_exact)
+
+        run_chunks(run, self.chunks)
         return (self._unpad(dx),)
 
 
-def _sum_pass(x: Any, slices: list[tuple[slice, ...]]) -> Any:
-    out = x[slices[0]] + x[slices[1]] if len(slices) > 1 else x[slices[0]].copy()
+def _sum_pass(x: Any, slices: list[tuple[slice, ...]], out: Any = None) -> Any:
+    """The sum of x's strided slices, into `out` when given."""
+    xp = get_array_module(x)
+    if out is None:
+        out = xp.empty(x[slices[0]].shape, dtype=x.dtype)
+    if len(slices) > 1:
+        xp.add(x[slices[0]], x[slices[1]], out=out)
+    else:
+        out[...] = x[slices[0]]
     for sl in slices[2:]:
         out += x[sl]
     return out

@@ -21,18 +21,14 @@ Masks (batch, steps) keep the previous state at padded steps; the output there i
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import functools
-import glob
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from shendu import grad_mode
 from shendu.ops.function import Function
+from shendu.parallel import one_blas_thread
 from shendu.tensor import Tensor
 
 
@@ -75,36 +71,6 @@ ACTIVATIONS: dict[str, tuple[Callable[[np.ndarray], None], Callable[[np.ndarray]
     "softsign": (_softsign, lambda y: (1 - np.abs(y)) ** 2),
 }
 """Activations the fused ops run, by Keras name: (apply in place, derivative as a function of the output)."""
-
-
-@functools.cache
-def _blas_thread_setter() -> Callable[[int], int] | None:
-    """OpenBLAS's `openblas_set_num_threads_local` from the library NumPy ships with, if there is one."""
-    folders = [os.path.dirname(np.__file__) + ".libs", os.path.join(os.path.dirname(np.__file__), ".dylibs")]
-    for path in sorted(p for folder in folders for p in glob.glob(os.path.join(folder, "*openblas*"))):
-        try:
-            setter = ctypes.CDLL(path).openblas_set_num_threads_local
-        except (OSError, AttributeError):
-            continue
-        setter.argtypes, setter.restype = [ctypes.c_int], ctypes.c_int
-        return setter
-    return None
-
-
-@contextlib.contextmanager
-def _one_blas_thread() -> Iterator[None]:
-    """Run the products of a recurrent op on this thread only: the per-step products (batch x units x gates) are
-    too small to gain from threads, and on a busy machine waiting for a descheduled BLAS thread makes each of
-    them ten times slower."""
-    setter = _blas_thread_setter()
-    if setter is None:
-        yield
-        return
-    previous = setter(1)
-    try:
-        yield
-    finally:
-        setter(previous)
 
 
 def _one_minus_square(y: np.ndarray, out: np.ndarray) -> None:
@@ -153,11 +119,11 @@ class _Recurrence(Function):
     def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
         """As `Function.apply`; the backward factors are kept only when a gradient will be asked for."""
         params["keep"] = grad_mode.enabled and any(t.requires_grad for t in inputs)
-        with _one_blas_thread():
+        with one_blas_thread():
             return super().apply(*inputs, **params)
 
     def backward(self, g: Any) -> tuple[Any, ...]:
-        with _one_blas_thread():
+        with one_blas_thread():
             return self._backward(g)
 
     def _backward(self, g: Any) -> tuple[Any, ...]:

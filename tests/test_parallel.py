@@ -1,0 +1,143 @@
+"""Batch-parallel ops: chunking, the thread pool, the BLAS thread policy, and ops that give the same values and
+gradients in chunks on two threads as in one piece (chunking forced on small inputs)."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+import shendu as sd
+from shendu import parallel
+from shendu.ops import conv, nn, pool
+
+
+@pytest.fixture
+def threads():
+    """Two threads, and chunks however small the work; the default restored afterwards."""
+    before = parallel.get_num_threads()
+    mp = pytest.MonkeyPatch()
+    mp.setattr(parallel, "MIN_CHUNK_WORK", 1)
+    mp.setattr(nn, "MIN_PRODUCT_WORK", 1)
+    yield parallel.set_num_threads
+    mp.undo()
+    parallel.set_num_threads(before)
+
+
+def test_batch_chunks_cover_the_batch_once(threads):
+    threads(3)
+    chunks = parallel.batch_chunks(10, 1)
+    assert len(chunks) == 3
+    assert [i for c in chunks for i in range(10)[c]] == list(range(10))
+    assert parallel.batch_chunks(2, 1) == [slice(0, 1), slice(1, 2)]  # never more chunks than samples
+    assert parallel.batch_chunks(10, 1, min_work=100) == [slice(0, 10)]  # too little work to share
+    threads(1)
+    assert parallel.batch_chunks(10, 1) == [slice(0, 10)]
+
+
+def test_run_chunks_keeps_order_uses_threads_and_does_not_nest(threads):
+    threads(2)
+    seen = []
+
+    def work(sl, item):
+        seen.append((threading.current_thread().name, parallel.batch_chunks(8, 1)))
+        return sl.start, item
+
+    assert parallel.run_chunks(work, [slice(0, 4), slice(4, 8)], ["a", "b"]) == [(0, "a"), (4, "b")]
+    assert {name.startswith("shendu") for name, _ in seen} == {True, False}
+    assert all(inner == [slice(0, 8)] for _, inner in seen)  # inside a chunk, no further chunks
+    assert len(parallel.batch_chunks(8, 1)) == 2  # and the calling thread is out of its chunk again
+
+
+def test_run_chunks_raises_a_worker_error(threads):
+    threads(2)
+
+    def work(sl):
+        if sl.start:
+            raise ValueError("chunk failed")
+
+    with pytest.raises(ValueError, match="chunk failed"):
+        parallel.run_chunks(work, [slice(0, 1), slice(1, 2)])
+
+
+def test_set_num_threads_rejects_zero_and_sets_blas_threads():
+    before = parallel.get_num_threads()
+    with pytest.raises(ValueError, match="at least 1"):
+        parallel.set_num_threads(0)
+    get = parallel._blas_thread_setters()[2]
+    try:
+        parallel.set_num_threads(2)
+        parallel.run_chunks(lambda sl: None, [slice(0, 1), slice(1, 2)])
+        if get is not None:
+            assert get() == 1  # BLAS on one thread once shendu splits the batch itself
+        parallel.set_num_threads(1)
+        if get is not None:
+            assert get() == parallel._blas_default_threads()
+    finally:
+        parallel.set_num_threads(before)
+    assert sd.get_num_threads() == before
+
+
+def values_and_grads(fn, *arrays):
+    """fn's output and the gradients of sum(output * g) for every input, as NumPy arrays."""
+    ts = [sd.Tensor(a, requires_grad=True) for a in arrays]
+    y = fn(*ts)
+    y.backward(np.random.default_rng(3).standard_normal(y.shape).astype(y.dtype))
+    return [y.numpy()] + [t.grad.numpy() for t in ts]
+
+
+def conv_relu_pool(x, k, b):
+    y = conv.Conv2D.apply(x, k, b, padding=((1, 1), (0, 1)), strides=(1, 2), relu=True)
+    return pool.MaxPool2D.apply(y, pool_size=(2, 2), strides=(2, 2), padding=((0, 1), (0, 1)))
+
+
+CASES = {
+    "conv": (lambda x, k, b: conv.Conv2D.apply(x, k, b, padding=((1, 1), (1, 1)), relu=True),
+             [(5, 7, 6, 4), (3, 3, 4, 6), (6,)]),
+    "grouped conv": (lambda x, k, b: conv.Conv2D.apply(x, k, b, groups=2, strides=(2, 1)),
+                     [(5, 7, 6, 4), (3, 2, 2, 6), (6,)]),
+    "first conv": (lambda x, k, b: conv.Conv2D.apply(x, k, b, relu=True), [(5, 7, 6, 1), (3, 3, 1, 4), (4,)]),
+    "conv relu pool": (conv_relu_pool, [(5, 9, 8, 3), (3, 3, 3, 4), (4,)]),
+    "max pool": (lambda x: pool.MaxPool2D.apply(x, pool_size=(3, 2), strides=(2, 1)), [(5, 7, 6, 3)]),
+    "avg pool": (lambda x: pool.AvgPool2D.apply(x, pool_size=(2, 2), strides=(2, 2), padding=((0, 1), (0, 1))),
+                 [(5, 7, 5, 3)]),
+    "linear": (lambda x, w, b: nn.Linear.apply(x, w, b), [(7, 3, 5), (5, 4), (4,)]),
+    "linear relu": (lambda x, w, b: nn.LinearReLU.apply(x, w, b), [(7, 5), (5, 4), (4,)]),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_chunked_ops_match_one_piece(threads, name):
+    fn, shapes = CASES[name]
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    threads(1)
+    whole = values_and_grads(fn, *arrays)
+    threads(2)
+    chunked = values_and_grads(fn, *arrays)
+    for a, b in zip(whole, chunked):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)
+
+
+def test_relu_mask_skipped_only_when_the_pool_is_the_only_consumer():
+    """conv(relu) -> max pool gives the gradients of the unfused relu; a second consumer of the conv output
+    (whose gradient the pool did not mask) still gets the convolution's own mask."""
+    rng = np.random.default_rng(1)
+    x, k, b = rng.standard_normal((2, 6, 6, 2)), rng.standard_normal((3, 3, 2, 3)), rng.standard_normal(3) - 1.5
+
+    def fused(x, k, b, extra):
+        y = conv.Conv2D.apply(x, k, b, relu=True)
+        out = pool.MaxPool2D.apply(y, pool_size=(2, 2), strides=(2, 2)).sum()
+        return out + (y * 0.5).sum() if extra else out
+
+    def reference(x, k, b, extra):
+        y = sd.maximum(conv.Conv2D.apply(x, k, b), 0.0)
+        out = pool.MaxPool2D.apply(y, pool_size=(2, 2), strides=(2, 2)).sum()
+        return out + (y * 0.5).sum() if extra else out
+
+    for extra in (False, True):
+        got = values_and_grads(lambda *a, e=extra: fused(*a, e), x, k, b)
+        want = values_and_grads(lambda *a, e=extra: reference(*a, e), x, k, b)
+        for a, w in zip(got, want):
+            np.testing.assert_allclose(a, w, rtol=1e-12, atol=1e-12)
