@@ -19,15 +19,17 @@ import operator
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 import numpy as np
 
 MIN_CHUNK_WORK = 1 << 16
 """Elements an op must touch per chunk before a thread pays for its hand-off (about 30 us)."""
-MIN_PRODUCT_WORK = 1 << 24
+MIN_PRODUCT_WORK = 1 << 22
 """Multiply-adds a matrix product must do per chunk before a thread pays for its hand-off."""
+CHUNKS_PER_THREAD = 1
+"""Chunks per thread, taken as the threads get free, so that a late or slowed thread does less of the work."""
 
 _local = threading.local()
 _pool: ThreadPoolExecutor | None = None
@@ -126,7 +128,8 @@ def _init_worker() -> None:
 def batch_chunks(n: int, work_per_sample: int, min_work: int | None = None) -> list[slice]:
     """Slices covering range(n): one per thread when each gets at least `min_work` (MIN_CHUNK_WORK if not
     given) of work, else the whole batch as one chunk (also inside a worker, so chunks never nest)."""
-    k = min(_num_threads or get_num_threads(), n, n * work_per_sample // (min_work or MIN_CHUNK_WORK))
+    k = min(CHUNKS_PER_THREAD * (_num_threads or get_num_threads()), n,
+            n * work_per_sample // (min_work or MIN_CHUNK_WORK))
     if k <= 1 or getattr(_local, "inside", False):
         return [slice(0, n)]
     bounds = [n * i // k for i in range(k + 1)]
@@ -139,22 +142,33 @@ def sum_parts(parts: Sequence[Any]) -> Any:
 
 
 def run_chunks(fn: Callable[..., Any], chunks: Sequence[slice], *per_chunk: Sequence[Any]) -> list[Any]:
-    """[fn(chunk, *items) for each chunk], the chunks after the first on the worker threads and the first on the
-    calling thread; results in chunk order, the first exception raised again here."""
+    """[fn(chunk, *items) for each chunk]: the calling thread and the workers take the next chunk as they get
+    free (a worker wakes up late, so fixed shares would leave the calling thread waiting); results in chunk
+    order, an exception raised again here."""
     if len(chunks) == 1:
         return [fn(chunks[0], *(items[0] for items in per_chunk))]
     args = [(chunk, *items) for chunk, *items in zip(chunks, *per_chunk)]
+    results: list[Any] = [None] * len(args)
+    take = itertools.count().__next__
+
+    def drain() -> None:
+        while (i := take()) < len(args):
+            results[i] = fn(*args[i])
+
     global _pool
     if _pool is None:
         _pool = ThreadPoolExecutor(get_num_threads() - 1, thread_name_prefix="shendu", initializer=_init_worker)
         # BLAS's idle threads spin after each product and take the cores from these (a CNN step ran 1.4x
         # slower): from now on BLAS runs on one thread and shendu splits its large products itself
         _set_blas_threads(1)
-    futures = [_pool.submit(fn, *a) for a in args[1:]]
+    futures = [_pool.submit(drain) for _ in range(min(get_num_threads(), len(args)) - 1)]
     _local.inside = True
     try:
         with one_blas_thread():
-            first = fn(*args[0])
+            drain()
     finally:
         _local.inside = False
-    return [first, *(f.result() for f in futures)]
+        wait(futures)
+    for f in futures:
+        f.result()
+    return results

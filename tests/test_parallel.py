@@ -4,6 +4,7 @@ gradients in chunks on two threads as in one piece (chunking forced on small inp
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -42,6 +43,7 @@ def test_run_chunks_keeps_order_uses_threads_and_does_not_nest(threads):
 
     def work(sl, item):
         seen.append((threading.current_thread().name, parallel.batch_chunks(8, 1)))
+        time.sleep(0.1)  # holds this thread, so the other takes the next chunk
         return sl.start, item
 
     assert parallel.run_chunks(work, [slice(0, 4), slice(4, 8)], ["a", "b"]) == [(0, "a"), (4, "b")]
