@@ -9,6 +9,7 @@ from shendu.layers.base import Layer
 from shendu.layers.input_layer import InputLayer
 from shendu.layers.symbolic import KerasTensor
 from shendu.models.functional import adapt_input
+from shendu.models.fusion import call_fused, fusable
 from shendu.models.model import Model
 
 
@@ -20,7 +21,7 @@ class Sequential(Model):
         super().__init__(trainable=trainable, name=name)
         self.__dict__["_input_layer"] = None  # not a tracked sub-layer: model.layers leaves it out
         self._chain: list[KerasTensor] = []
-        self._plan: list[tuple[Layer, bool]] = []
+        self._plan: list[tuple[Layer, bool, Layer | None]] = []
         self._input_spec: Any = None
         for layer in layers or []:
             self.add(layer, rebuild=False)
@@ -89,7 +90,9 @@ class Sequential(Model):
         self._refresh()
 
     def _refresh(self) -> None:
-        self._plan = [(layer, layer._accepts("training")) for layer in self._layers]
+        after = [*self._layers[1:], None]
+        self._plan = [(layer, layer._accepts("training"), nxt if fusable(layer, nxt) else None)
+                      for layer, nxt in zip(self._layers, after)]
         out = self._input_layer.output if self._input_layer is not None else None
         self._input_spec = (out.shape, out.dtype, self._input_layer.name) if out is not None else None
         self.built = bool(self._chain) and bool(self._layers)
@@ -119,7 +122,16 @@ class Sequential(Model):
     # --- running -----------------------------------------------------------------------------------
     def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
         x = inputs if self._input_spec is None else adapt_input(inputs, self._input_spec, self.name)
-        for layer, takes_training in self._plan:
+        fused = False
+        for layer, takes_training, fuse_with in self._plan:
+            if fused:  # this layer ran inside the previous one's fused op
+                fused = False
+                continue
+            if fuse_with is not None:
+                y = call_fused(layer, fuse_with, x)
+                if y is not None:
+                    x, fused = y, True
+                    continue
             x = layer(x, training=training) if takes_training else layer(x)
         return x
 

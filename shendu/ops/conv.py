@@ -131,7 +131,8 @@ def col2im(taps: Any, out: Any, oh: int, ow: int, strides: Pair, dilation: Pair)
     return out
 
 
-def _crop(x: Any, padding: Padding) -> Any:
+def unpad(x: Any, padding: Padding) -> Any:
+    """The view of padded images x (N, H, W, C) without the `padding` (the adjoint of `pad_spatial`)."""
     (t, _), (left, _) = padding
     h = x.shape[1] - padding[0][0] - padding[0][1]
     w = x.shape[2] - padding[1][0] - padding[1][1]
@@ -181,6 +182,17 @@ class Conv2D(Function):
         self.groups, self.relu = groups, relu
 
     def forward(self, x: Any, kernel: Any, bias: Any = None) -> Any:
+        n, oh, ow, f = self.prepare(x, kernel, bias)
+        y = get_array_module(x).empty((n * oh * ow, f), dtype=x.dtype)
+        self.cols = run_chunks(lambda sl: self.forward_rows(x, sl, y[sl.start * oh * ow:sl.stop * oh * ow]),
+                               self.chunks)
+        if self.relu:
+            self.y = y
+        return y.reshape(n, oh, ow, f)
+
+    def prepare(self, x: Any, kernel: Any, bias: Any) -> tuple[int, int, int, int]:
+        """Check the shapes, keep the geometry, the kernel as a matrix (bias row appended) and the batch chunks;
+        return the output shape (N, OH, OW, F)."""
         xp = get_array_module(x)
         kh, kw, cg, f = kernel.shape
         g = self.groups
@@ -195,65 +207,72 @@ class Conv2D(Function):
         if oh < 1 or ow < 1:
             raise ValueError(f"the padded image {self.xp_shape[1:3]} is smaller than the dilated kernel "
                              f"{((kh - 1) * self.dilation[0] + 1, (kw - 1) * self.dilation[1] + 1)}")
-        self.kernel, self.out_hw = kernel, (oh, ow)
+        self.kernel, self.out_hw, self.has_bias = kernel, (oh, ow), bias is not None
         w = kernel.reshape(kh * kw * cg, f)
         if bias is not None:
             w = xp.concatenate([w, bias.reshape(1, f).astype(w.dtype, copy=False)])
-        w = w.reshape(-1, g, f // g).transpose(1, 0, 2)  # (groups, kh*kw*cg [+ 1], F/groups)
-        y = xp.empty((n * oh * ow, f), dtype=x.dtype)
-
-        def run(sl: slice) -> Any:
-            cols = im2col(pad_spatial(x[sl], self.padding), kh, kw, oh, ow, self.strides, self.dilation, g,
-                          ones=bias is not None)
-            part = y[sl.start * oh * ow:sl.stop * oh * ow]
-            if g == 1:
-                xp.matmul(cols[0], w[0], out=part)
-            else:
-                part.reshape(-1, g, f // g)[...] = (cols @ w).transpose(1, 0, 2)
-            if self.relu:
-                relu_inplace(part)
-            return cols
-
+        self.w = w.reshape(-1, g, f // g).transpose(1, 0, 2)  # (groups, kh*kw*cg [+ 1], F/groups)
         self.chunks = batch_chunks(n, oh * ow * (kh * kw * cg + f))
-        self.cols = run_chunks(run, self.chunks)
+        return n, oh, ow, f
+
+    def forward_rows(self, x: Any, sl: slice, out: Any) -> Any:
+        """The output rows of images x[sl] into `out` (their OH*OW*len rows, F columns); returns their cols."""
+        xp = get_array_module(x)
+        kh, kw, _, f = self.kernel.shape
+        (oh, ow), g = self.out_hw, self.groups
+        cols = im2col(pad_spatial(x[sl], self.padding), kh, kw, oh, ow, self.strides, self.dilation, g,
+                      ones=self.has_bias)
+        if g == 1:
+            xp.matmul(cols[0], self.w[0], out=out)
+        else:
+            out.reshape(-1, g, f // g)[...] = (cols @ self.w).transpose(1, 0, 2)
         if self.relu:
-            self.y = y
-        return y.reshape(n, oh, ow, f)
+            relu_inplace(out)
+        return cols
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
-        xp = get_array_module(grad)
-        kernel, g = self.kernel, self.groups
-        kh, kw, cg, f = kernel.shape
-        (oh, ow), has_bias = self.out_hw, len(self.inputs) == 3
-        want_k = self.needs_grad(1) or (has_bias and self.needs_grad(2))
+        oh, ow = self.out_hw
+        f = self.kernel.shape[3]
         g2 = grad.reshape(-1, f)
-        # the kernel's rows tap by tap, transposed: (kh*kw, groups, F/groups, cg)
-        taps_w = kernel.reshape(kh * kw, cg, g, f // g).transpose(0, 2, 3, 1)
-        dxpad = xp.zeros(self.xp_shape, dtype=grad.dtype) if self.needs_grad(0) else None
-
-        relu_mask = self.relu and grad is not getattr(self, "masked_grad", None)
+        dxpad = get_array_module(grad).zeros(self.xp_shape, dtype=grad.dtype) if self.needs_grad(0) else None
+        mask = self.y if self.relu and grad is not getattr(self, "masked_grad", None) else None
 
         def run(sl: slice, cols: Any) -> Any:
             rows = slice(sl.start * oh * ow, sl.stop * oh * ow)
-            gc = g2[rows]
-            if relu_mask:
-                gc = gc * (self.y[rows] > 0)
-            gg = gc[None] if g == 1 else gc.reshape(-1, g, f // g).transpose(1, 0, 2)  # (groups, m, F/groups)
-            if dxpad is not None:
-                taps = xp.matmul(gg, taps_w)  # every tap's contribution: (kh*kw, groups, m, cg)
-                col2im(taps.reshape(kh, kw, g, sl.stop - sl.start, oh, ow, cg), dxpad[sl], oh, ow, self.strides,
-                       self.dilation)
-            return cols.swapaxes(1, 2) @ gg if want_k else None  # (groups, kh*kw*cg [+ 1 bias row], F/groups)
+            gc = g2[rows] if mask is None else g2[rows] * (mask[rows] > 0)
+            return self.backward_rows(sl, cols, gc, dxpad)
 
-        parts = run_chunks(run, self.chunks, self.cols)
-        dk = db = None
-        if want_k:
-            dkb = sum_parts(parts)
-            dkb = dkb[0] if g == 1 else dkb.transpose(1, 0, 2).reshape(-1, f)
-            dk = dkb[:kh * kw * cg].reshape(kernel.shape) if self.needs_grad(1) else None
-            db = dkb[-1] if has_bias and self.needs_grad(2) else None
-        dx = None if dxpad is None else _crop(dxpad, self.padding)
-        return dx, dk, db
+        return (None if dxpad is None else unpad(dxpad, self.padding), *self.weight_grads(
+            run_chunks(run, self.chunks, self.cols)))
+
+    def wants_weight_grads(self) -> bool:
+        return self.needs_grad(1) or (self.has_bias and self.needs_grad(2))
+
+    def backward_rows(self, sl: slice, cols: Any, gc: Any, dxpad: Any) -> Any:
+        """For images x[sl] with output gradient rows gc: their input gradient added into dxpad[sl] (when not
+        None) and their part of [dk; db] returned (None when no weight gradient is wanted)."""
+        xp = get_array_module(gc)
+        kh, kw, cg, f = self.kernel.shape
+        (oh, ow), g = self.out_hw, self.groups
+        gg = gc[None] if g == 1 else gc.reshape(-1, g, f // g).transpose(1, 0, 2)  # (groups, m, F/groups)
+        if dxpad is not None:
+            # the kernel's rows tap by tap, transposed: (kh*kw, groups, F/groups, cg)
+            taps_w = self.kernel.reshape(kh * kw, cg, g, f // g).transpose(0, 2, 3, 1)
+            taps = xp.matmul(gg, taps_w)  # every tap's contribution: (kh*kw, groups, m, cg)
+            col2im(taps.reshape(kh, kw, g, sl.stop - sl.start, oh, ow, cg), dxpad[sl], oh, ow, self.strides,
+                   self.dilation)
+        return cols.swapaxes(1, 2) @ gg if self.wants_weight_grads() else None
+
+    def weight_grads(self, parts: list[Any]) -> tuple[Any, Any]:
+        """(dk, db) from the chunks' parts of [dk; db] (None where not wanted)."""
+        if not self.wants_weight_grads():
+            return None, None
+        kh, kw, cg, f = self.kernel.shape
+        dkb = sum_parts(parts)
+        dkb = dkb[0] if self.groups == 1 else dkb.transpose(1, 0, 2).reshape(-1, f)
+        dk = dkb[:kh * kw * cg].reshape(self.kernel.shape) if self.needs_grad(1) else None
+        db = dkb[-1] if self.has_bias and self.needs_grad(2) else None
+        return dk, db
 
 
 class Conv2DTranspose(Function):
@@ -385,5 +404,5 @@ class DepthwiseConv2D(Function):
                 if dxp is not None:
                     xp.multiply(gk[k], kernel[i, j, :, k], out=tmp)
                     dxp[win] += tmp
-        dx = None if dxp is None else _crop(dxp, self.padding)
+        dx = None if dxp is None else unpad(dxp, self.padding)
         return dx, dk, db

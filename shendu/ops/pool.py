@@ -54,17 +54,18 @@ class _Pool2D(Function):
                  padding: Padding = ((0, 0), (0, 0))) -> None:
         self.pool, self.strides, self.padding = tuple(pool_size), tuple(strides), padding
 
-    def _setup(self, x: Any) -> None:
-        if x.ndim != 4:
-            raise ValueError(f"expected NHWC inputs of rank 4, got shape {x.shape}")
+    def setup(self, shape: tuple[int, ...]) -> None:
+        """Keep the geometry for inputs of this (N, H, W, C) shape."""
+        if len(shape) != 4:
+            raise ValueError(f"expected NHWC inputs of rank 4, got shape {shape}")
         (t, b), (left, r) = self.padding
-        n, h, w, c = x.shape
+        n, h, w, c = shape
         hp, wp = h + t + b, w + left + r
         (ph, pw), (sh, sw) = self.pool, self.strides
         oh, ow = (hp - ph) // sh + 1, (wp - pw) // sw + 1
         if oh < 1 or ow < 1:
             raise ValueError(f"the padded image {(hp, wp)} is smaller than the pool size {self.pool}")
-        self.x_shape, self.xpad_shape = x.shape, (n, hp, wp, c)
+        self.x_shape, self.xpad_shape = tuple(shape), (n, hp, wp, c)
         self.mid_shape = (n, hp, ow, c)  # after the pass along W
         self.out_shape = (n, oh, ow, c)
         self.w_slices = _slices(2, pw, ow, sw)
@@ -73,7 +74,7 @@ class _Pool2D(Function):
         self.w_exact = sw == pw and ow * sw == wp
         self.h_exact = sh == ph and oh * sh == hp
 
-    def _unpad(self, dx: Any) -> Any:
+    def unpad(self, dx: Any) -> Any:
         (t, _), (left, _) = self.padding
         h, w = self.x_shape[1:3]
         return dx[:, t:t + h, left:left + w] if dx.shape[1:3] != (h, w) else dx
@@ -129,37 +130,34 @@ class MaxPool2D(_Pool2D):
     pad_value = -np.inf
 
     def forward(self, x: Any) -> Any:
-        xp = get_array_module(x)
-        self._setup(x)
-        y = xp.empty(self.out_shape, dtype=x.dtype)
-
-        def run(sl: slice) -> tuple[Any, Any]:
-            mid, w_idx = _argmax_pass(pad_spatial(x[sl], self.padding, self.pad_value), self.w_slices)
-            return w_idx, _argmax_pass(mid, self.h_slices, out=y[sl])[1]
-
+        self.setup(x.shape)
+        self.y = get_array_module(x).empty(self.out_shape, dtype=x.dtype)
         self.chunks = batch_chunks(x.shape[0], x[0].size)
-        self.idx = run_chunks(run, self.chunks)
-        self.y = y
-        return y
+        self.idx = run_chunks(lambda sl: self.forward_rows(x[sl], self.y[sl]), self.chunks)
+        return self.y
+
+    def forward_rows(self, x: Any, out: Any) -> tuple[Any, Any]:
+        """Pool images x (a batch chunk) into `out`; return the winners' indices of the two passes."""
+        mid, w_idx = _argmax_pass(pad_spatial(x, self.padding, self.pad_value), self.w_slices)
+        return w_idx, _argmax_pass(mid, self.h_slices, out=out)[1]
 
     def backward(self, g: Any) -> tuple[Any]:
-        xp = get_array_module(g)
-        dx = xp.empty(self.xpad_shape, dtype=g.dtype)
+        dx = get_array_module(g).empty(self.xpad_shape, dtype=g.dtype)
         source = self.inputs[0]._ctx
         masks_relu = isinstance(source, Conv2D) and source.relu
         if masks_relu:  # the window's winner passed the ReLU exactly when the max is positive
             g = g * (self.y > 0)
-
-        def run(sl: slice, idx: tuple[Any, Any]) -> None:
-            g_mid = xp.empty((sl.stop - sl.start, *self.mid_shape[1:]), dtype=g.dtype)
-            _unroute(g[sl], idx[1], self.pool[0], g_mid, self.h_slices, self.h_exact)
-            _unroute(g_mid, idx[0], self.pool[1], dx[sl], self.w_slices, self.w_exact)
-
-        run_chunks(run, self.chunks, self.idx)
-        dx = self._unpad(dx)
+        run_chunks(lambda sl, idx: self.backward_rows(g[sl], idx, dx[sl]), self.chunks, self.idx)
+        dx = self.unpad(dx)
         if masks_relu:
             source.masked_grad = dx
         return (dx,)
+
+    def backward_rows(self, g: Any, idx: tuple[Any, Any], out: Any) -> Any:
+        """The gradient of images (a batch chunk) with output gradient g, into `out` (padded shape)."""
+        g_mid = get_array_module(g).empty((g.shape[0], *self.mid_shape[1:]), dtype=g.dtype)
+        _unroute(g, idx[1], self.pool[0], g_mid, self.h_slices, self.h_exact)
+        return _unroute(g_mid, idx[0], self.pool[1], out, self.w_slices, self.w_exact)
 
 
 class AvgPool2D(_Pool2D):
@@ -168,7 +166,7 @@ class AvgPool2D(_Pool2D):
 
     def forward(self, x: Any) -> Any:
         xp = get_array_module(x)
-        self._setup(x)
+        self.setup(x.shape)
         self.scale = self._inverse_counts(xp, x.dtype)
         y = xp.empty(self.out_shape, dtype=x.dtype)
 
@@ -202,7 +200,7 @@ class AvgPool2D(_Pool2D):
             _spread([g_mid] * self.pool[1], dx[sl], self.w_slices, self.w_exact)
 
         run_chunks(run, self.chunks)
-        return (self._unpad(dx),)
+        return (self.unpad(dx),)
 
 
 def _sum_pass(x: Any, slices: list[tuple[slice, ...]], out: Any = None) -> Any:

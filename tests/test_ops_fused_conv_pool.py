@@ -1,0 +1,62 @@
+"""The fused Conv2D + ReLU + MaxPool2D op against the three ops one after the other (values and gradients, in one
+piece and in chunks on two threads), and gradcheck in float64."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import shendu as sd
+from shendu import parallel
+from shendu.ops import conv, pool
+from shendu.ops.conv_pool import Conv2DMaxPool
+
+CASES = [
+    # (x shape, kernel shape, conv params, pool params, relu)
+    ((5, 9, 8, 3), (3, 3, 3, 4), {"padding": ((1, 1), (0, 1)), "strides": (1, 2)},
+     {"pool_size": (2, 2), "strides": (2, 2), "padding": ((0, 1), (0, 1))}, True),
+    ((4, 11, 11, 2), (3, 3, 2, 5), {}, {"pool_size": (3, 2), "strides": (2, 1)}, False),
+    ((4, 12, 12, 4), (3, 3, 2, 6), {"groups": 2, "dilation": (2, 1)}, {"pool_size": (2, 2), "strides": (2, 2)}, True),
+    ((3, 8, 8, 1), (3, 3, 1, 4), {}, {"pool_size": (2, 2), "strides": (2, 2)}, True),
+]
+
+
+def unfused(x, k, b, conv_params, pool_params, relu):
+    y = conv.Conv2D.apply(x, k, b, **conv_params)
+    return pool.MaxPool2D.apply(sd.maximum(y, 0.0) if relu else y, **pool_params)
+
+
+def values_and_grads(fn, arrays):
+    ts = [sd.Tensor(a, requires_grad=True) for a in arrays]
+    y = fn(*ts)
+    y.backward(np.random.default_rng(5).standard_normal(y.shape))
+    return [y.numpy()] + [t.grad.numpy() for t in ts]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("case", CASES)
+def test_fused_op_matches_the_ops_one_by_one(monkeypatch, case, threads):
+    shape, kshape, conv_params, pool_params, relu = case
+    monkeypatch.setattr(parallel, "MIN_CHUNK_WORK", 1)  # chunks even for these small images
+    before = parallel.get_num_threads()
+    parallel.set_num_threads(threads)
+    try:
+        rng = np.random.default_rng(0)
+        arrays = [rng.standard_normal(shape), rng.standard_normal(kshape), rng.standard_normal(kshape[-1]) - 0.5]
+        want = values_and_grads(lambda *t: unfused(*t, conv_params, pool_params, relu), arrays)
+        got = values_and_grads(lambda *t: Conv2DMaxPool.apply(*t, conv=conv_params, pool=pool_params, relu=relu),
+                               arrays)
+    finally:
+        parallel.set_num_threads(before)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+
+
+def test_fused_op_gradcheck_and_first_layer_without_input_gradient():
+    rng = np.random.default_rng(1)
+    x, k, b = rng.standard_normal((2, 6, 5, 2)), rng.standard_normal((2, 2, 2, 3)), rng.standard_normal(3)
+    params = {"conv": {"padding": ((0, 1), (1, 0))}, "pool": {"pool_size": (2, 2), "strides": (1, 2)}, "relu": True}
+    assert sd.gradcheck(lambda *t: Conv2DMaxPool.apply(*t, **params), [x, k, b])
+    xs, ks = sd.Tensor(x), sd.Tensor(k, requires_grad=True)
+    Conv2DMaxPool.apply(xs, ks, **params).sum().backward()
+    assert xs.grad is None and ks.grad.shape == k.shape
