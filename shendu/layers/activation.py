@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from shendu import activations, constraints, initializers, ops, regularizers
 from shendu.layers.base import Layer
 from shendu.tensor import Tensor
 
 
 class _Elementwise(Layer):
-    """An activation layer: same output shape as input."""
+    """An activation layer: same output shape as input; a Keras mask passes through."""
+
+    supports_masking = True
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return input_shape
@@ -112,15 +116,17 @@ class ELU(_Elementwise):
 
 
 class Softmax(_Elementwise):
-    """y = e^x / sum(e^x) along axis; where a mask is given, masked positions get probability 0."""
+    """y = e^x / sum(e^x) along axis; where a mask of the inputs' rank is given, masked positions get probability
+    0. A Keras mask of lower rank (the time steps of (batch, steps, classes) inputs) is passed on, not applied:
+    it says which steps are padding, not which classes to leave out."""
 
     def __init__(self, axis: int = -1, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.axis = axis
 
     def call(self, inputs: Tensor, mask: Any = None) -> Tensor:
-        if mask is not None:
-            keep = mask.data if isinstance(mask, Tensor) else mask
+        keep = None if mask is None else np.asarray(getattr(mask, "data", mask))
+        if keep is not None and keep.ndim == inputs.ndim:
             inputs = inputs + (1.0 - keep.astype(inputs.dtype)) * _large_negative(inputs.dtype)
         return ops.Softmax.apply(inputs, axis=self.axis)
 

@@ -345,6 +345,10 @@ class MultiHeadAttention(Layer):
             set_keras_mask(out, _array(query_mask).reshape(batch, *q_steps))
         return (out, scores) if return_attention_scores else out
 
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """The query's mask (the output has the query's steps); the attention scores carry none."""
+        return mask[0] if isinstance(mask, (list, tuple)) else mask
+
     def _check_call(self, query: Tensor, value: Tensor, key: Tensor) -> None:
         self._check_shapes(query.shape, value.shape, key.shape)
         for name, x in (("query", query), ("key", key), ("value", value)):

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import inspect
 import re
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from shendu import backend, grad_mode
+from shendu.layers.keras_mask import _masks, get_keras_mask, set_keras_mask
+from shendu.layers.symbolic import flatten
 from shendu.tensor import Tensor
 from shendu.variable import Variable
 
@@ -64,6 +67,14 @@ class Layer:
     `add_weight` in `build(input_shape)`, computes in `call(inputs, training=None)`, and returns its
     arguments from `get_config()` so that `from_config` rebuilds it.
     """
+
+    # Whether the class overrides `compute_mask` (set per class): such a layer may make a mask from maskless
+    # inputs, so `__call__` asks it even then; other layers cost nothing extra while no tensor carries a mask.
+    _makes_masks = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._makes_masks = cls.compute_mask is not Layer.compute_mask
 
     def __init__(self, trainable: bool = True, name: str | None = None, dtype: Any = None,
                  input_shape: Sequence[int | None] | None = None, batch_input_shape: Sequence[int | None] | None = None,
@@ -215,6 +226,55 @@ class Layer:
     def from_config(cls, config: dict[str, Any]) -> Layer:
         return cls(**config)
 
+    # --- masks -------------------------------------------------------------------------------------
+    @property
+    def supports_masking(self) -> bool:
+        """Whether the layer passes a Keras mask on (through `compute_mask`). As in Keras 3, True by default
+        exactly when the class overrides `compute_mask`; layers that keep the time steps set it to True."""
+        value = self.__dict__.get("_supports_masking")
+        return self._makes_masks if value is None else value
+
+    @supports_masking.setter
+    def supports_masking(self, value: bool) -> None:
+        self.__dict__["_supports_masking"] = bool(value)
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """The mask of the outputs: by default the incoming one (for a layer that supports masking)."""
+        return mask
+
+    def _set_output_masks(self, inputs: Any, outputs: Any, previous: Any) -> None:
+        """Keras 3's mask metadata: outputs without a mask get `compute_mask(inputs, previous)`. A layer that
+        does not support masking drops the mask, with Keras 3's warning; not when its outputs carry masks of
+        their own (a model, whose layers passed the mask on)."""
+        flat = [t for t in flatten(outputs) if isinstance(t, Tensor)]
+        masked = [get_keras_mask(t) is not None for t in flat]
+        if not self.supports_masking:
+            if previous is not None and not any(masked):
+                warnings.warn(
+                    f"Layer '{self.name}' (of type {type(self).__name__}) was passed an input with a mask attached "
+                    "to it. However, this layer does not support masking and will therefore destroy the mask "
+                    "information. Downstream layers will not see the mask.",
+                    stacklevel=3,
+                )
+            return
+        if all(masked):
+            return
+        masks = self.compute_mask(inputs, previous)
+        if masks is None:
+            return
+        for t, m in zip(flat, flatten(masks)):
+            if m is not None and get_keras_mask(t) is None:
+                set_keras_mask(t, m)
+
+    @classmethod
+    def _takes_mask(cls) -> bool:
+        """Whether `call` names a `mask` argument, which Keras fills in from the inputs' masks (**kwargs does not)."""
+        cached = cls.__dict__.get("_takes_mask_arg")
+        if cached is None:
+            cached = "mask" in inspect.signature(cls.call).parameters
+            cls._takes_mask_arg = cached
+        return cached
+
     def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         from shendu.layers.symbolic import KerasTensor, call_symbolic
 
@@ -230,17 +290,28 @@ class Layer:
                 training = kwargs["training"] = _training_context[0]
         elif "training" in kwargs:
             kwargs.pop("training")
-        if "mask" in kwargs and not self._accepts("mask"):
-            kwargs.pop("mask")
+        previous = None
+        if _masks or "mask" in kwargs:  # some tensor carries a Keras mask (one test when none does)
+            previous = kwargs.get("mask")
+            if previous is None:
+                previous = input_masks(inputs)
+                if previous is not None and self._takes_mask():
+                    kwargs["mask"] = previous
+            if "mask" in kwargs and not self._accepts("mask"):
+                kwargs.pop("mask")
         self._call_losses = []
         outer = _training_context[0]
         if training is None or training is outer:
-            return self.call(inputs, *args, **kwargs)
-        _training_context[0] = training
-        try:
-            return self.call(inputs, *args, **kwargs)
-        finally:
-            _training_context[0] = outer
+            outputs = self.call(inputs, *args, **kwargs)
+        else:
+            _training_context[0] = training
+            try:
+                outputs = self.call(inputs, *args, **kwargs)
+            finally:
+                _training_context[0] = outer
+        if previous is not None or self._makes_masks:
+            self._set_output_masks(inputs, outputs, previous)
+        return outputs
 
     def _build_for(self, inputs: Any) -> None:
         """Build from the inputs' shapes (batch axis as None) once."""
@@ -296,6 +367,20 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def input_masks(inputs: Any) -> Any:
+    """The Keras masks the inputs carry, in their structure (a list of masks for a list of inputs, as Keras
+    passes them), or None when none carries one."""
+    if isinstance(inputs, Tensor):
+        return get_keras_mask(inputs)
+    if isinstance(inputs, (list, tuple)):
+        masks = [input_masks(x) for x in inputs]
+        return masks if any(m is not None for m in masks) else None
+    if isinstance(inputs, dict):
+        found = {k: input_masks(v) for k, v in inputs.items()}
+        return found if any(m is not None for m in found.values()) else None
+    return None
 
 
 def clear_session() -> None:

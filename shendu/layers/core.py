@@ -20,8 +20,10 @@ class Dense(Layer):
     """output = activation(inputs @ kernel + bias), applied on the last axis of inputs of any rank >= 2.
 
     The kernel has shape (input_dim, units) as in Keras, so Keras weights load unchanged; weights are
-    [kernel, bias]. A ReLU activation is fused into the product (one op, one pass).
+    [kernel, bias]. A ReLU activation is fused into the product (one op, one pass). A Keras mask passes through.
     """
+
+    supports_masking = True
 
     def __init__(self, units: int, activation: Any = None, use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
@@ -94,6 +96,8 @@ class Dense(Layer):
 class Activation(Layer):
     """output = activation(inputs), the activation given by name or as a callable."""
 
+    supports_masking = True
+
     def __init__(self, activation: Any, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.activation = activations.get(activation)
@@ -115,6 +119,8 @@ class Dropout(Layer):
     noise_shape (None entries taken from the input) shares one draw along its axes of size 1; seed makes
     the sequence of masks repeatable, else they come from `shendu.random`.
     """
+
+    supports_masking = True
 
     def __init__(self, rate: float, noise_shape: Sequence[int | None] | None = None, seed: int | None = None,
                  **kwargs: Any) -> None:
@@ -151,22 +157,36 @@ class Lambda(Layer):
     output_shape (without the batch axis, or a function of the input shape) is inferred by tracing when
     omitted. To save and reload, give a named function registered with `register_keras_serializable` (or
     pass it in custom_objects): a lambda cannot be rebuilt from a config.
+
+    mask, as in Keras 3: None (the layer drops a Keras mask), a function mask(inputs, previous_mask) giving the
+    output's mask, or a fixed mask array; a function taking `mask` receives the incoming one.
     """
 
-    def __init__(self, function: Callable[..., Any], output_shape: Any = None,
+    def __init__(self, function: Callable[..., Any], output_shape: Any = None, mask: Any = None,
                  arguments: dict[str, Any] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if not callable(function):
             raise ValueError(f"Lambda '{self.name}': function must be callable, got {function!r}")
         self.function = function
         self.output_shape_arg = output_shape
+        self.mask = mask
+        self.supports_masking = mask is not None
         self.arguments = dict(arguments or {})
-        self._takes_training = "training" in _parameters(function)
+        params = _parameters(function)
+        self._fn_takes_training = "training" in params
+        self._fn_takes_mask = "mask" in params
 
-    def call(self, inputs: Any, training: bool | None = None) -> Any:
-        if self._takes_training:
-            return self.function(inputs, training=training, **self.arguments)
-        return self.function(inputs, **self.arguments)
+    def call(self, inputs: Any, mask: Any = None, training: bool | None = None) -> Any:
+        kwargs = dict(self.arguments)
+        if self._fn_takes_mask:
+            kwargs["mask"] = mask
+        if self._fn_takes_training:
+            kwargs["training"] = training
+        return self.function(inputs, **kwargs)
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """mask(inputs, previous) when `mask` is a function, else the fixed mask (or None)."""
+        return self.mask(inputs, mask) if callable(self.mask) else self.mask
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         spec = self.output_shape_arg
@@ -185,15 +205,23 @@ class Lambda(Layer):
             spec = serialization.get_registered_name(spec)
         elif spec is not None:
             spec = list(spec)
-        return {**super().get_config(), "function": _function_name(self.function), "output_shape": spec,
-                "arguments": self.arguments}
+        config = {**super().get_config(), "function": _function_name(self.function), "output_shape": spec,
+                  "arguments": self.arguments}
+        if callable(self.mask):
+            config["mask"] = serialization.get_registered_name(self.mask)
+        elif self.mask is not None:
+            config["mask"] = np.asarray(getattr(self.mask, "data", self.mask)).tolist()
+        return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Lambda:
         config = dict(config)
         config["function"] = _resolve_function(config["function"], custom_objects, config.get("name"))
-        if isinstance(config.get("output_shape"), str):
-            config["output_shape"] = _resolve_function(config["output_shape"], custom_objects, config.get("name"))
+        for key in ("output_shape", "mask"):
+            if isinstance(config.get(key), str):
+                config[key] = _resolve_function(config[key], custom_objects, config.get("name"))
+        if isinstance(config.get("mask"), list):
+            config["mask"] = np.asarray(config["mask"], dtype=bool)
         return cls(**config)
 
 

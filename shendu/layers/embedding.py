@@ -17,7 +17,8 @@ from shendu.tensor import Tensor
 class Embedding(Layer):
     """output[..., :] = embeddings[inputs[...], :]: each integer id in [0, input_dim) becomes a row of the
     (input_dim, output_dim) table. mask_zero=True treats id 0 as padding: the output carries the mask ids != 0,
-    which the next recurrent layer honours (so input_dim must count the padding id). Whole-number float ids are
+    which layers that support masking pass on to those that use it (recurrent layers, GlobalAveragePooling1D,
+    attention, the loss); input_dim must count the padding id. Whole-number float ids are
     accepted; an id outside [0, input_dim) is a ValueError. `input_length` is accepted and ignored, as in Keras 3.
     """
 
@@ -95,7 +96,7 @@ class Embedding(Layer):
 
 class Masking(Layer):
     """Marks the time steps whose features all equal mask_value as padding: those steps become 0 and the
-    output carries the mask (batch, steps) = any(inputs != mask_value, axis=-1) for the next recurrent layer."""
+    output carries the mask (batch, steps) = any(inputs != mask_value, axis=-1) for the layers downstream."""
 
     def __init__(self, mask_value: float = 0.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)

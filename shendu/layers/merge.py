@@ -2,13 +2,17 @@
 or join them along an axis (Concatenate), with the functional forms add(...), concatenate(...), ...
 
 Element-wise merges broadcast as Keras does: axes of size 1 stretch, and a lower-rank input gets new
-axes after the batch axis.
+axes after the batch axis. Keras masks merge as in Keras 3: the element-wise merges keep a step that any
+input keeps (the masks OR-ed, and no mask unless every input has one); Concatenate ORs the masks along the
+joined axis, an unmasked input counting as all kept.
 """
 
 from __future__ import annotations
 
 from functools import reduce
 from typing import Any
+
+import numpy as np
 
 from shendu import ops
 from shendu.layers.base import Layer
@@ -73,6 +77,13 @@ class _Merge(Layer):
 
     def _merge(self, inputs: list[Tensor]) -> Tensor:
         raise NotImplementedError
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """m1 | m2 | ... when every input carries a mask, else None."""
+        masks = _check_masks(self, inputs, mask)
+        if masks is None or any(m is None for m in masks):
+            return None
+        return np.logical_or.reduce([_bool(m) for m in masks])
 
 
 def _expand_after_batch(t: Tensor, rank: int) -> Tensor:
@@ -166,8 +177,38 @@ class Concatenate(Layer):
         self.compute_output_shape([t.shape for t in inputs])
         return ops.Concatenate.apply(*inputs, axis=self.axis)
 
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """The masks (all True for an unmasked input, a trailing axis added to one of lower rank) joined along
+        `axis`, then any() over the last axis; None when no input carries a mask."""
+        masks = _check_masks(self, inputs, mask)
+        if masks is None or all(m is None for m in masks):
+            return None
+        full = []
+        for x, m in zip(inputs, masks):
+            shape = tuple(x.shape)
+            if m is None:
+                full.append(np.ones(shape, dtype=bool))
+                continue
+            m = _bool(m)
+            full.append(np.broadcast_to(m[..., None], shape) if m.ndim < len(shape) else m)
+        return np.concatenate(full, axis=self.axis).any(axis=-1)
+
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "axis": self.axis}
+
+
+def _bool(mask: Any) -> np.ndarray:
+    return np.asarray(getattr(mask, "data", mask), dtype=bool)
+
+
+def _check_masks(layer: Layer, inputs: Any, mask: Any) -> list[Any] | None:
+    """The list of input masks (None when no mask is given), checked against the list of inputs."""
+    if mask is None:
+        return None
+    if not isinstance(mask, (list, tuple)) or not isinstance(inputs, (list, tuple)) or len(mask) != len(inputs):
+        raise ValueError(f"{type(layer).__name__} '{layer.name}': expected one mask (or None) per input, got "
+                         f"mask={mask!r} for {len(inputs) if isinstance(inputs, (list, tuple)) else 1} input(s)")
+    return list(mask)
 
 
 def add(inputs: list[Any], **kwargs: Any) -> Any:

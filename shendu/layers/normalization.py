@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from shendu import constraints, initializers, regularizers
+import numpy as np
+
+from shendu import backend, constraints, initializers, regularizers
 from shendu.layers.base import Layer
 from shendu.ops import Reshape
 from shendu.ops.normalization import BatchNorm, Normalize
@@ -13,7 +15,10 @@ from shendu.tensor import Tensor
 
 
 class _Affine(Layer):
-    """Shared arguments of the normalizations with a learned scale gamma and offset beta."""
+    """Shared arguments of the normalizations with a learned scale gamma and offset beta (a Keras mask passes
+    through them)."""
+
+    supports_masking = True
 
     def __init__(self, epsilon: float = 1e-3, center: bool = True, scale: bool = True,
                  beta_initializer: Any = "zeros", gamma_initializer: Any = "ones", beta_regularizer: Any = None,
@@ -95,7 +100,8 @@ class BatchNormalization(_Affine):
     moving = moving * momentum + batch * (1 - momentum) for both statistics (Keras uses the biased
     variance here too; PyTorch the unbiased one). Otherwise (training None/False, or trainable=False,
     which freezes the layer as in Keras 3): the moving statistics. Weights: [gamma, beta, moving_mean,
-    moving_variance]; the moving statistics are non-trainable.
+    moving_variance]; the moving statistics are non-trainable. A mask (batch, steps) given or carried by the
+    inputs (one axis fewer than them, as Keras 3 requires) keeps the padded steps out of the batch statistics.
     """
 
     def __init__(self, axis: int = -1, momentum: float = 0.99, epsilon: float = 1e-3, center: bool = True,
@@ -127,17 +133,44 @@ class BatchNormalization(_Affine):
                                                initializer=self.moving_variance_initializer, trainable=False)
         self.built = True
 
-    def call(self, inputs: Tensor, training: bool | None = None) -> Tensor:
+    def call(self, inputs: Tensor, training: bool | None = None, mask: Any = None) -> Tensor:
         self._check_input(inputs, (self.axis,), (self.moving_mean.shape[0],))
+        if mask is not None and np.ndim(getattr(mask, "data", mask)) != inputs.ndim - 1:
+            raise ValueError(f"BatchNormalization '{self.name}': the mask must have one axis fewer than the inputs; "
+                             f"got mask shape {np.shape(getattr(mask, 'data', mask))} for inputs {inputs.shape}")
         args = {"axis": self.axis, "epsilon": self.epsilon, "scale": self.scale, "center": self.center}
         if not (training and self.trainable):
             return BatchNorm.apply(inputs, *self._params(), mean=self.moving_mean.data.copy(),
                                    variance=self.moving_variance.data.copy(), **args)
+        if mask is not None:
+            return self._masked_batch(inputs, np.asarray(getattr(mask, "data", mask), dtype=bool))
         stats: dict[str, Any] = {}
         y = BatchNorm.apply(inputs, *self._params(), stats=stats, **args)
-        for var, batch in ((self.moving_mean, stats["mean"]), (self.moving_variance, stats["variance"])):
+        self._update_moving(stats["mean"], stats["variance"])
+        return y
+
+    def _update_moving(self, mean: np.ndarray, variance: np.ndarray) -> None:
+        for var, batch in ((self.moving_mean, mean), (self.moving_variance, variance)):
             var.data *= self.momentum
             var.data += (1.0 - self.momentum) * batch
+
+    def _masked_batch(self, inputs: Tensor, mask: np.ndarray) -> Tensor:
+        """Training with a mask, Keras 3's masked moments: w = mask[..., None], n = sum(w) + eps,
+        mean = sum(w x) / n, var = sum(w (w x - mean)^2) / n over all axes but `axis`, then the usual affine map."""
+        axis = self.axis % inputs.ndim
+        axes = tuple(i for i in range(inputs.ndim) if i != axis)
+        w = Tensor(mask[..., None].astype(inputs.dtype))
+        n = w.sum(axis=axes, keepdims=True) + backend.epsilon()
+        weighted = inputs * w
+        mean = weighted.sum(axis=axes, keepdims=True) / n
+        variance = (w * (weighted - mean) ** 2).sum(axis=axes, keepdims=True) / n
+        y = (inputs - mean) / (variance + self.epsilon).sqrt()
+        shape = tuple(inputs.shape[i] if i == axis else 1 for i in range(inputs.ndim))
+        if self.gamma is not None:
+            y = y * self.gamma.reshape(*shape)
+        if self.beta is not None:
+            y = y + self.beta.reshape(*shape)
+        self._update_moving(mean.data.reshape(-1), variance.data.reshape(-1))
         return y
 
     def get_config(self) -> dict[str, Any]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from shendu.layers.base import Layer
 from shendu.layers.conv_utils import check_data_format, check_rank, normalize_padding, normalize_tuple
 from shendu.ops import conv as conv_ops
@@ -137,7 +139,8 @@ class GlobalMaxPooling2D(GlobalMaxPooling1D):
 
 
 class GlobalAveragePooling1D(_GlobalPooling):
-    """y[n, c] = mean over steps of x[n, t, c]; with a mask (batch, steps), the mean of the unmasked steps."""
+    """y[n, c] = mean over steps of x[n, t, c]; with a mask (batch, steps), given or carried by the inputs (from
+    Embedding(mask_zero=True), Masking, ...), the mean of the unmasked steps, as Keras 3. The output has no mask."""
 
     rank = 1
 
@@ -145,9 +148,13 @@ class GlobalAveragePooling1D(_GlobalPooling):
         check_rank(self, inputs.shape, self.rank)
         if mask is None:
             return inputs.mean(axis=self._axes(), keepdims=self.keepdims)
-        weights = Tensor((mask.data if isinstance(mask, Tensor) else mask).astype(inputs.dtype)[..., None])
+        weights = Tensor(np.asarray(getattr(mask, "data", mask), dtype=inputs.dtype)[..., None])
         total = (inputs * weights).sum(axis=1, keepdims=self.keepdims)
         return total / weights.sum(axis=1, keepdims=self.keepdims)
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> None:
+        """None: the steps are pooled away."""
+        return None
 
 
 class GlobalAveragePooling2D(_GlobalPooling):

@@ -27,6 +27,8 @@ def _rate(rate: Any, layer: Layer) -> float:
 class _Noise(Layer):
     """A layer that draws noise while training, from its own seeded generator or from `shendu.random`."""
 
+    supports_masking = True
+
     def __init__(self, seed: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.seed = seed
@@ -144,6 +146,8 @@ class GaussianDropout(_Noise):
 class ActivityRegularization(Layer):
     """Passes its input through and adds l1 * sum(|x|) + l2 * sum(x^2) to the model's loss (Keras 3: no
     division by the batch size)."""
+
+    supports_masking = True
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)

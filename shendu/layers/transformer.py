@@ -47,6 +47,8 @@ class TransformerEncoder(Layer):
     TokenAndPositionEmbedding(mask_zero=True)), and the output carries it on.
     """
 
+    supports_masking = True
+
     def __init__(self, intermediate_dim: int, num_heads: int, dropout: float = 0.0, activation: Any = "relu",
                  layer_norm_epsilon: float = 1e-5, kernel_initializer: Any = "glorot_uniform",
                  bias_initializer: Any = "zeros", normalize_first: bool = False, **kwargs: Any) -> None:
@@ -137,7 +139,10 @@ class TransformerEncoder(Layer):
 
 class PositionEmbedding(Layer):
     """A learned embedding per position: returns embeddings[start_index : start_index + T] broadcast to the
-    inputs' shape (B, T, features), to be added to them. Weights: embeddings (sequence_length, features)."""
+    inputs' shape (B, T, features), to be added to them. Weights: embeddings (sequence_length, features).
+    The positions line up with the inputs' steps, so a Keras mask the inputs carry passes on."""
+
+    supports_masking = True
 
     def __init__(self, sequence_length: int, initializer: Any = "glorot_uniform", **kwargs: Any) -> None:
         super().__init__(**kwargs)

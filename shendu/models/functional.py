@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from shendu.layers.input_layer import InputLayer
+from shendu.layers.keras_mask import get_keras_mask, set_keras_mask
 from shendu.layers.symbolic import KerasTensor, Node, flatten
 from shendu.models.model import Model
 from shendu.tensor import Tensor
@@ -210,12 +211,22 @@ class FunctionalGraph:
 
 def adapt_input(x: Any, spec: tuple[tuple, np.dtype, str], model_name: str, index: int = 0) -> Tensor:
     """Check x against an Input's shape and dtype the way Keras does: one missing or extra trailing axis of
-    length 1 is added or removed; any other mismatch is a ValueError naming the model, input and shapes."""
-    ref, dtype, name = spec
+    length 1 is added or removed; any other mismatch is a ValueError naming the model, input and shapes.
+    A Keras mask x carries stays on the adapted tensor."""
     if not isinstance(x, Tensor):
         from shendu.layers.base import to_tensor
 
-        x = to_tensor(x)
+        return _adapt(to_tensor(x), spec, model_name)
+    y = _adapt(x, spec, model_name)
+    if y is not x:
+        mask = get_keras_mask(x)
+        if mask is not None:
+            set_keras_mask(y, mask)
+    return y
+
+
+def _adapt(x: Tensor, spec: tuple[tuple, np.dtype, str], model_name: str) -> Tensor:
+    ref, dtype, name = spec
     given = shape = x.data.shape
     if len(shape) != len(ref):
         if len(shape) == len(ref) - 1 and ref[-1] == 1:

@@ -4,6 +4,9 @@ One training step: zero the gradients, forward with training=True, the compiled 
 backward, `optimizer.apply_gradients` on the trainable weights that received a gradient, then the metrics.
 Everything that can be resolved once (losses, metrics, output names, trainable weights) is resolved at the
 first batch, so a step costs little more than its arithmetic.
+
+An output that carries a Keras mask (e.g. the sequences of an LSTM after Embedding(mask_zero=True)) weighs its
+masked steps zero in the loss and in the mean metrics, as Keras 3's Loss and MeanMetricWrapper do.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from shendu import grad_mode
+from shendu.layers.keras_mask import get_keras_mask
 from shendu.models import data_adapter as da
 from shendu.models.compile_utils import CompileLoss, CompileMetrics, LossTracker, per_output
 from shendu.tensor import Tensor
@@ -190,10 +194,15 @@ class Trainer:
         total = None
         if self._compile_loss is not None and y is not None:
             if self._n_outputs == 1 and isinstance(y_pred, Tensor) and not isinstance(y, (list, tuple, dict)):
+                mask = get_keras_mask(y_pred)
+                if mask is not None:
+                    sample_weight = self._loss_mask_weights([y_pred], [sample_weight])[0]
                 total = self._compile_loss([y], [y_pred], [sample_weight], _batch_size(y_pred))
             else:
-                total = self._compile_loss(self._flat_targets(y), self._flat_preds(y_pred),
-                                           self._flat_weights(sample_weight), _batch_size(y_pred))
+                preds, weights = self._flat_preds(y_pred), self._flat_weights(sample_weight)
+                if any(get_keras_mask(p) is not None for p in preds):
+                    weights = self._loss_mask_weights(preds, weights)
+                total = self._compile_loss(self._flat_targets(y), preds, weights, _batch_size(y_pred))
         for extra in self.losses:
             total = extra if total is None else total + extra
         if total is None:
@@ -202,6 +211,18 @@ class Trainer:
                 "or add losses in call() with add_loss()"
             )
         return total
+
+    def _loss_mask_weights(self, preds: list[Tensor], weights: list[Any]) -> list[Any]:
+        """The sample weights with each output's Keras mask folded in, per its loss's reduction (Keras 3's
+        `apply_mask`): for the mean reductions w = sample_weight * mask * (mask.size / mask.sum()), so the loss is
+        sum(loss * sample_weight * mask) / (number of unmasked steps); otherwise w = sample_weight * mask."""
+        reductions = {i: getattr(fn, "reduction", "sum_over_batch_size") for i, fn, _, _ in self._compile_loss.terms}
+        out = list(weights)
+        for i, pred in enumerate(preds):
+            mask = get_keras_mask(pred)
+            if mask is not None and i in reductions:
+                out[i] = _masked_weight(weights[i], mask, reductions[i], pred.dtype)
+        return out
 
     def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> dict[str, float]:
         """Update the compiled metrics with this batch and return all current results."""
@@ -217,10 +238,17 @@ class Trainer:
         if not cm.built:
             self._build_metrics(y, y_pred)
         if self._n_outputs == 1 and isinstance(y_pred, Tensor) and not isinstance(y, (list, tuple, dict)):
-            cm.update_state([y], [y_pred.data], [sample_weight])
+            mask = get_keras_mask(y_pred)
+            if mask is None:
+                cm.update_state([y], [y_pred.data], [sample_weight])
+            else:
+                _update_masked_metrics(cm, [y], [y_pred], [sample_weight])
         else:
-            cm.update_state(self._flat_targets(y), [p.data for p in self._flat_preds(y_pred)],
-                            self._flat_weights(sample_weight))
+            preds = self._flat_preds(y_pred)
+            if any(get_keras_mask(p) is not None for p in preds):
+                _update_masked_metrics(cm, self._flat_targets(y), preds, self._flat_weights(sample_weight))
+            else:
+                cm.update_state(self._flat_targets(y), [p.data for p in preds], self._flat_weights(sample_weight))
 
     def zero_grad(self) -> None:
         """Clear the gradients of all weights (`var.grad = None`)."""
@@ -493,6 +521,41 @@ class Trainer:
         x, y, sw = da.standardize(x, n_inputs), da.standardize(y), da.standardize(sw)
         adapter = da.ArrayDataAdapter(x, y, sw, batch_size=da.num_samples(da.flatten(x)[0]))
         return next(iter(da.EpochIterator(adapter, None, class_weight)))[1]
+
+
+def _masked_weight(sample_weight: Any, mask: np.ndarray, reduction: str, dtype: Any) -> np.ndarray:
+    """sample_weight * mask, the mask scaled by size / count for the mean reductions (Keras 3's `apply_mask`);
+    a per-sample weight gains trailing axes to line up with the (batch, steps) mask."""
+    m = mask.astype(dtype)
+    if reduction in ("sum_over_batch_size", "mean"):
+        valid = m.sum()
+        m *= m.size / valid if valid else 0.0
+    if sample_weight is None:
+        return m
+    w = np.asarray(sample_weight, dtype=dtype)
+    if w.ndim == m.ndim + 1 and w.shape[-1] == 1:
+        w = w[..., 0]
+    if w.ndim < m.ndim:
+        w = w.reshape(w.shape + (1,) * (m.ndim - w.ndim))
+    return w * m
+
+
+def _update_masked_metrics(cm: Any, y_true: list[Any], y_pred: list[Tensor], sample_weight: list[Any]) -> None:
+    """Update the compiled metrics when outputs carry Keras masks: the mean metrics (accuracy, MSE, ...) weigh
+    masked steps zero (sample_weight * mask, Keras 3's MeanMetricWrapper); other metrics see the batch as is."""
+    from shendu.metrics import MeanMetricWrapper
+    from shendu.metrics.accuracy import Deferred
+
+    masks = [get_keras_mask(p) for p in y_pred]
+    arrays = [p.data for p in y_pred]
+    for bucket, weighted in ((cm.unweighted, False), (cm.weighted, True)):
+        for i, m in bucket:
+            if y_true[i] is None:
+                continue
+            w = sample_weight[i] if weighted else None
+            if masks[i] is not None and isinstance(m, (MeanMetricWrapper, Deferred)):
+                w = _masked_weight(w, masks[i], "sum", np.float64)
+            m.update_state(y_true[i], arrays[i], sample_weight=w)
 
 
 def _batch_size(y_pred: Any) -> int:
