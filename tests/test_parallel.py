@@ -11,7 +11,8 @@ import pytest
 
 import shendu as sd
 from shendu import parallel
-from shendu.ops import conv, nn, pool
+from shendu.layers.recurrent import GRU, LSTM
+from shendu.ops import conv, nn, pool, recurrent
 
 
 @pytest.fixture
@@ -21,6 +22,7 @@ def threads():
     mp = pytest.MonkeyPatch()
     mp.setattr(parallel, "MIN_CHUNK_WORK", 1)
     mp.setattr(nn, "MIN_PRODUCT_WORK", 1)
+    mp.setattr(recurrent, "MIN_PRODUCT_WORK", 1)
     yield parallel.set_num_threads
     mp.undo()
     parallel.set_num_threads(before)
@@ -143,3 +145,20 @@ def test_relu_mask_skipped_only_when_the_pool_is_the_only_consumer():
         want = values_and_grads(lambda *a, e=extra: reference(*a, e), x, k, b)
         for a, w in zip(got, want):
             np.testing.assert_allclose(a, w, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("layer", [LSTM, GRU])
+def test_recurrent_products_in_chunks_match_one_piece(threads, layer):
+    """The input projection and the weight gradients of a recurrent op, computed over chunks of the steps."""
+    x = np.random.default_rng(2).standard_normal((3, 7, 4))
+    results = []
+    for n in (1, 2):
+        threads(n)
+        sd.random.seed(0)
+        rnn = layer(5, return_sequences=True, go_backwards=True, dtype="float64")
+        xs = sd.Tensor(x, requires_grad=True)
+        y = rnn(xs)
+        y.backward(np.random.default_rng(3).standard_normal(y.shape))
+        results.append([y.numpy(), xs.grad.numpy()] + [w.grad.numpy() for w in rnn.weights])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)

@@ -28,7 +28,7 @@ import numpy as np
 
 from shendu import grad_mode
 from shendu.ops.function import Function
-from shendu.parallel import one_blas_thread
+from shendu.parallel import MIN_PRODUCT_WORK, batch_chunks, one_blas_thread, run_chunks, sum_parts
 from shendu.tensor import Tensor
 
 
@@ -156,10 +156,16 @@ class _Recurrence(Function):
 
     @staticmethod
     def _project(xt: np.ndarray, w_t: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
-        """(steps, gates, batch) = W^T x_t^T for every step in one batched product, plus the bias."""
-        a = np.matmul(w_t, xt.transpose(0, 2, 1))
-        if bias is not None:
-            a += bias[:, None]
+        """(steps, gates, batch) = W^T x_t^T for every step in one batched product, plus the bias; the steps in
+        chunks on shendu's threads."""
+        a = np.empty((xt.shape[0], w_t.shape[0], xt.shape[1]), dtype=xt.dtype)
+
+        def run(sl: slice) -> None:
+            np.matmul(w_t, xt[sl].transpose(0, 2, 1), out=a[sl])
+            if bias is not None:
+                a[sl] += bias[:, None]
+
+        run_chunks(run, batch_chunks(xt.shape[0], w_t.size * xt.shape[1], MIN_PRODUCT_WORK))
         return a
 
     def _initial(self, states: list[Any], units: int, batch: int, dtype: Any) -> list[np.ndarray]:
@@ -220,19 +226,29 @@ class _Recurrence(Function):
         belong to the kernel, `rows_rec` to the recurrent kernel.
         """
         steps, batch, features = xt.shape
-        d2 = d.transpose(1, 0, 2).reshape(d.shape[1], steps * batch)  # one copy: (gates, steps * batch)
-        d_in, d_rec = d2[rows_in], d2[rows_rec]
-        dx = dw = du = None
-        if self.needs_grad(0):
-            dx = (d_in.T @ (w * scale_in).T).reshape(steps, batch, features)
+        units = hs.shape[1]
+        w_in = (w * scale_in).T
+        dx = np.empty((steps, batch, features), dtype=d.dtype) if self.needs_grad(0) else None
+
+        def run(sl: slice) -> tuple[Any, Any, Any]:
+            n = (sl.stop - sl.start) * batch
+            d2 = d[sl].transpose(1, 0, 2).reshape(d.shape[1], n)  # one copy: (gates, steps * batch)
+            d_in, d_rec = d2[rows_in], d2[rows_rec]
+            if dx is not None:
+                np.matmul(d_in.T, w_in, out=dx[sl].reshape(n, features))
+            dw = d_in @ xt[sl].reshape(n, features) if self.needs_grad(1) else None
+            du = None
+            if self.needs_grad(2):
+                h_in = hs[sl] if self.rmask is None else hs[sl] * self.rmask  # h_{t-1} for the steps sl
+                du = d_rec @ h_in.transpose(0, 2, 1).reshape(n, units)
+            return dw, du, d2 @ np.ones(n, d2.dtype)
+
+        parts = run_chunks(run, batch_chunks(steps, d.shape[1] * batch * (features + units), MIN_PRODUCT_WORK))
+        dw = (sum_parts([p[0] for p in parts]) * scale_in[:, None]).T if self.needs_grad(1) else None
+        du = (sum_parts([p[1] for p in parts]) * scale_rec[:, None]).T if self.needs_grad(2) else None
+        if dx is not None:
             dx = (dx[::-1] if self.go_backwards else dx).transpose(1, 0, 2)
-        if self.needs_grad(1):
-            dw = ((d_in @ xt.reshape(-1, features)) * scale_in[:, None]).T
-        if self.needs_grad(2):
-            h_in = hs[:-1] if self.rmask is None else hs[:-1] * self.rmask
-            du = ((d_rec @ h_in.transpose(0, 2, 1).reshape(-1, hs.shape[1])) * scale_rec[:, None]).T
-        sums = d2 @ np.ones(steps * batch, d2.dtype)
-        return dx, dw, du, sums
+        return dx, dw, du, sum_parts([p[2] for p in parts])
 
     def _recurrent_grad(self, dz: np.ndarray, u_t: np.ndarray, dh: np.ndarray, out: np.ndarray,
                         drop: np.ndarray | None) -> None:
