@@ -82,6 +82,7 @@ from shendu.layers.serialization import (
     register_keras_serializable,
     serialize,
 )
+from shendu.layers.stacked_rnn_cells import StackedRNNCells
 from shendu.layers.symbolic import KerasTensor
 from shendu.layers.text_vectorization import TextVectorization
 from shendu.layers.transformer import PositionEmbedding, TokenAndPositionEmbedding, TransformerEncoder
@@ -100,7 +101,7 @@ __all__ = [
     "Normalization", "PReLU", "Permute", "PositionEmbedding", "RNN", "RandomContrast", "RandomFlip",
     "RandomRotation", "RandomTranslation", "RandomZoom", "ReLU", "RepeatVector", "Rescaling", "Reshape", "Resizing",
     "SeparableConv2D", "SeparableConvolution2D", "SimpleRNN", "SimpleRNNCell", "Softmax", "SpatialDropout1D",
-    "SpatialDropout2D", "SpatialDropout3D", "Subtract", "TextVectorization", "TimeDistributed",
+    "SpatialDropout2D", "SpatialDropout3D", "StackedRNNCells", "Subtract", "TextVectorization", "TimeDistributed",
     "TokenAndPositionEmbedding", "TransformerEncoder", "UpSampling1D", "UpSampling2D", "ZeroPadding1D",
     "ZeroPadding2D", "add", "average", "concatenate", "custom_object_scope", "deserialize", "get_registered_name",
     "get_registered_object", "maximum", "minimum", "multiply", "register_keras_serializable", "serialize",

@@ -1,10 +1,11 @@
 """Recurrent layers: the generic RNN(cell) and the fused SimpleRNN, LSTM and GRU (Keras names, defaults, layouts).
 
-`RNN(cell)` calls the cell once per step in ordinary Tensor ops, so any cell works. SimpleRNN, LSTM and GRU
-keep their weights in a cell as Keras does (`layer.cell.kernel`, ...), but run the whole sequence as one op of
-`shendu.ops.recurrent` (one matrix product for the inputs of all steps, one per step for the state, and
-backpropagation through time as a loop over saved arrays); activations that op does not know, and GRU with
-reset_after=False, fall back to the cell loop.
+`RNN(cell)` calls the cell once per step in ordinary Tensor ops, so any cell works; a list of cells is stacked
+(StackedRNNCells), each step running them in order, and the states are then nested per cell as in Keras.
+SimpleRNN, LSTM and GRU keep their weights in a cell as Keras does (`layer.cell.kernel`, ...), but run the whole
+sequence as one op of `shendu.ops.recurrent` (one matrix product for the inputs of all steps, one per step for the
+state, and backpropagation through time as a loop over saved arrays); activations that op does not know, and GRU
+with reset_after=False, fall back to the cell loop.
 
 Inputs are (batch, steps, features); a mask (batch, steps), given as `mask=` or carried by the inputs from
 Embedding(mask_zero=True) or Masking, makes padded steps keep the state and repeat the previous output.
@@ -21,13 +22,25 @@ from shendu.layers import serialization
 from shendu.layers.base import Layer, to_tensor
 from shendu.layers.keras_mask import as_mask, get_keras_mask, set_keras_mask
 from shendu.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
+from shendu.layers.stacked_rnn_cells import StackedRNNCells
+from shendu.layers.symbolic import KerasTensor, flatten
 from shendu.ops import Stack, Where
 from shendu.ops import recurrent as fused
 from shendu.tensor import Tensor
 
 
-def _sizes(state_size: Any) -> list[int]:
+def _sizes(state_size: Any) -> list[Any]:
     return list(state_size) if isinstance(state_size, (list, tuple)) else [state_size]
+
+
+def _pack(flat: list[Any], structure: Any) -> Any:
+    """The flat list of states regrouped in the nesting of `structure` (a state_size: ints and lists of them)."""
+    leaves = iter(flat)
+
+    def build(s: Any) -> Any:
+        return [build(v) for v in s] if isinstance(s, (list, tuple)) else next(leaves)
+
+    return build(structure)
 
 
 class RNN(Layer):
@@ -37,11 +50,15 @@ class RNN(Layer):
     final states; go_backwards reads the steps in reverse (the outputs come in that order); stateful keeps the
     final states of a batch as the initial states of the next (until `reset_states()`); zero_output_for_mask
     outputs zeros at masked steps instead of the previous output. `unroll` is accepted for compatibility.
+    `cell` may be a list of cells, run as StackedRNNCells(cell): the returned states are then one entry per cell
+    (a list [h, c] for an LSTMCell), and `initial_state` may be given nested that way or flat.
     """
 
     def __init__(self, cell: Any, return_sequences: bool = False, return_state: bool = False,
                  go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
                  zero_output_for_mask: bool = False, activity_regularizer: Any = None, **kwargs: Any) -> None:
+        if isinstance(cell, (list, tuple)):
+            cell = StackedRNNCells(cell)
         if not callable(getattr(cell, "call", None)) or not hasattr(cell, "state_size"):
             raise ValueError(f"RNN: the cell must be a layer with a `call` method and a `state_size` attribute; "
                              f"got {cell!r}")
@@ -56,14 +73,36 @@ class RNN(Layer):
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self.states: list[np.ndarray] | None = None
         self._features: int | None = None
+        self._flat_output_shapes = False
 
     @property
-    def state_size(self) -> list[int]:
+    def state_size(self) -> list[Any]:
+        """Keras's list of state sizes, one entry per state of the cell (a nested list for stacked cells)."""
         return _sizes(self.cell.state_size)
 
     @property
+    def _flat_state_sizes(self) -> list[int]:
+        return [int(s) for s in flatten(self.state_size)]
+
+    @property
     def output_size(self) -> int:
-        return getattr(self.cell, "output_size", None) or self.state_size[0]
+        return getattr(self.cell, "output_size", None) or self._flat_state_sizes[0]
+
+    def _nested_states(self) -> bool:
+        return any(isinstance(s, (list, tuple)) for s in self.state_size)
+
+    def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        """Layer.__call__. A symbolic call records one tensor per output (flat shapes, see compute_output_shape);
+        with nested states they are regrouped as the eager call returns them: [output, *states per cell]."""
+        first = inputs[0] if isinstance(inputs, (list, tuple)) and inputs else inputs
+        if not (self.return_state and self._nested_states() and isinstance(first, KerasTensor)):
+            return super().__call__(inputs, *args, **kwargs)
+        self._flat_output_shapes = True
+        try:
+            outputs = super().__call__(inputs, *args, **kwargs)
+        finally:
+            self._flat_output_shapes = False
+        return [outputs[0], *_pack(outputs[1:], self.state_size)]
 
     # --- shapes --------------------------------------------------------------------------------------
     def _check_shape(self, shape: tuple[Any, ...]) -> None:
@@ -99,9 +138,10 @@ class RNN(Layer):
         shape = tuple(input_shape[0] if isinstance(input_shape, list) else input_shape)
         batch = shape[0]
         out = (batch, shape[1], self.output_size) if self.return_sequences else (batch, self.output_size)
-        if self.return_state:
-            return [out] + [(batch, s) for s in self.state_size]
-        return out
+        if not self.return_state:
+            return out
+        states = [(batch, s) for s in self._flat_state_sizes]
+        return [out, *(states if self._flat_output_shapes else _pack(states, self.state_size))]
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         """The output mask: the input's when returning sequences, else None (and None for the states)."""
@@ -134,11 +174,12 @@ class RNN(Layer):
             set_keras_mask(output, mask)
         if self.activity_regularizer is not None:
             self.add_loss(self.activity_regularizer(output))
-        return [output, *finals] if self.return_state else output
+        return [output, *_pack(finals, self.state_size)] if self.return_state else output
 
     def _initial_states(self, initial_state: Any, batch: int) -> list[Tensor] | None:
-        """The given initial states (checked), the kept states of a stateful layer, or None for zeros."""
-        sizes = self.state_size
+        """The given initial states (checked; nested ones flattened), the kept states of a stateful layer, or None
+        for zeros."""
+        sizes = self._flat_state_sizes
         if initial_state is None:
             if not self.stateful:
                 return None
@@ -150,8 +191,7 @@ class RNN(Layer):
                     f"but received a batch of {batch} sequences; use the same batch size (or reset_states())"
                 )
             return [Tensor(s) for s in self.states]
-        given = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
-        given = [to_tensor(s, self.cell.dtype) for s in given]
+        given = [to_tensor(s, self.cell.dtype) for s in flatten(initial_state)]
         if len(given) != len(sizes):
             raise ValueError(f"{type(self).__name__} '{self.name}': expected {len(sizes)} initial state(s), "
                              f"got {len(given)}")
@@ -163,18 +203,20 @@ class RNN(Layer):
 
     def _run(self, x: Tensor, states: list[Tensor] | None, mask: np.ndarray | None,
              training: bool | None) -> tuple[Tensor, list[Tensor]]:
-        """The generic loop: the cell once per step; masked steps keep the states and the previous output."""
+        """The generic loop: the cell once per step; masked steps keep the states and the previous output.
+        The states stay a flat list here, given to the cell in the nesting of its state_size."""
         cell = self.cell
         batch, steps = x.shape[0], x.shape[1]
         if states is None:
-            states = [Tensor(np.zeros((batch, s), cell.dtype)) for s in self.state_size]
+            states = [Tensor(np.zeros((batch, s), cell.dtype)) for s in self._flat_state_sizes]
+        structure = self.state_size
         xt = x.transpose(1, 0, 2)
         kwargs = {"training": training} if cell._accepts("training") else {}
         outputs: list[Tensor] = []
         prev = zero = Tensor(np.zeros((batch, self.output_size), cell.dtype))
         for t in (range(steps - 1, -1, -1) if self.go_backwards else range(steps)):
-            out, new = cell(xt[t], states, **kwargs)
-            new = list(new) if isinstance(new, (list, tuple)) else [new]
+            out, new = cell(xt[t], _pack(states, structure), **kwargs)
+            new = flatten(new)
             if mask is not None and not mask[:, t].all():
                 keep = mask[:, t, None]
                 new = [Where.apply(n, s, cond=keep) for n, s in zip(new, states)]
@@ -192,8 +234,7 @@ class RNN(Layer):
         if states is None:
             self.states = None if self.states is None else [np.zeros_like(s) for s in self.states]
             return
-        given = list(states) if isinstance(states, (list, tuple)) else [states]
-        self.states = [np.array(getattr(s, "data", s), dtype=self.cell.dtype) for s in given]
+        self.states = [np.array(getattr(s, "data", s), dtype=self.cell.dtype) for s in flatten(states)]
 
     reset_state = reset_states
 
@@ -225,14 +266,17 @@ class RNN(Layer):
 
 def deserialize_layer(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Any:
     """`serialization.deserialize` that also knows the recurrent layers and cells of this module."""
-    known = {c.__name__: c for c in (RNN, SimpleRNN, LSTM, GRU, SimpleRNNCell, LSTMCell, GRUCell)}
+    known = {c.__name__: c for c in (RNN, SimpleRNN, LSTM, GRU, SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells)}
     return serialization.deserialize(config, {**known, **(custom_objects or {})})
 
 
 def _reset_dropout(cell: Any) -> None:
+    """Clear the sequence's dropout masks of the cell (of each cell of a stack)."""
     for name in ("reset_dropout_mask", "reset_recurrent_dropout_mask"):
         if hasattr(cell, name):
             getattr(cell, name)()
+    for sub in getattr(cell, "cells", ()):
+        _reset_dropout(sub)
 
 
 class _FusedRNN(RNN):

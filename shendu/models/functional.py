@@ -184,10 +184,35 @@ class FunctionalGraph:
             )
         return [inputs]
 
-    def run(self, inputs: Any, training: bool | None, model_name: str) -> Any:
+    def flatten_masks(self, mask: Any) -> list[Any]:
+        """The masks given to `model(x, mask=...)`, one per input (None where none): a single mask for a
+        single-input model, a list in the order of the inputs, or a dict by input name."""
+        n = len(self.inputs)
+        if mask is None:
+            return [None] * n
+        if isinstance(mask, dict):
+            unknown = sorted(set(mask) - set(self.input_names))
+            if unknown:
+                raise ValueError(f"Model '{self.model_name}': masks given for unknown input(s) {unknown}; the "
+                                 f"model's inputs are {self.input_names}")
+            return [mask.get(k) for k in self.input_names]
+        if n == 1:
+            return [mask[0] if isinstance(mask, (list, tuple)) and len(mask) == 1 else mask]
+        if not isinstance(mask, (list, tuple)) or len(mask) != n:
+            raise ValueError(f"Model '{self.model_name}' has {n} inputs {self.input_names}: give mask= as a list of "
+                             f"{n} masks (None where an input has none) or a dict by input name")
+        return list(mask)
+
+    def run(self, inputs: Any, training: bool | None, model_name: str, mask: Any = None) -> Any:
+        """The outputs for these inputs; a given mask is attached to its (adapted) input first, as Keras 3 does."""
         values: list[Any] = [None] * self.n_slots
-        for slot, x, spec in zip(self.input_slots, self.flatten_inputs(inputs), self._specs):
+        masks = self.flatten_masks(mask)
+        for slot, x, spec, m in zip(self.input_slots, self.flatten_inputs(inputs), self._specs, masks):
             values[slot] = adapt_input(x, spec, model_name)
+            if m is not None:
+                if values[slot] is x:  # a new tensor, so that the caller's own tensor does not keep the mask
+                    values[slot] = x.reshape(*x.shape)
+                set_keras_mask(values[slot], m)
         for step in self.steps:
             x = values[step.slot] if step.slot is not None else _resolve(step.fetch, values)
             if step.dynamic:
@@ -258,6 +283,11 @@ class Functional(Model):
     def __init__(self, inputs: Any, outputs: Any, name: str | None = None, trainable: bool = True,
                  **kwargs: Any) -> None:
         super().__init__(inputs=inputs, outputs=outputs, name=name, trainable=trainable, **kwargs)
+
+    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
+        """None: the outputs keep the masks the model's layers attached to them (a layer that drops a mask warns
+        itself), so the model adds none, and does not warn when given `mask=` for outputs that have none."""
+        return None
 
 
 # --- config ---------------------------------------------------------------------------------------

@@ -53,7 +53,7 @@ class Model(Trainer, Layer):
                 f"Model '{self.name}' ({type(self).__name__}) has no call(): a subclass of Model must define "
                 "call(self, inputs, training=None), or build the model as Model(inputs, outputs)"
             )
-        return self._graph.run(inputs, training, self.name)
+        return self._graph.run(inputs, training, self.name, mask)
 
     def _build_for(self, inputs: Any) -> None:
         """Record the input shape from the first data; sub-layers build themselves during that call."""
