@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))  # run from a checkout without installing
+
 
 def time_round(step: Callable[[], None], steps: int) -> float:
     """Microseconds per call of step, averaged over `steps` calls."""
