@@ -19,7 +19,7 @@ import operator
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 import numpy as np
@@ -141,6 +141,26 @@ def sum_parts(parts: Sequence[Any]) -> Any:
     return functools.reduce(operator.add, parts)
 
 
+def submit(fn: Callable[..., Any], *args: Any) -> Future:
+    """fn(*args) started on a worker thread (at once on this thread when shendu runs on one), for work that can
+    overlap with what the calling thread does next; `.result()` waits for it."""
+    if get_num_threads() == 1 or getattr(_local, "inside", False):
+        done: Future = Future()
+        done.set_result(fn(*args))
+        return done
+    return _workers().submit(fn, *args)
+
+
+def _workers() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(get_num_threads() - 1, thread_name_prefix="shendu", initializer=_init_worker)
+        # BLAS's idle threads spin after each product and take the cores from these (a CNN step ran 1.4x
+        # slower): from now on BLAS runs on one thread and shendu splits its large products itself
+        _set_blas_threads(1)
+    return _pool
+
+
 def run_chunks(fn: Callable[..., Any], chunks: Sequence[slice], *per_chunk: Sequence[Any]) -> list[Any]:
     """[fn(chunk, *items) for each chunk]: the calling thread and the workers take the next chunk as they get
     free (a worker wakes up late, so fixed shares would leave the calling thread waiting); results in chunk
@@ -155,13 +175,8 @@ def run_chunks(fn: Callable[..., Any], chunks: Sequence[slice], *per_chunk: Sequ
         while (i := take()) < len(args):
             results[i] = fn(*args[i])
 
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(get_num_threads() - 1, thread_name_prefix="shendu", initializer=_init_worker)
-        # BLAS's idle threads spin after each product and take the cores from these (a CNN step ran 1.4x
-        # slower): from now on BLAS runs on one thread and shendu splits its large products itself
-        _set_blas_threads(1)
-    futures = [_pool.submit(drain) for _ in range(min(get_num_threads(), len(args)) - 1)]
+    pool = _workers()
+    futures = [pool.submit(drain) for _ in range(min(get_num_threads(), len(args)) - 1)]
     _local.inside = True
     try:
         with one_blas_thread():

@@ -21,14 +21,14 @@ Masks (batch, steps) keep the previous state at padded steps; the output there i
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
 from shendu import grad_mode
 from shendu.ops.function import Function
-from shendu.parallel import MIN_PRODUCT_WORK, batch_chunks, one_blas_thread, run_chunks, sum_parts
+from shendu.parallel import MIN_PRODUCT_WORK, batch_chunks, one_blas_thread, run_chunks, submit, sum_parts
 from shendu.tensor import Tensor
 
 
@@ -90,6 +90,64 @@ def _restore(a: np.ndarray, units: int, order: tuple[int, ...]) -> np.ndarray:
     for pos, k in enumerate(order):
         out[..., k * units:(k + 1) * units] = a[..., pos * units:(pos + 1) * units]
     return out
+
+
+class _WeightGrads:
+    """dx (batch, steps, features), dW = sum_t x_t^T dZ_t, dU = sum_t h_{t-1}^T dZ_t (internal gate order) and the
+    per-gate sums over steps and batch (for the bias): matrix products over the steps stacked, in chunks of steps.
+
+    d (steps, gates, batch) holds the gate gradients up to the per-gate factors `scale_*`; its rows `rows_in` belong
+    to the kernel, `rows_rec` to the recurrent kernel. `steps_back()` drives the BPTT loop and, once the later half
+    of the steps is final, starts their products on a worker thread while the loop goes on with the earlier half.
+    """
+
+    def __init__(self, op: _Recurrence, d: np.ndarray, rows_in: slice, rows_rec: slice, w: np.ndarray,
+                 scale_in: np.ndarray, scale_rec: np.ndarray) -> None:
+        self.op, self.d, self.rows_in, self.rows_rec = op, d, rows_in, rows_rec
+        self.w_in, self.scale_in, self.scale_rec = (w * scale_in).T, scale_in, scale_rec
+        self.steps, self.batch, self.features = op.xt.shape
+        self.dx = np.empty(op.xt.shape, dtype=d.dtype) if op.needs_grad(0) else None
+        self.work = d.shape[1] * self.batch * (self.features + op.hs.shape[1])  # multiply-adds per step
+        self.early: Any = None
+        self.rest = self.steps
+
+    def steps_back(self) -> Iterator[int]:
+        """steps - 1, ..., 0; the products of steps half ... steps - 1 start on a worker once those are final."""
+        half = self.steps // 2 if len(batch_chunks(self.steps, self.work, MIN_PRODUCT_WORK)) > 1 else 0
+        for t in range(self.steps - 1, -1, -1):
+            if t == half - 1:
+                self.early = submit(self.part, slice(half, self.steps))
+            yield t
+        self.rest = half if half else self.steps  # the steps whose products are still to do: 0 ... rest - 1
+
+    def part(self, sl: slice) -> tuple[Any, Any, Any]:
+        """The products of the steps sl: their rows of dx written, their parts of dW, dU and the sums returned."""
+        op, d, batch, features = self.op, self.d, self.batch, self.features
+        n = (sl.stop - sl.start) * batch
+        d2 = d[sl].transpose(1, 0, 2).reshape(d.shape[1], n)  # one copy: (gates, steps * batch)
+        d_in, d_rec = d2[self.rows_in], d2[self.rows_rec]
+        if self.dx is not None:
+            np.matmul(d_in.T, self.w_in, out=self.dx[sl].reshape(n, features))
+        dw = d_in @ op.xt[sl].reshape(n, features) if op.needs_grad(1) else None
+        du = None
+        if op.needs_grad(2):
+            hs = op.hs
+            h_in = hs[sl] if op.rmask is None else hs[sl] * op.rmask  # h_{t-1} for the steps sl
+            du = d_rec @ h_in.transpose(0, 2, 1).reshape(n, hs.shape[1])
+        return dw, du, d2 @ np.ones(n, d2.dtype)
+
+    def result(self) -> tuple[Any, Any, Any, Any]:
+        """(dx, dW, dU, sums) once the loop is over: the earlier steps' products, with the later ones'."""
+        op = self.op
+        parts = run_chunks(self.part, batch_chunks(self.rest, self.work, MIN_PRODUCT_WORK))
+        if self.early is not None:
+            parts.append(self.early.result())
+        dw = (sum_parts([p[0] for p in parts]) * self.scale_in[:, None]).T if op.needs_grad(1) else None
+        du = (sum_parts([p[1] for p in parts]) * self.scale_rec[:, None]).T if op.needs_grad(2) else None
+        dx = self.dx
+        if dx is not None:
+            dx = (dx[::-1] if op.go_backwards else dx).transpose(1, 0, 2)
+        return dx, dw, du, sum_parts([p[2] for p in parts])
 
 
 class _Recurrence(Function):
@@ -154,19 +212,29 @@ class _Recurrence(Function):
         w = m if self.zero_output_for_mask else np.logical_or.accumulate(m, axis=0)
         self.wout = None if w.all() else w[:, None, :].astype(dtype)
 
-    @staticmethod
-    def _project(xt: np.ndarray, w_t: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
-        """(steps, gates, batch) = W^T x_t^T for every step in one batched product, plus the bias; the steps in
-        chunks on shendu's threads."""
-        a = np.empty((xt.shape[0], w_t.shape[0], xt.shape[1]), dtype=xt.dtype)
+    def _project(self, xt: np.ndarray, w_t: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+        """(steps, gates, batch) = W^T x_t^T for every step as batched products, plus the bias. With shendu's threads
+        the later half of the steps is projected on a worker while the loop (`_steps`) runs the earlier half."""
+        steps = xt.shape[0]
+        a = np.empty((steps, w_t.shape[0], xt.shape[1]), dtype=xt.dtype)
 
         def run(sl: slice) -> None:
             np.matmul(w_t, xt[sl].transpose(0, 2, 1), out=a[sl])
             if bias is not None:
                 a[sl] += bias[:, None]
 
-        run_chunks(run, batch_chunks(xt.shape[0], w_t.size * xt.shape[1], MIN_PRODUCT_WORK))
+        half = steps // 2 if len(batch_chunks(steps, w_t.size * xt.shape[1], MIN_PRODUCT_WORK)) > 1 else steps
+        self.later = submit(run, slice(half, steps)) if half < steps else None
+        self.later_from = half
+        run(slice(0, half))
         return a
+
+    def _steps(self, steps: int) -> Iterator[int]:
+        """0, ..., steps - 1, waiting for the projection of the later steps before the first of them."""
+        for t in range(steps):
+            if t == self.later_from and self.later is not None:
+                self.later.result()
+            yield t
 
     def _initial(self, states: list[Any], units: int, batch: int, dtype: Any) -> list[np.ndarray]:
         """The initial states transposed to (units, batch) copies (zeros when none were given)."""
@@ -217,39 +285,6 @@ class _Recurrence(Function):
             dh += finals[0]
         return big, dh, finals
 
-    def _weight_grads(self, xt: np.ndarray, hs: np.ndarray, d: np.ndarray, rows_in: slice, rows_rec: slice,
-                      w: np.ndarray, scale_in: np.ndarray, scale_rec: np.ndarray) -> tuple[Any, ...]:
-        """dx (batch, steps, features), dW = sum_t x_t^T dZ_t, dU = sum_t h_{t-1}^T dZ_t (internal gate order) and
-        the per-gate sums over steps and batch (for the bias), each one matrix product over all steps stacked.
-
-        d (steps, gates, batch) holds the gate gradients up to the per-gate factors `scale_*`; its rows `rows_in`
-        belong to the kernel, `rows_rec` to the recurrent kernel.
-        """
-        steps, batch, features = xt.shape
-        units = hs.shape[1]
-        w_in = (w * scale_in).T
-        dx = np.empty((steps, batch, features), dtype=d.dtype) if self.needs_grad(0) else None
-
-        def run(sl: slice) -> tuple[Any, Any, Any]:
-            n = (sl.stop - sl.start) * batch
-            d2 = d[sl].transpose(1, 0, 2).reshape(d.shape[1], n)  # one copy: (gates, steps * batch)
-            d_in, d_rec = d2[rows_in], d2[rows_rec]
-            if dx is not None:
-                np.matmul(d_in.T, w_in, out=dx[sl].reshape(n, features))
-            dw = d_in @ xt[sl].reshape(n, features) if self.needs_grad(1) else None
-            du = None
-            if self.needs_grad(2):
-                h_in = hs[sl] if self.rmask is None else hs[sl] * self.rmask  # h_{t-1} for the steps sl
-                du = d_rec @ h_in.transpose(0, 2, 1).reshape(n, units)
-            return dw, du, d2 @ np.ones(n, d2.dtype)
-
-        parts = run_chunks(run, batch_chunks(steps, d.shape[1] * batch * (features + units), MIN_PRODUCT_WORK))
-        dw = (sum_parts([p[0] for p in parts]) * scale_in[:, None]).T if self.needs_grad(1) else None
-        du = (sum_parts([p[1] for p in parts]) * scale_rec[:, None]).T if self.needs_grad(2) else None
-        if dx is not None:
-            dx = (dx[::-1] if self.go_backwards else dx).transpose(1, 0, 2)
-        return dx, dw, du, sum_parts([p[2] for p in parts])
-
     def _recurrent_grad(self, dz: np.ndarray, u_t: np.ndarray, dh: np.ndarray, out: np.ndarray,
                         drop: np.ndarray | None) -> None:
         """out = U dZ (times the recurrent dropout mask); at padded steps the state's gradient passes through."""
@@ -274,7 +309,7 @@ class SimpleRNNSequence(_Recurrence):
         hs[0] = self._initial(states, n, batch, x.dtype)[0]
         tmp, hbuf = np.empty((n, batch), x.dtype), np.empty((n, batch), x.dtype)
         act, drop, keep = self.act, self.drop, self.keep
-        for t in range(steps):
+        for t in self._steps(steps):
             np.matmul(u_t, self._step_input(hs[t], hbuf), out=tmp)
             h = hs[t + 1]
             np.add(a[t], tmp, out=h)
@@ -298,16 +333,16 @@ class SimpleRNNSequence(_Recurrence):
         u = np.ascontiguousarray(self.recurrent_kernel)
         nxt = np.empty_like(dh)
         drop = self.drop
-        for t in range(steps - 1, -1, -1):
+        ones = np.ones(k.shape[1], k.dtype)
+        products = _WeightGrads(self, k, slice(None), slice(None), self.kernel, ones, ones)
+        for t in products.steps_back():
             kt = k[t]
             np.multiply(dh, kt, out=kt)
             self._recurrent_grad(kt, u, dh, nxt, None if drop is None else drop[t])
             dh, nxt = nxt, dh
             if big is not None and t:
                 dh += big[t - 1]
-        ones = np.ones(k.shape[1], k.dtype)
-        every = slice(None)
-        dx, dw, du, sums = self._weight_grads(self.xt, hs, k, every, every, self.kernel, ones, ones)
+        dx, dw, du, sums = products.result()
         grads = [dx, dw, du]
         if self.has_bias:
             grads.append(sums if self.needs_grad(3) else None)
@@ -350,7 +385,7 @@ class LSTMSequence(_Recurrence):
         keep, fast, act, ract, drop = self.keep, self.fast, self.act, self.ract, self.drop
         k = np.empty_like(a) if keep else None
         kc = np.empty((steps, n, batch), x.dtype) if keep else None
-        for t in range(steps):
+        for t in self._steps(steps):
             np.matmul(u_t, self._step_input(hs[t], hbuf), out=z)
             at = a[t]
             at += z
@@ -413,7 +448,8 @@ class LSTMSequence(_Recurrence):
         u = self.u * scale
         nxt, tmp = np.empty_like(dh), np.empty_like(dh)
         drop = self.drop
-        for t in range(steps - 1, -1, -1):
+        products = _WeightGrads(self, k, slice(None), slice(None), self.w, scale, scale)
+        for t in products.steps_back():
             kt = k[t]
             np.multiply(dh, kt[:n], out=kt[:n])
             np.multiply(dh, kc[t], out=tmp)
@@ -425,8 +461,7 @@ class LSTMSequence(_Recurrence):
             dh, nxt = nxt, dh
             if big is not None and t:
                 dh += big[t - 1]
-        every = slice(None)
-        dx, dw, du, sums = self._weight_grads(self.xt, hs, k, every, every, self.w, scale, scale)
+        dx, dw, du, sums = products.result()
         grads = [dx, None if dw is None else _restore(dw, n, _LSTM_ORDER),
                  None if du is None else _restore(du, n, _LSTM_ORDER)]
         if self.has_bias:
@@ -471,7 +506,7 @@ class GRUSequence(_Recurrence):
         keep, fast, act, ract, drop = self.keep, self.fast, self.act, self.ract, self.drop
         khz = np.empty((steps, 2 * n, batch), x.dtype) if keep else None  # [K_h, K_z]
         kr = np.empty((steps, n, batch), x.dtype) if keep else None
-        for t in range(steps):
+        for t in self._steps(steps):
             h = hs[t]
             np.matmul(u_t, self._step_input(h, hbuf), out=r_buf)
             at = a[t]
@@ -528,7 +563,9 @@ class GRUSequence(_Recurrence):
         u = self.recurrent_kernel * scale_rec
         d = np.empty((steps, 4 * n, batch), dh.dtype)  # [dh~', dz', dr', dh~' r]
         nxt, tmp = np.empty_like(dh), np.empty_like(dh)
-        for t in range(steps - 1, -1, -1):
+        w_in = _reorder(self.kernel, n, _GRU_INPUT_ORDER)
+        products = _WeightGrads(self, d, slice(0, 3 * n), slice(n, None), w_in, scale_in, scale_rec)
+        for t in products.steps_back():
             dt = d[t]
             np.multiply(dh, khz[t].reshape(2, n, batch), out=dt[:2 * n].reshape(2, n, batch))
             np.multiply(dt[:n], kr[t], out=dt[2 * n:3 * n])
@@ -539,9 +576,7 @@ class GRUSequence(_Recurrence):
             dh, nxt = nxt, dh
             if big is not None and t:
                 dh += big[t - 1]
-        w_in = _reorder(self.kernel, n, _GRU_INPUT_ORDER)
-        dx, dw, du, sums = self._weight_grads(self.xt, hs, d, slice(0, 3 * n), slice(n, None), w_in, scale_in,
-                                              scale_rec)
+        dx, dw, du, sums = products.result()
         grads = [dx, None if dw is None else _restore(dw, n, _GRU_INPUT_ORDER), du]
         if self.has_bias:
             db = None
