@@ -162,3 +162,25 @@ def test_recurrent_products_in_chunks_match_one_piece(threads, layer):
         results.append([y.numpy(), xs.grad.numpy()] + [w.grad.numpy() for w in rnn.weights])
     for a, b in zip(*results):
         np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: sd.optimizers.SGD(0.1, momentum=0.9, nesterov=True),
+    lambda: sd.optimizers.Adam(0.01, amsgrad=True),
+    lambda: sd.optimizers.RMSprop(0.01, momentum=0.5, centered=True),
+    lambda: sd.optimizers.Adagrad(0.1),
+    lambda: sd.optimizers.Adadelta(1.0),
+    lambda: sd.optimizers.Adamax(0.01),
+    lambda: sd.optimizers.Nadam(0.01),
+])
+def test_optimizer_updates_in_slices_match_one_piece(threads, make):
+    rng = np.random.default_rng(4)
+    start, grads = rng.standard_normal((6, 7)), [rng.standard_normal((6, 7)) for _ in range(3)]
+    results = []
+    for n in (1, 2):
+        threads(n)
+        v, opt = sd.Variable(start.copy()), make()
+        for g in grads:
+            opt.apply_gradients([(g, v)])
+        results.append(v.numpy())
+    np.testing.assert_array_equal(results[1], results[0])

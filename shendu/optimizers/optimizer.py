@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from shendu import schedules
+from shendu.parallel import batch_chunks, run_chunks
 from shendu.tensor import Tensor
 from shendu.variable import Variable
 
@@ -25,6 +26,7 @@ class Optimizer:
     `_coefficients(lr, step)` computes the step's scalars once per call (step counts from 0); `_update(g, w, slots,
     scratch, coeffs)` then updates the arrays of one variable in place: `w` is `var.data`, `slots` maps slot names
     to state arrays, `scratch` holds `_n_scratch` work arrays shaped like `w` (contents undefined). `g` is read-only.
+    The rule must be element-wise: a large variable is updated in slices on shendu's threads.
     """
 
     _n_scratch = 1
@@ -270,7 +272,21 @@ class Optimizer:
         slots, scratch, update = self._slots, self._scratch, self._update
         for g, v in zip(grads, variables):
             k = id(v)
-            update(g, v.data, slots[k], scratch[k], coeffs)
+            chunks = batch_chunks(v.data.size, 1)
+            if len(chunks) == 1 or not all(a.flags.c_contiguous for a in (v.data, *slots[k].values(), *scratch[k])):
+                update(g, v.data, slots[k], scratch[k], coeffs)
+            else:
+                self._update_in_slices(g, v.data, slots[k], scratch[k], coeffs, chunks)
+
+    def _update_in_slices(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray],
+                          scratch: tuple[np.ndarray, ...], coeffs: Any, chunks: list[slice]) -> None:
+        """`_update` on slices of a large variable's flattened arrays, on shendu's threads (the rules are
+        element-wise, so the slices are independent)."""
+        g, w = g.reshape(-1), w.reshape(-1)
+        flat_slots = {n: a.reshape(-1) for n, a in slots.items()}
+        flat_scratch = tuple(a.reshape(-1) for a in scratch)
+        run_chunks(lambda sl: self._update(g[sl], w[sl], {n: a[sl] for n, a in flat_slots.items()},
+                                           tuple(a[sl] for a in flat_scratch), coeffs), chunks)
 
     def _coefficients(self, lr: float, step: int) -> Any:
         return lr
