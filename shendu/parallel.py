@@ -28,8 +28,6 @@ MIN_CHUNK_WORK = 1 << 16
 """Elements an op must touch per chunk before a thread pays for its hand-off (about 30 us)."""
 MIN_PRODUCT_WORK = 1 << 22
 """Multiply-adds a matrix product must do per chunk before a thread pays for its hand-off."""
-CHUNKS_PER_THREAD = 1
-"""Chunks per thread, taken as the threads get free, so that a late or slowed thread does less of the work."""
 
 _local = threading.local()
 _pool: ThreadPoolExecutor | None = None
@@ -128,8 +126,7 @@ def _init_worker() -> None:
 def batch_chunks(n: int, work_per_sample: int, min_work: int | None = None) -> list[slice]:
     """Slices covering range(n): one per thread when each gets at least `min_work` (MIN_CHUNK_WORK if not
     given) of work, else the whole batch as one chunk (also inside a worker, so chunks never nest)."""
-    k = min(CHUNKS_PER_THREAD * (_num_threads or get_num_threads()), n,
-            n * work_per_sample // (min_work or MIN_CHUNK_WORK))
+    k = min(_num_threads or get_num_threads(), n, n * work_per_sample // (min_work or MIN_CHUNK_WORK))
     if k <= 1 or getattr(_local, "inside", False):
         return [slice(0, n)]
     bounds = [n * i // k for i in range(k + 1)]
