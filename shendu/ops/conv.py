@@ -2,9 +2,9 @@
 
 A convolution is an im2col gather followed by one matrix product: the shifted windows of the (padded)
 input are copied once into `cols` (rows: output pixels, columns: kernel taps x channels), and
-y = cols @ kernel.reshape(kh*kw*C, F). Its backward is dkernel = cols^T g and, for the input, one
-product g @ kernel^T giving every tap's contribution at once (one large product, not one per tap: each BLAS
-call pays a thread synchronisation), followed by a scatter-add of each tap's part into its shifted window.
+y = cols @ kernel.reshape(kh*kw*C, F). Its backward is dkernel = cols^T g and, for the input, the products
+g @ k_ij^T of every tap (one batched product, each tap's result contiguous), each scatter-added into its shifted
+window. The batch is cut into chunks that run on shendu's threads (`shendu.parallel`), BLAS on one thread each.
 """
 
 from __future__ import annotations
@@ -216,7 +216,7 @@ class Conv2D(Function):
         return n, oh, ow, f
 
     def forward_rows(self, x: Any, sl: slice, out: Any) -> Any:
-        """The output rows of images x[sl] into `out` (their OH*OW*len rows, F columns); returns their cols."""
+        """The output of images x[sl] into `out` (one row per output pixel, F columns); returns their cols."""
         xp = get_array_module(x)
         kh, kw, _, f = self.kernel.shape
         (oh, ow), g = self.out_hw, self.groups
@@ -246,6 +246,7 @@ class Conv2D(Function):
             run_chunks(run, self.chunks, self.cols)))
 
     def wants_weight_grads(self) -> bool:
+        """Whether the kernel or the bias wants a gradient (else backward skips cols^T g)."""
         return self.needs_grad(1) or (self.has_bias and self.needs_grad(2))
 
     def backward_rows(self, sl: slice, cols: Any, gc: Any, dxpad: Any) -> Any:
