@@ -103,6 +103,8 @@ CASES = {
                      [(5, 7, 6, 4), (3, 2, 2, 6), (6,)]),
     "first conv": (lambda x, k, b: conv.Conv2D.apply(x, k, b, relu=True), [(5, 7, 6, 1), (3, 3, 1, 4), (4,)]),
     "conv relu pool": (conv_relu_pool, [(5, 9, 8, 3), (3, 3, 3, 4), (4,)]),
+    "depthwise conv": (lambda x, k, b: conv.DepthwiseConv2D.apply(x, k, b, padding=((1, 0), (0, 1)), strides=(2, 1),
+                                                                 relu=True), [(5, 7, 6, 3), (3, 2, 3, 2), (6,)]),
     "max pool": (lambda x: pool.MaxPool2D.apply(x, pool_size=(3, 2), strides=(2, 1)), [(5, 7, 6, 3)]),
     "avg pool": (lambda x: pool.AvgPool2D.apply(x, pool_size=(2, 2), strides=(2, 2), padding=((0, 1), (0, 1))),
                  [(5, 7, 5, 3)]),

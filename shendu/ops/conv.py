@@ -362,16 +362,30 @@ class DepthwiseConv2D(Function):
         kh, kw, c, dm = kernel.shape
         if x.ndim != 4 or x.shape[3] != c:
             raise ValueError(f"expected NHWC inputs with {c} channels for a kernel {kernel.shape}, got {x.shape}")
-        xpad = pad_spatial(x, self.padding)
-        oh = (xpad.shape[1] - (kh - 1) * self.dilation[0] - 1) // self.strides[0] + 1
-        ow = (xpad.shape[2] - (kw - 1) * self.dilation[1] - 1) // self.strides[1] + 1
+        (t, b), (left, r) = self.padding
+        n, h, w, _ = x.shape
+        self.xp_shape = (n, h + t + b, w + left + r, c)
+        oh = (self.xp_shape[1] - (kh - 1) * self.dilation[0] - 1) // self.strides[0] + 1
+        ow = (self.xp_shape[2] - (kw - 1) * self.dilation[1] - 1) // self.strides[1] + 1
         if oh < 1 or ow < 1:
-            raise ValueError(f"the padded image {xpad.shape[1:3]} is smaller than the dilated kernel "
+            raise ValueError(f"the padded image {self.xp_shape[1:3]} is smaller than the dilated kernel "
                              f"{((kh - 1) * self.dilation[0] + 1, (kw - 1) * self.dilation[1] + 1)}")
-        self.xpad, self.kernel, self.out_hw = xpad, kernel, (oh, ow)
-        n = x.shape[0]
-        y = xp.empty((dm, n, oh, ow, c), dtype=x.dtype)
-        tmp = xp.empty((n, oh, ow, c), dtype=x.dtype)
+        self.kernel, self.out_hw = kernel, (oh, ow)
+        out = xp.empty((n, oh, ow, c * dm), dtype=x.dtype)
+        self.chunks = batch_chunks(n, oh * ow * c * dm * kh * kw)
+        self.xpads = run_chunks(lambda sl: self._forward_rows(x[sl], bias, out[sl]), self.chunks)
+        if self.relu:
+            self.y = out
+        return out
+
+    def _forward_rows(self, x: Any, bias: Any, out: Any) -> Any:
+        """The output of images x (a batch chunk) into `out`; returns them padded (kept for backward)."""
+        xp = get_array_module(x)
+        kernel = self.kernel
+        kh, kw, c, dm = kernel.shape
+        xpad = pad_spatial(x, self.padding)
+        y = xp.empty((dm, *out.shape[:3], c), dtype=x.dtype)
+        tmp = xp.empty(y.shape[1:], dtype=x.dtype)
         for i, j, win in self._windows(kh, kw):
             for k in range(dm):
                 if i == j == 0:
@@ -379,24 +393,34 @@ class DepthwiseConv2D(Function):
                 else:
                     xp.multiply(xpad[win], kernel[i, j, :, k], out=tmp)
                     y[k] += tmp
-        y = y[0] if dm == 1 else y.transpose(1, 2, 3, 4, 0)
-        y = _bias_relu(xp.ascontiguousarray(y).reshape(-1, c * dm), bias, self.relu)
-        if self.relu:
-            self.y = y
-        return y.reshape(n, oh, ow, c * dm)
+        out[...] = (y[0] if dm == 1 else y.transpose(1, 2, 3, 4, 0)).reshape(out.shape)
+        _bias_relu(out.reshape(-1, c * dm), bias, self.relu)
+        return xpad
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
         xp = get_array_module(grad)
-        kernel, xpad = self.kernel, self.xpad
-        kh, kw, c, dm = kernel.shape
+        c, dm = self.kernel.shape[2:]
         g2 = grad.reshape(-1, c * dm)
         if self.relu:
-            g2 = g2 * (self.y > 0)
+            g2 = g2 * (self.y.reshape(-1, c * dm) > 0)
+        g4 = g2.reshape(grad.shape)
         db = g2.sum(axis=0) if len(self.inputs) == 3 and self.needs_grad(2) else None
-        gk = g2.reshape(*grad.shape[:3], c, dm)
-        gk = gk[None, ..., 0] if dm == 1 else xp.ascontiguousarray(gk.transpose(4, 0, 1, 2, 3))  # (dm, N, OH, OW, C)
+        dxp = xp.zeros(self.xp_shape, dtype=grad.dtype) if self.needs_grad(0) else None
+        parts = run_chunks(lambda sl, xpad: self._backward_rows(xpad, g4[sl], None if dxp is None else dxp[sl]),
+                           self.chunks, self.xpads)
+        dk = sum_parts(parts) if self.needs_grad(1) else None
+        dx = None if dxp is None else unpad(dxp, self.padding)
+        return dx, dk, db
+
+    def _backward_rows(self, xpad: Any, grad: Any, dxp: Any) -> Any:
+        """For images (a batch chunk) padded as xpad with output gradient grad: their input gradient added into
+        dxp (when not None) and their part of the kernel gradient returned (None when not wanted)."""
+        xp = get_array_module(grad)
+        kernel = self.kernel
+        kh, kw, c, dm = kernel.shape
+        gk = grad.reshape(*grad.shape[:3], c, dm)
+        gk = gk[None, ..., 0] if dm == 1 else xp.ascontiguousarray(gk.transpose(4, 0, 1, 2, 3))  # (dm, n, OH, OW, C)
         dk = xp.empty_like(kernel) if self.needs_grad(1) else None
-        dxp = xp.zeros_like(xpad) if self.needs_grad(0) else None
         tmp = xp.empty(gk.shape[1:], dtype=grad.dtype)
         for i, j, win in self._windows(kh, kw):
             for k in range(dm):
@@ -405,5 +429,4 @@ class DepthwiseConv2D(Function):
                 if dxp is not None:
                     xp.multiply(gk[k], kernel[i, j, :, k], out=tmp)
                     dxp[win] += tmp
-        dx = None if dxp is None else unpad(dxp, self.padding)
-        return dx, dk, db
+        return dk
