@@ -105,6 +105,8 @@ CASES = {
     "conv relu pool": (conv_relu_pool, [(5, 9, 8, 3), (3, 3, 3, 4), (4,)]),
     "depthwise conv": (lambda x, k, b: conv.DepthwiseConv2D.apply(x, k, b, padding=((1, 0), (0, 1)), strides=(2, 1),
                                                                  relu=True), [(5, 7, 6, 3), (3, 2, 3, 2), (6,)]),
+    "transposed conv": (lambda x, k, b: conv.Conv2DTranspose.apply(x, k, b, out_hw=(9, 12), crop=(1, 0), strides=(2, 3),
+                                                                  relu=True), [(5, 4, 4, 3), (3, 2, 4, 3), (4,)]),
     "max pool": (lambda x: pool.MaxPool2D.apply(x, pool_size=(3, 2), strides=(2, 1)), [(5, 7, 6, 3)]),
     "avg pool": (lambda x: pool.AvgPool2D.apply(x, pool_size=(2, 2), strides=(2, 2), padding=((0, 1), (0, 1))),
                  [(5, 7, 5, 3)]),

@@ -281,7 +281,8 @@ class Conv2DTranspose(Function):
     to full[n, h s_h + i d_h, w s_w + j d_w], then y = full cropped by `crop` (top, left) to `out_hw`
     (zeros where it reaches past full), plus bias and an optional fused ReLU. Kernel (kh, kw, F, C) as Keras.
 
-    Backward: the crop's adjoint gives g_full; cols = im2col(g_full); dx = cols @ k, dk = cols^T x.
+    Backward: the crop's adjoint gives g_full; cols = im2col(g_full); dx = cols @ k, dk = cols^T x. Both passes
+    run on batch chunks in parallel (`shendu.parallel`).
     """
 
     def __init__(self, out_hw: Pair, crop: Pair = (0, 0), strides: Pair = (1, 1), dilation: Pair = (1, 1),
@@ -290,30 +291,36 @@ class Conv2DTranspose(Function):
         self.strides, self.dilation, self.relu = tuple(strides), tuple(dilation), relu
 
     def forward(self, x: Any, kernel: Any, bias: Any = None) -> Any:
+        xp = get_array_module(x)
         kh, kw, f, c = kernel.shape
         if x.ndim != 4 or x.shape[3] != c:
             raise ValueError(f"expected NHWC inputs with {c} channels for a kernel {kernel.shape}, got {x.shape}")
         n, h, w, _ = x.shape
         self.x, self.kernel = x, kernel
-        full = ((h - 1) * self.strides[0] + (kh - 1) * self.dilation[0] + 1,
-                (w - 1) * self.strides[1] + (kw - 1) * self.dilation[1] + 1)
-        self.full = full
-        taps = get_array_module(x).matmul(x.reshape(-1, c), kernel.reshape(kh * kw, f, c).transpose(0, 2, 1))
-        taps = taps.reshape(kh, kw, 1, n, h, w, f)
-        full_y = col2im(taps, get_array_module(x).zeros((n, *full, f), dtype=taps.dtype), h, w, self.strides,
-                        self.dilation)
-        y = self._crop(full_y)
-        y = _bias_relu(y.reshape(-1, f), bias, self.relu)
+        self.full = ((h - 1) * self.strides[0] + (kh - 1) * self.dilation[0] + 1,
+                     (w - 1) * self.strides[1] + (kw - 1) * self.dilation[1] + 1)
+        taps_w = kernel.reshape(kh * kw, f, c).transpose(0, 2, 1)  # (kh*kw, C, F)
+        y = xp.empty((n, *self.out_hw, f), dtype=xp.result_type(x, kernel))
+
+        def run(sl: slice) -> None:
+            m = sl.stop - sl.start
+            taps = xp.matmul(x[sl].reshape(-1, c), taps_w).reshape(kh, kw, 1, m, h, w, f)
+            full = col2im(taps, xp.zeros((m, *self.full, f), dtype=taps.dtype), h, w, self.strides, self.dilation)
+            y[sl] = self._crop(full)
+            _bias_relu(y[sl].reshape(-1, f), bias, self.relu)
+
+        self.chunks = batch_chunks(n, h * w * kh * kw * f * (c + 1))
+        run_chunks(run, self.chunks)
         if self.relu:
             self.y = y
-        return y.reshape(n, *self.out_hw, f)
+        return y
 
     def _crop(self, full: Any) -> Any:
         """full (N, FH, FW, F) -> (N, OH, OW, F): rows crop_h ... crop_h + OH - 1, zeros past the end."""
         xp = get_array_module(full)
         (t, left), (oh, ow) = self.crop, self.out_hw
         if full.shape[1] - t >= oh and full.shape[2] - left >= ow:
-            return xp.ascontiguousarray(full[:, t:t + oh, left:left + ow])
+            return full[:, t:t + oh, left:left + ow]
         out = xp.zeros((full.shape[0], oh, ow, full.shape[3]), dtype=full.dtype)
         part = full[:, t:t + oh, left:left + ow]
         out[:, :part.shape[1], :part.shape[2]] = part
@@ -323,18 +330,24 @@ class Conv2DTranspose(Function):
         xp = get_array_module(grad)
         x, kernel = self.x, self.kernel
         kh, kw, f, c = kernel.shape
-        n, h, w, _ = x.shape
-        g2 = grad.reshape(-1, f)
+        h, w = x.shape[1:3]
         if self.relu:
-            g2 = g2 * (self.y > 0)
-        db = g2.sum(axis=0) if len(self.inputs) == 3 and self.needs_grad(2) else None
+            grad = grad * (self.y > 0)
+        db = grad.reshape(-1, f).sum(axis=0) if len(self.inputs) == 3 and self.needs_grad(2) else None
         (t, left), (oh, ow) = self.crop, self.out_hw
-        gfull = xp.zeros((n, *self.full, f), dtype=grad.dtype)
-        part = gfull[:, t:t + oh, left:left + ow]
-        part[...] = g2.reshape(n, oh, ow, f)[:, :part.shape[1], :part.shape[2]]
-        cols = im2col(gfull, kh, kw, h, w, self.strides, self.dilation)[0]  # (N*h*w, kh*kw*F)
-        dx = (cols @ kernel.reshape(-1, c)).reshape(x.shape) if self.needs_grad(0) else None
-        dk = (cols.T @ x.reshape(-1, c)).reshape(kernel.shape) if self.needs_grad(1) else None
+        dx = xp.empty(x.shape, dtype=grad.dtype) if self.needs_grad(0) else None
+
+        def run(sl: slice) -> Any:
+            gfull = xp.zeros((sl.stop - sl.start, *self.full, f), dtype=grad.dtype)
+            part = gfull[:, t:t + oh, left:left + ow]
+            part[...] = grad[sl, :part.shape[1], :part.shape[2]]
+            cols = im2col(gfull, kh, kw, h, w, self.strides, self.dilation)[0]  # (n*h*w, kh*kw*F)
+            if dx is not None:
+                xp.matmul(cols, kernel.reshape(-1, c), out=dx[sl].reshape(-1, c))
+            return cols.T @ x[sl].reshape(-1, c) if self.needs_grad(1) else None
+
+        parts = run_chunks(run, self.chunks)
+        dk = sum_parts(parts).reshape(kernel.shape) if self.needs_grad(1) else None
         return dx, dk, db
 
 
