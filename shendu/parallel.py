@@ -34,6 +34,16 @@ _pool: ThreadPoolExecutor | None = None
 _num_threads: int | None = None
 
 
+def _forget_pool() -> None:
+    """In a forked child: the parent's worker threads do not exist here, so the next parallel op starts new ones."""
+    global _pool
+    _pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
 def _default_threads() -> int:
     env = os.environ.get("SHENDU_NUM_THREADS")
     if env:

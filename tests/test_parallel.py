@@ -3,6 +3,7 @@ gradients in chunks on two threads as in one piece (chunking forced on small inp
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -188,3 +189,25 @@ def test_optimizer_updates_in_slices_match_one_piece(threads, make):
             opt.apply_gradients([(g, v)])
         results.append(v.numpy())
     np.testing.assert_array_equal(results[1], results[0])
+
+
+def _chunked_sum_in_child(queue):
+    queue.put(sum(parallel.run_chunks(lambda sl: sl.stop - sl.start, [slice(0, 3), slice(3, 5)])))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_threads_work_in_a_forked_child(threads):
+    """A child forked after the threads started gets its own (the parent's do not exist in it): no hang."""
+    import multiprocessing
+
+    threads(2)
+    parallel.run_chunks(lambda sl: None, [slice(0, 1), slice(1, 2)])  # the parent's threads are running
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_chunked_sum_in_child, args=(queue,))
+    child.start()
+    child.join(timeout=20)
+    if child.exitcode is None:  # hung: do not leave it behind
+        child.kill()
+    assert child.exitcode == 0
+    assert queue.get(timeout=5) == 5
