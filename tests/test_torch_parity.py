@@ -97,6 +97,7 @@ UNARY = [
     ("relu", lambda t: t.relu(), torch.relu, with_kinks),
     ("leaky_relu", lambda t: t.leaky_relu(0.1), lambda t: F.leaky_relu(t, 0.1), with_kinks),
     ("leaky_relu_default", lambda t: t.leaky_relu(), lambda t: F.leaky_relu(t, 0.2), with_kinks),
+    ("leaky_relu_steep", lambda t: t.leaky_relu(1.5), lambda t: F.leaky_relu(t, 1.5), with_kinks),
     ("clip", lambda t: t.clip(-0.5, 1.0), lambda t: t.clamp(-0.5, 1.0), with_kinks),
     ("clip_hi_only", lambda t: t.clip(None, 0.5), lambda t: t.clamp(max=0.5), with_kinks),
     ("square", lambda t: t**2, lambda t: t**2, with_kinks),
