@@ -13,7 +13,7 @@ import pytest
 import shendu as sd
 from shendu import parallel
 from shendu.layers.recurrent import GRU, LSTM
-from shendu.ops import conv, nn, pool, recurrent
+from shendu.ops import conv, nn, normalization, pool, recurrent
 
 
 @pytest.fixture
@@ -24,6 +24,7 @@ def threads():
     mp.setattr(parallel, "MIN_CHUNK_WORK", 1)
     mp.setattr(nn, "MIN_PRODUCT_WORK", 1)
     mp.setattr(recurrent, "MIN_PRODUCT_WORK", 1)
+    mp.setattr(normalization, "MIN_WORK", 1)
     yield parallel.set_num_threads
     mp.undo()
     parallel.set_num_threads(before)
@@ -108,6 +109,11 @@ CASES = {
                                                                  relu=True), [(5, 7, 6, 3), (3, 2, 3, 2), (6,)]),
     "transposed conv": (lambda x, k, b: conv.Conv2DTranspose.apply(x, k, b, out_hw=(9, 12), crop=(1, 0), strides=(2, 3),
                                                                   relu=True), [(5, 4, 4, 3), (3, 2, 4, 3), (4,)]),
+    "batch norm": (lambda x, gamma, beta: normalization.BatchNorm.apply(x, gamma, beta), [(5, 4, 3, 6), (6,), (6,)]),
+    "batch norm axis 1": (lambda x, gamma: normalization.BatchNorm.apply(x, gamma, axis=1, center=False),
+                          [(5, 6, 4, 3), (6,)]),
+    "batch norm inference": (lambda x, gamma, beta: normalization.BatchNorm.apply(
+        x, gamma, beta, mean=np.linspace(-1, 1, 6), variance=np.linspace(0.5, 2, 6)), [(5, 4, 3, 6), (6,), (6,)]),
     "max pool": (lambda x: pool.MaxPool2D.apply(x, pool_size=(3, 2), strides=(2, 1)), [(5, 7, 6, 3)]),
     "avg pool": (lambda x: pool.AvgPool2D.apply(x, pool_size=(2, 2), strides=(2, 2), padding=((0, 1), (0, 1))),
                  [(5, 7, 5, 3)]),
