@@ -21,7 +21,7 @@ def cnn(fuse: bool, activation: str = "relu", padding: str = "valid") -> Sequent
         return Sequential([
             layers.Conv2D(4, 3, activation=activation, padding=padding, input_shape=(9, 8, 2)),
             layers.MaxPooling2D(2, padding=padding),
-            layers.Conv2D(3, (2, 3), strides=(1, 2), activation=activation),
+            layers.Conv2D(3, (2, 3), strides=(1, 2), activation=activation, use_bias=False),
             layers.MaxPooling2D((2, 1)),
             layers.Flatten(),
             layers.Dense(3, activation="softmax"),
