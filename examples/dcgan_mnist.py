@@ -1,5 +1,8 @@
-"""A DCGAN on MNIST (Radford et al. 2015): Dense -> Reshape -> Conv2DTranspose + BatchNormalization + LeakyReLU
-generator, Conv2D discriminator, Adam(2e-4, beta_1=0.5), one-sided label smoothing 0.1; sized for a small CPU.
+"""A DCGAN on MNIST (Radford et al. 2015) with the Keras/TensorFlow DCGAN tutorial's networks: Dense -> Reshape ->
+Conv2DTranspose + BatchNormalization + LeakyReLU generator, Conv2D + Dropout discriminator, Adam(2e-4, beta_1=0.5),
+one-sided label smoothing 0.1, and an exponential moving average of the generator's weights (what is sampled and
+saved). Measured after 4 epochs (about 5 min each here): 65.3% of 10,000 samples labelled with confidence > 0.9,
+smallest class 4.3%, Fréchet distance 11.32 (real vs real 8.76); the 90% goal is not reached yet.
 
     python examples/dcgan_mnist.py [--output out] [--epochs 8] [--train-size 60000] [--upsampling]
 
@@ -32,6 +35,7 @@ from shendu.models.gan import GAN, class_quality, frechet_distance
 from shendu.utils.image_grid import save_image_grid
 
 CUSTOM_OBJECTS = {"Conv2D": Conv2D, "MaxPooling2D": MaxPooling2D}  # until shendu.layers exports them
+EPOCHS, LEARNING_RATE, EMA_MOMENTUM = 8, 2e-4, 0.999  # the tutorial's; 4 of these epochs measured (docs/generative.md)
 
 
 def mnist_images() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
@@ -93,7 +97,8 @@ def report_quality(name: str, generated: np.ndarray, classifier: Sequential, x_t
 
 
 class SampleGrid(Callback):
-    """Writes the generator's images for a fixed batch of noise after each epoch."""
+    """Writes the generator's images for a fixed batch of noise after each epoch; with a g_optimizer that keeps an
+    exponential moving average of the weights (use_ema=True), the images are those of the averaged generator."""
 
     def __init__(self, folder: str, prefix: str, latent_dim: int, n: int = 64, image_shape: tuple = (28, 28)) -> None:
         super().__init__()
@@ -101,32 +106,40 @@ class SampleGrid(Callback):
         self.z = np.random.default_rng(1234).standard_normal((n, latent_dim)).astype("float32")
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        images = self.model.generator.predict(self.z, verbose=0).reshape(-1, *self.image_shape)
+        generator = self.model.generator
+        current = generator.get_weights()
+        self.model.g_optimizer.finalize_variable_values(generator.trainable_weights)  # no-op without use_ema
+        images = generator.predict(self.z, verbose=0).reshape(-1, *self.image_shape)
+        generator.set_weights(current)
         path = os.path.join(self.folder, f"{self.prefix}_epoch_{epoch + 1:02d}.png")
         save_image_grid(images, path, ncols=8, value_range=(-1, 1), scale=2)
 
 
 def generator(latent_dim: int, upsampling: bool = False) -> Sequential:
-    """7x7x64 -> 14x14x32 -> 28x28x1 (tanh); each step Conv2DTranspose(stride 2), or UpSampling2D + Conv2D."""
+    """The Keras/TensorFlow DCGAN tutorial's generator: Dense -> 7x7x256 -> 7x7x128 -> 14x14x64 -> 28x28x1 (tanh),
+    each step a 5x5 Conv2DTranspose (strides 1, 2, 2) then BatchNormalization and LeakyReLU; `upsampling` makes the
+    two stride-2 steps UpSampling2D + Conv2D."""
     def up(filters: int, **kwargs: object) -> list:
         if upsampling:
-            return [UpSampling2D(), Conv2D(filters, 3, padding="same", **kwargs)]
-        return [Conv2DTranspose(filters, 4, strides=2, padding="same", **kwargs)]
+            return [UpSampling2D(), Conv2D(filters, 5, padding="same", **kwargs)]
+        return [Conv2DTranspose(filters, 5, strides=2, padding="same", **kwargs)]
 
     return Sequential([
-        layers.Dense(7 * 7 * 64, use_bias=False, input_shape=(latent_dim,)),
+        layers.Dense(7 * 7 * 256, use_bias=False, input_shape=(latent_dim,)),
         layers.BatchNormalization(), layers.LeakyReLU(0.2),
-        layers.Reshape((7, 7, 64)),
-        *up(32, use_bias=False), layers.BatchNormalization(), layers.LeakyReLU(0.2),
+        layers.Reshape((7, 7, 256)),
+        Conv2DTranspose(128, 5, padding="same", use_bias=False), layers.BatchNormalization(), layers.LeakyReLU(0.2),
+        *up(64, use_bias=False), layers.BatchNormalization(), layers.LeakyReLU(0.2),
         *up(1, activation="tanh"),
     ], name="generator")
 
 
 def discriminator() -> Sequential:
-    """28x28x1 -> 14x14x32 -> 7x7x64 (stride-2 convolutions, LeakyReLU 0.2) -> Dense(1, sigmoid)."""
+    """The tutorial's discriminator: 28x28x1 -> 14x14x64 -> 7x7x128 (5x5 stride-2 convolutions, LeakyReLU 0.2,
+    Dropout 0.3) -> Dense(1, sigmoid)."""
     return Sequential([
-        Conv2D(32, 4, strides=2, padding="same", input_shape=(28, 28, 1)), layers.LeakyReLU(0.2),
-        Conv2D(64, 4, strides=2, padding="same"), layers.BatchNormalization(), layers.LeakyReLU(0.2),
+        Conv2D(64, 5, strides=2, padding="same", input_shape=(28, 28, 1)), layers.LeakyReLU(0.2), layers.Dropout(0.3),
+        Conv2D(128, 5, strides=2, padding="same"), layers.LeakyReLU(0.2), layers.Dropout(0.3),
         layers.Flatten(), layers.Dense(1, activation="sigmoid"),
     ], name="discriminator")
 
@@ -134,10 +147,13 @@ def discriminator() -> Sequential:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", default="out", help="folder for the images and models (default: out)")
-    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--train-size", type=int, default=60000, help="train on the first N training images")
-    parser.add_argument("--latent-dim", type=int, default=64)
+    parser.add_argument("--latent-dim", type=int, default=100)
+    parser.add_argument("--learning-rate", type=float, default=LEARNING_RATE, help="Adam's, on both sides")
+    parser.add_argument("--ema", type=float, default=EMA_MOMENTUM,
+                        help="momentum of the generator's weight average that is sampled and saved (0: none)")
     parser.add_argument("--upsampling", action="store_true", help="UpSampling2D + Conv2D instead of Conv2DTranspose")
     parser.add_argument("--classifier-epochs", type=int, default=2)
     args = parser.parse_args()
@@ -148,7 +164,8 @@ def main() -> None:
     (x_train, _), (x_test, _) = data
     real = x_train[:args.train_size] * 2 - 1  # tanh range
     gan = GAN(generator(args.latent_dim, args.upsampling), discriminator(), latent_dim=args.latent_dim, seed=0)
-    gan.compile(d_optimizer=optimizers.Adam(2e-4, beta_1=0.5), g_optimizer=optimizers.Adam(2e-4, beta_1=0.5),
+    g_optimizer = optimizers.Adam(args.learning_rate, beta_1=0.5, use_ema=args.ema > 0, ema_momentum=args.ema)
+    gan.compile(d_optimizer=optimizers.Adam(args.learning_rate, beta_1=0.5), g_optimizer=g_optimizer,
                 label_smoothing=0.1)
     gan.generator.summary()
     gan.discriminator.summary()
@@ -156,7 +173,9 @@ def main() -> None:
     gan.fit(real, epochs=args.epochs, batch_size=args.batch_size,
             callbacks=[SampleGrid(args.output, "dcgan", args.latent_dim)])
     minutes = (time.time() - start) / 60
-    print(f"trained on {len(real)} images, {args.epochs} epochs of batch {args.batch_size}, in {minutes:.1f} min")
+    print(f"trained on {len(real)} images, {args.epochs} epochs of batch {args.batch_size}, in {minutes:.1f} min "
+          f"({minutes / max(args.epochs, 1):.2f} min per epoch)")
+    g_optimizer.finalize_variable_values(gan.generator.trainable_weights)  # the averaged generator from here on
     gan.generator.save(os.path.join(args.output, "dcgan_generator.shendu"))
     gan.discriminator.save(os.path.join(args.output, "dcgan_discriminator.shendu"))
 
