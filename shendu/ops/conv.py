@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from shendu.backend import get_array_module
+from shendu.ops import kernels
 from shendu.ops.function import Function
 from shendu.parallel import batch_chunks, run_chunks, sum_parts
 
@@ -118,6 +121,9 @@ def col2im(taps: Any, out: Any, oh: int, ow: int, strides: Pair, dilation: Pair)
     """The adjoint of the gather: taps (kh, kw, groups, N, oh, ow, C/groups) added into `out` (N, H, W, C), each
     tap into its shifted window (kh*kw slice additions, no loop over pixels). Returns out."""
     kh, kw, groups, _, _, _, cg = taps.shape
+    if groups == 1 and kernels.enabled() and get_array_module(out) is np:
+        kernels.col2im(kh, kw, *strides, *dilation)(taps[:, :, 0], out)
+        return out
     grouped = out.reshape(*out.shape[:3], groups, cg)
     for i in range(kh):
         rows = window(i * dilation[0], oh, strides[0])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from shendu.backend import get_array_module
-from shendu.ops.conv import Conv2D, relu_inplace, unpad
+from shendu.ops.conv import Conv2D, unpad
 from shendu.ops.function import Function
 from shendu.ops.pool import MaxPool2D
 from shendu.parallel import run_chunks
@@ -38,10 +38,7 @@ class Conv2DMaxPool(Function):
         def run(sl: slice) -> tuple[Any, Any]:
             z = xp.empty(((sl.stop - sl.start) * oh * ow, f), dtype=x.dtype)
             cols = conv.forward_rows(x, sl, z)
-            idx = pool.forward_rows(z.reshape(-1, oh, ow, f), y[sl])
-            if self.relu:
-                relu_inplace(y[sl])
-            return cols, idx
+            return cols, pool.forward_rows(z.reshape(-1, oh, ow, f), y[sl], self.relu)
 
         self.parts = run_chunks(run, conv.chunks)
         self.y = y
@@ -56,8 +53,8 @@ class Conv2DMaxPool(Function):
 
         def run(sl: slice, part: tuple[Any, Any]) -> Any:
             cols, idx = part
-            gs = g[sl] * (self.y[sl] > 0) if self.relu else g[sl]
-            gz = pool.unpad(pool.backward_rows(gs, idx, xp.empty((gs.shape[0], *pool.xpad_shape[1:]), g.dtype)))
+            gz = xp.empty((sl.stop - sl.start, *pool.xpad_shape[1:]), g.dtype)
+            gz = pool.unpad(pool.backward_rows(g[sl], idx, gz, self.y[sl] if self.relu else None))
             return conv.backward_rows(sl, cols, xp.ascontiguousarray(gz).reshape(-1, f), dxpad)
 
         dk, db = conv.weight_grads(run_chunks(run, conv.chunks, self.parts))

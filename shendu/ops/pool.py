@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from shendu.backend import get_array_module
-from shendu.ops.conv import Conv2D, Padding, pad_spatial, window
+from shendu.ops import kernels
+from shendu.ops.conv import Conv2D, Padding, pad_spatial, relu_inplace, window
 from shendu.ops.function import Function
 from shendu.parallel import batch_chunks, run_chunks
 
@@ -73,6 +74,8 @@ class _Pool2D(Function):
         # a pass's gradient can be assigned slice by slice when its windows tile the axis exactly
         self.w_exact = sw == pw and ow * sw == wp
         self.h_exact = sh == ph and oh * sh == hp
+        # the compiled loops (when numba is there) store a window's winner in one byte
+        self.compiled = kernels.enabled() and ph * pw <= 256
 
     def unpad(self, dx: Any) -> Any:
         (t, _), (left, _) = self.padding
@@ -136,25 +139,42 @@ class MaxPool2D(_Pool2D):
         self.idx = run_chunks(lambda sl: self.forward_rows(x[sl], self.y[sl]), self.chunks)
         return self.y
 
-    def forward_rows(self, x: Any, out: Any) -> tuple[Any, Any]:
-        """Pool images x (a batch chunk) into `out`; return the winners' indices of the two passes."""
-        mid, w_idx = _argmax_pass(pad_spatial(x, self.padding, self.pad_value), self.w_slices)
-        return w_idx, _argmax_pass(mid, self.h_slices, out=out)[1]
+    def forward_rows(self, x: Any, out: Any, relu: bool = False) -> Any:
+        """Pool images x (a batch chunk) into `out`, then max(out, 0) when `relu`; return the winners' indices
+        (one array from the compiled loop, the two passes' pair from NumPy)."""
+        xpad = pad_spatial(x, self.padding, self.pad_value)
+        if self.compiled and get_array_module(x) is np:
+            idx = np.empty(out.shape, dtype=np.uint8)
+            kernels.max_pool(*self.pool, *self.strides)(xpad, relu, out, idx)
+            return idx
+        mid, w_idx = _argmax_pass(xpad, self.w_slices)
+        idx = w_idx, _argmax_pass(mid, self.h_slices, out=out)[1]
+        if relu:
+            relu_inplace(out)
+        return idx
 
     def backward(self, g: Any) -> tuple[Any]:
         dx = get_array_module(g).empty(self.xpad_shape, dtype=g.dtype)
         source = self.inputs[0]._ctx
+        # after a ReLU convolution: the window's winner passed the ReLU exactly when the max is positive
         masks_relu = isinstance(source, Conv2D) and source.relu
-        if masks_relu:  # the window's winner passed the ReLU exactly when the max is positive
-            g = g * (self.y > 0)
-        run_chunks(lambda sl, idx: self.backward_rows(g[sl], idx, dx[sl]), self.chunks, self.idx)
+        run_chunks(lambda sl, idx: self.backward_rows(g[sl], idx, dx[sl], self.y[sl] if masks_relu else None),
+                   self.chunks, self.idx)
         dx = self.unpad(dx)
         if masks_relu:
             source.masked_grad = dx
         return (dx,)
 
-    def backward_rows(self, g: Any, idx: tuple[Any, Any], out: Any) -> Any:
-        """The gradient of images (a batch chunk) with output gradient g, into `out` (padded shape)."""
+    def backward_rows(self, g: Any, idx: Any, out: Any, relu_y: Any = None) -> Any:
+        """The gradient of images (a batch chunk) with output gradient g, into `out` (padded shape); with relu_y,
+        the pooled values after a ReLU, only where they are positive."""
+        if not isinstance(idx, tuple):
+            tiles = self.w_exact and self.h_exact
+            relu = relu_y is not None
+            kernels.max_pool_grad(*self.pool, *self.strides, tiles)(g, relu_y if relu else g, relu, idx, out)
+            return out
+        if relu_y is not None:
+            g = g * (relu_y > 0)
         g_mid = get_array_module(g).empty((g.shape[0], *self.mid_shape[1:]), dtype=g.dtype)
         _unroute(g, idx[1], self.pool[0], g_mid, self.h_slices, self.h_exact)
         return _unroute(g_mid, idx[0], self.pool[1], out, self.w_slices, self.w_exact)
