@@ -58,7 +58,7 @@ CONV_CASES = [
 
 @pytest.mark.parametrize("relu", [False, True])
 @pytest.mark.parametrize("case", CONV_CASES, ids=lambda c: "-".join(map(str, c)))
-def test_conv2d_matches_torch(case, relu):
+def test_conv2d_matches_torch(case, relu, compiled):
     n, h, w, c, f, kernel, strides, dilation, groups, mode = case
     rng = np.random.default_rng(0)
     x = rng.standard_normal((n, h, w, c))

@@ -49,7 +49,7 @@ def padding_of(case):
 
 
 @pytest.mark.parametrize("case", POOL_CASES, ids=lambda c: "-".join(map(str, c)))
-def test_max_pool_matches_torch(case):
+def test_max_pool_matches_torch(case, compiled):
     n, h, w, c, p, s, mode = case
     x = np.random.default_rng(0).standard_normal((n, h, w, c))
     padding = padding_of(case)
@@ -88,7 +88,7 @@ def test_same_avg_pool_corner_is_mean_of_real_pixels():
 
 
 @pytest.mark.parametrize("window", [(2, 2), (3, 3)])
-def test_max_pool_ties_route_to_the_first_maximum_like_torch(window):
+def test_max_pool_ties_route_to_the_first_maximum_like_torch(window, compiled):
     rng = np.random.default_rng(5)
     x = rng.integers(0, 2, (2, 6, 6, 3)).astype(np.float64)  # many ties
     _, g, dx = forward_backward(pool.MaxPool2D, x, pool_size=window, strides=window)
@@ -97,7 +97,7 @@ def test_max_pool_ties_route_to_the_first_maximum_like_torch(window):
     np.testing.assert_array_equal(dx, nhwc(xt.grad))
 
 
-def test_max_pool_float32_and_preserves_dtype():
+def test_max_pool_float32_and_preserves_dtype(compiled):
     x = np.random.default_rng(0).standard_normal((2, 4, 4, 3)).astype(np.float32)
     xs = sd.Tensor(x, requires_grad=True)
     y = pool.MaxPool2D.apply(xs, pool_size=(2, 2), strides=(2, 2))
@@ -116,7 +116,7 @@ def test_pool_rejects_images_smaller_than_the_window():
     ((2, 2), (2, 2), ((0, 0), (0, 0))),
     ((3, 2), (1, 2), ((1, 1), (0, 1))),
 ])
-def test_pool_gradcheck(op, pool_size, strides, padding):
+def test_pool_gradcheck(op, pool_size, strides, padding, compiled):
     x = np.random.default_rng(2).permutation(60).reshape(1, 5, 4, 3) * 0.1  # distinct values: no ties
     assert sd.gradcheck(lambda t: op.apply(t, pool_size=pool_size, strides=strides, padding=padding), [x])
 
