@@ -15,8 +15,6 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 try:
     import numba
 except ImportError:  # the pure-NumPy path runs instead
@@ -115,80 +113,5 @@ def col2im(kh: int, kw: int, sh: int, sw: int, dh: int, dw: int) -> Callable[...
                         for q in range(ow):
                             for c in range(ch):
                                 out[m, p * sh + i * dh, q * sw + j * dw, c] += taps[i, j, m, p, q, c]
-
-    return loop
-
-
-@functools.cache
-def conv_max_pool(kh: int, kw: int, sh: int, sw: int, dh: int, dw: int, ph: int, pw: int, qh: int,
-                  qw: int) -> Callable[..., None]:
-    """The loop `(x, kernel, bias, relu, out, idx)` of a convolution pooled as it is computed, for few input taps
-    (a first layer): every pooled window's conv outputs z = bias + sum_{u,v,c} x[.., r + u dh, s + v dw, c]
-    k[u, v, c] (conv strides sh, sw) are made in registers, never stored; out = their max (pool ph x pw, strides
-    qh, qw), then max(out, 0) when relu; idx the winner as in `max_pool`."""
-
-    @_jit
-    def loop(x: Any, kernel: Any, bias: Any, relu: bool, out: Any, idx: Any) -> None:
-        n, oh, ow, f = out.shape
-        ch = x.shape[3]
-        z = np.empty(f, dtype=out.dtype)
-        for i in range(n):
-            for p in range(oh):
-                for q in range(ow):
-                    m, k = out[i, p, q], idx[i, p, q]
-                    for a in range(ph):
-                        for b in range(pw):
-                            r, s = (p * qh + a) * sh, (q * qw + b) * sw
-                            z[:] = bias
-                            for u in range(kh):
-                                for v in range(kw):
-                                    for c in range(ch):
-                                        xv = x[i, r + u * dh, s + v * dw, c]
-                                        for o in range(f):
-                                            z[o] += xv * kernel[u, v, c, o]
-                            j = a * pw + b
-                            for o in range(f):
-                                if j == 0 or (m[o] == m[o] and not z[o] <= m[o]):
-                                    m[o] = z[o]
-                                    k[o] = j
-                    if relu:
-                        for o in range(f):
-                            if m[o] < 0:
-                                m[o] = 0
-
-    return loop
-
-
-@functools.cache
-def conv_max_pool_grad(kh: int, kw: int, sh: int, sw: int, dh: int, dw: int, ph: int, pw: int, qh: int,
-                       qw: int) -> Callable[..., None]:
-    """The loop `(x, g, y, relu, idx, dk, db)` of `conv_max_pool`'s weight gradients, added into dk and db: each
-    window's g (masked by y > 0 when relu) goes to its winner w, dk[u, v, c] += x[.., r + u dh, s + v dw, c] g_w,
-    db += g_w; the unpooled gradient is never stored."""
-
-    @_jit
-    def loop(x: Any, g: Any, y: Any, relu: bool, idx: Any, dk: Any, db: Any) -> None:
-        n, oh, ow, f = g.shape
-        ch = x.shape[3]
-        w = np.empty(f, dtype=g.dtype)
-        for i in range(n):
-            for p in range(oh):
-                for q in range(ow):
-                    gv, k, yv = g[i, p, q], idx[i, p, q], y[i, p, q]
-                    for a in range(ph):
-                        for b in range(pw):
-                            r, s = (p * qh + a) * sh, (q * qw + b) * sw
-                            j = a * pw + b
-                            for o in range(f):
-                                w[o] = gv[o] * (k[o] == j)
-                                if relu:
-                                    w[o] = w[o] * (yv[o] > 0)
-                                db[o] += w[o]
-                            for u in range(kh):
-                                for v in range(kw):
-                                    for c in range(ch):
-                                        xv = x[i, r + u * dh, s + v * dw, c]
-                                        for o in range(f):
-                                            dk[u, v, c, o] += xv * w[o]
 
     return loop
