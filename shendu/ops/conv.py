@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from shendu.backend import get_array_module
-from shendu.ops import kernels
+from shendu.ops import kernels, winograd
 from shendu.ops.function import Function
 from shendu.parallel import batch_chunks, run_chunks, sum_parts
 
@@ -214,18 +214,30 @@ class Conv2D(Function):
             raise ValueError(f"the padded image {self.xp_shape[1:3]} is smaller than the dilated kernel "
                              f"{((kh - 1) * self.dilation[0] + 1, (kw - 1) * self.dilation[1] + 1)}")
         self.kernel, self.out_hw, self.has_bias = kernel, (oh, ow), bias is not None
-        w = kernel.reshape(kh * kw * cg, f)
-        if bias is not None:
-            w = xp.concatenate([w, bias.reshape(1, f).astype(w.dtype, copy=False)])
-        self.w = w.reshape(-1, g, f // g).transpose(1, 0, 2)  # (groups, kh*kw*cg [+ 1], F/groups)
+        self.winograd = winograd.applies(x, kernel, self.strides, self.dilation, g)
+        if self.winograd:
+            self.u, self.bias = winograd.transform_kernel(kernel), bias
+        else:
+            w = kernel.reshape(kh * kw * cg, f)
+            if bias is not None:
+                w = xp.concatenate([w, bias.reshape(1, f).astype(w.dtype, copy=False)])
+            self.w = w.reshape(-1, g, f // g).transpose(1, 0, 2)  # (groups, kh*kw*cg [+ 1], F/groups)
         self.chunks = batch_chunks(n, oh * ow * (kh * kw * cg + f))
         return n, oh, ow, f
 
     def forward_rows(self, x: Any, sl: slice, out: Any) -> Any:
-        """The output of images x[sl] into `out` (one row per output pixel, F columns); returns their cols."""
+        """The output of images x[sl] into `out` (one row per output pixel, F columns); returns their cols (their
+        Winograd tiles on that path)."""
         xp = get_array_module(x)
         kh, kw, _, f = self.kernel.shape
         (oh, ow), g = self.out_hw, self.groups
+        if self.winograd:
+            tiles = winograd.forward(pad_spatial(x[sl], self.padding), self.u, out.reshape(-1, oh, ow, f))
+            if self.bias is not None:
+                out += self.bias
+            if self.relu:
+                relu_inplace(out)
+            return tiles
         cols = im2col(pad_spatial(x[sl], self.padding), kh, kw, oh, ow, self.strides, self.dilation, g,
                       ones=self.has_bias)
         if g == 1:
@@ -257,10 +269,16 @@ class Conv2D(Function):
 
     def backward_rows(self, sl: slice, cols: Any, gc: Any, dxpad: Any) -> Any:
         """For images x[sl] with output gradient rows gc: their input gradient added into dxpad[sl] (when not
-        None) and their part of [dk; db] returned (None when no weight gradient is wanted)."""
+        None) and their part of [dk; db] returned (None when no weight gradient is wanted); on the Winograd path
+        `cols` are the tiles and the part is (dU, db)."""
         xp = get_array_module(gc)
         kh, kw, cg, f = self.kernel.shape
         (oh, ow), g = self.out_hw, self.groups
+        if self.winograd:
+            wanted = self.wants_weight_grads()
+            du = winograd.backward(cols, self.u, gc.reshape(-1, oh, ow, f), None if dxpad is None else dxpad[sl],
+                                   wanted)
+            return (du, gc.sum(axis=0)) if wanted else None
         gg = gc[None] if g == 1 else gc.reshape(-1, g, f // g).transpose(1, 0, 2)  # (groups, m, F/groups)
         if dxpad is not None:
             # the kernel's rows tap by tap, transposed: (kh*kw, groups, F/groups, cg)
@@ -275,6 +293,10 @@ class Conv2D(Function):
         if not self.wants_weight_grads():
             return None, None
         kh, kw, cg, f = self.kernel.shape
+        if self.winograd:
+            dk = winograd.kernel_grad(sum_parts([p[0] for p in parts])) if self.needs_grad(1) else None
+            db = sum_parts([p[1] for p in parts]) if self.has_bias and self.needs_grad(2) else None
+            return dk, db
         dkb = sum_parts(parts)
         dkb = dkb[0] if self.groups == 1 else dkb.transpose(1, 0, 2).reshape(-1, f)
         dk = dkb[:kh * kw * cg].reshape(self.kernel.shape) if self.needs_grad(1) else None

@@ -15,6 +15,8 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 try:
     import numba
 except ImportError:  # the pure-NumPy path runs instead
@@ -115,3 +117,119 @@ def col2im(kh: int, kw: int, sh: int, sw: int, dh: int, dw: int) -> Callable[...
                                 out[m, p * sh + i * dh, q * sw + j * dw, c] += taps[i, j, m, p, q, c]
 
     return loop
+
+
+# --- Winograd F(2x2, 3x3) (Lavin & Gray 2016): a 2x2 block of a 3x3 convolution from 16 products, not 36 ---------
+@_jit
+def winograd_input(x: Any, th: int, tw: int, out: Any) -> None:
+    """out[4 a + b, (n th + s) tw + t, c] = (B^T d B)[a, b] for the 4x4 tile d = x[n, 2s:2s+4, 2t:2t+4, c] (rows
+    and columns past x read as zeros), B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]."""
+    n, h, w, ch = x.shape
+    d = np.zeros((4, 4, ch), dtype=x.dtype)
+    e = np.empty((4, 4, ch), dtype=x.dtype)
+    for i in range(n):
+        for s in range(th):
+            for t in range(tw):
+                for u in range(4):
+                    for v in range(4):
+                        r, q = 2 * s + u, 2 * t + v
+                        for c in range(ch):
+                            d[u, v, c] = x[i, r, q, c] if r < h and q < w else 0
+                for v in range(4):  # e = B^T d, column by column
+                    for c in range(ch):
+                        e[0, v, c] = d[0, v, c] - d[2, v, c]
+                        e[1, v, c] = d[1, v, c] + d[2, v, c]
+                        e[2, v, c] = d[2, v, c] - d[1, v, c]
+                        e[3, v, c] = d[1, v, c] - d[3, v, c]
+                k = (i * th + s) * tw + t
+                for a in range(4):  # out = e B, row by row
+                    for c in range(ch):
+                        out[4 * a, k, c] = e[a, 0, c] - e[a, 2, c]
+                        out[4 * a + 1, k, c] = e[a, 1, c] + e[a, 2, c]
+                        out[4 * a + 2, k, c] = e[a, 2, c] - e[a, 1, c]
+                        out[4 * a + 3, k, c] = e[a, 1, c] - e[a, 3, c]
+
+
+@_jit
+def winograd_output(m: Any, th: int, tw: int, out: Any) -> None:
+    """out[n, 2s + i, 2t + j, f] = (A^T M A)[i, j] for each tile's 4x4 products M = m[:, (n th + s) tw + t, f], the
+    rows and columns inside out only, A^T = [[1, 1, 1, 0], [0, 1, -1, -1]]."""
+    n, h, w, ch = out.shape
+    e = np.empty((2, 4, ch), dtype=out.dtype)
+    for i in range(n):
+        for s in range(th):
+            for t in range(tw):
+                k = (i * th + s) * tw + t
+                for v in range(4):  # e = A^T M
+                    for c in range(ch):
+                        e[0, v, c] = m[v, k, c] + m[4 + v, k, c] + m[8 + v, k, c]
+                        e[1, v, c] = m[4 + v, k, c] - m[8 + v, k, c] - m[12 + v, k, c]
+                for a in range(2):  # out = e A
+                    r = 2 * s + a
+                    if r < h:
+                        for c in range(ch):
+                            out[i, r, 2 * t, c] = e[a, 0, c] + e[a, 1, c] + e[a, 2, c]
+                        if 2 * t + 1 < w:
+                            for c in range(ch):
+                                out[i, r, 2 * t + 1, c] = e[a, 1, c] - e[a, 2, c] - e[a, 3, c]
+
+
+@_jit
+def winograd_output_grad(g: Any, th: int, tw: int, out: Any) -> None:
+    """The adjoint of `winograd_output`: out[:, tile, f] = A G A^T for each tile's 2x2 gradient G (zero past g)."""
+    n, h, w, ch = g.shape
+    e = np.zeros((2, 2, ch), dtype=g.dtype)
+    f = np.empty((4, 2, ch), dtype=g.dtype)
+    for i in range(n):
+        for s in range(th):
+            for t in range(tw):
+                for a in range(2):
+                    for b in range(2):
+                        r, q = 2 * s + a, 2 * t + b
+                        for c in range(ch):
+                            e[a, b, c] = g[i, r, q, c] if r < h and q < w else 0
+                for b in range(2):  # f = A e: A = [[1, 0], [1, 1], [1, -1], [0, -1]]
+                    for c in range(ch):
+                        f[0, b, c] = e[0, b, c]
+                        f[1, b, c] = e[0, b, c] + e[1, b, c]
+                        f[2, b, c] = e[0, b, c] - e[1, b, c]
+                        f[3, b, c] = -e[1, b, c]
+                k = (i * th + s) * tw + t
+                for a in range(4):  # out = f A^T
+                    for c in range(ch):
+                        out[4 * a, k, c] = f[a, 0, c]
+                        out[4 * a + 1, k, c] = f[a, 0, c] + f[a, 1, c]
+                        out[4 * a + 2, k, c] = f[a, 0, c] - f[a, 1, c]
+                        out[4 * a + 3, k, c] = -f[a, 1, c]
+
+
+@_jit
+def winograd_input_grad(dv: Any, th: int, tw: int, out: Any) -> None:
+    """The adjoint of `winograd_input`: out[n, 2s:2s+4, 2t:2t+4, c] += B dV B^T for each tile's 4x4 gradient dV
+    (the overlapping tiles add up; rows and columns past out dropped)."""
+    n, h, w, ch = out.shape
+    e = np.empty((4, 4, ch), dtype=out.dtype)
+    for i in range(n):
+        for s in range(th):
+            for t in range(tw):
+                k = (i * th + s) * tw + t
+                for a in range(4):  # e = dV B^T, row by row
+                    for c in range(ch):
+                        d0, d1, d2, d3 = dv[4 * a, k, c], dv[4 * a + 1, k, c], dv[4 * a + 2, k, c], dv[4 * a + 3, k, c]
+                        e[a, 0, c] = d0
+                        e[a, 1, c] = d1 - d2 + d3
+                        e[a, 2, c] = d1 + d2 - d0
+                        e[a, 3, c] = -d3
+                for v in range(4):  # out += B e, column by column
+                    q = 2 * t + v
+                    if q < w:
+                        r = 2 * s
+                        for c in range(ch):
+                            e0, e1, e2, e3 = e[0, v, c], e[1, v, c], e[2, v, c], e[3, v, c]
+                            out[i, r, q, c] += e0
+                            if r + 1 < h:
+                                out[i, r + 1, q, c] += e1 - e2 + e3
+                            if r + 2 < h:
+                                out[i, r + 2, q, c] += e1 + e2 - e0
+                            if r + 3 < h:
+                                out[i, r + 3, q, c] -= e3
