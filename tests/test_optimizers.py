@@ -119,7 +119,7 @@ CASES = [
 
 @pytest.mark.parametrize(("name", "cfg"), CASES, ids=[f"{n}-{sorted(c)}" for n, c in CASES])
 @pytest.mark.parametrize("steps", [1, 6])
-def test_matches_keras_formula(name, cfg, steps):
+def test_matches_keras_formula(name, cfg, steps, compiled):
     w0, grads = _problem(steps)
     got = _run(optimizers.get({"class_name": name, "config": cfg}), w0, grads)
     want = _keras_reference(name, cfg, w0, grads)
@@ -137,7 +137,7 @@ SINGLE_STEP = {
 
 
 @pytest.mark.parametrize("name", sorted(SINGLE_STEP))
-def test_keras_single_step(name):
+def test_keras_single_step(name, compiled):
     opt = optimizers.get({"class_name": name, "config": {"learning_rate": 0.5}})
     v = Variable(np.array([1.0, 2.0, 3.0, 4.0], dtype=np.float32))
     opt.apply_gradients(zip([np.array([1.0, 6.0, 7.0, 2.0], dtype=np.float32)], [v]))
@@ -219,7 +219,7 @@ TORCH_CASES = [
 
 @pytest.mark.parametrize(("name", "cfg", "torch_kw"), TORCH_CASES,
                          ids=[f"{n}-{sorted(c)}" for n, c, _ in TORCH_CASES])
-def test_matches_pytorch(name, cfg, torch_kw):
+def test_matches_pytorch(name, cfg, torch_kw, compiled):
     torch = pytest.importorskip("torch")
     w0, grads = _problem(5, seed=1)
     got = _run(getattr(optimizers, name)(**cfg), w0, grads)
@@ -237,6 +237,31 @@ def test_matches_pytorch(name, cfg, torch_kw):
         torch.set_default_dtype(default_dtype)
     for g, p in zip(got, params):
         np.testing.assert_allclose(g, p.detach().numpy(), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(7, 5), (1 << 17,)])  # one piece, and slices on the threads
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_compiled_adam_gives_the_numpy_passes_values_bit_for_bit(shape, dtype, monkeypatch):
+    pytest.importorskip("numba")
+    from shendu.ops import kernels
+
+    calls = []
+    loop = kernels.adam
+    monkeypatch.setattr(kernels, "adam", lambda *a: calls.append(1) or loop(*a))
+    results = []
+    for flag in (True, False):
+        before = kernels.set_enabled(flag)
+        try:
+            rng = np.random.default_rng(3)
+            var = Variable(rng.standard_normal(shape).astype(dtype))
+            opt = Adam(0.01)
+            for _ in range(3):
+                opt.apply_gradients([(rng.standard_normal(shape).astype(dtype), var)])
+        finally:
+            kernels.set_enabled(before)
+        results.append(var.numpy())
+    assert results[0].dtype == dtype and calls  # the compiled loop ran in the first pass
+    np.testing.assert_array_equal(*results)
 
 
 # --- defaults ----------------------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ def set_enabled(flag: bool) -> bool:
 
 
 def _jit(fn: Callable[..., None]) -> Callable[..., None]:
-    return numba.njit(nogil=True, cache=True, boundscheck=False)(fn)
+    return numba.njit(nogil=True, cache=True, boundscheck=False, error_model="numpy")(fn)
 
 
 @functools.cache
@@ -233,3 +233,16 @@ def winograd_input_grad(dv: Any, th: int, tw: int, out: Any) -> None:
                                 out[i, r + 2, q, c] += e1 + e2 - e0
                             if r + 3 < h:
                                 out[i, r + 3, q, c] -= e3
+
+
+@_jit
+def adam(g: Any, w: Any, m: Any, v: Any, b1: Any, b2: Any, step_size: Any, eps: Any) -> None:
+    """Adam's update of flat arrays in one pass, in the order of `Adam._update`'s NumPy passes (the same values):
+    m = b1 m + g;  v = b2 v + g^2;  w -= step_size * (m / (sqrt(v) + eps))."""
+    for i in range(w.size):
+        gi = g[i]
+        mi = m[i] * b1 + gi
+        vi = v[i] * b2 + gi * gi
+        m[i] = mi
+        v[i] = vi
+        w[i] -= mi / (np.sqrt(vi) + eps) * step_size
