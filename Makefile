@@ -11,7 +11,7 @@ export SHENDU_DATA_DIR
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[save]'
+	$(PY) -m pip install --quiet -e '.[save,fast]'
 	touch $@
 
 $(VENV)/.dev-installed: $(VENV)/.installed
