@@ -61,3 +61,52 @@ def test_fused_op_gradcheck_and_first_layer_without_input_gradient(compiled):
     Conv2DMaxPool.apply(xs, ks, **params).sum().backward()
     assert xs.grad is None and ks.grad.shape == k.shape
 
+
+FIRST_LAYER_CASES = [
+    # (x shape, kernel shape, conv params, pool params, relu): few input taps, no input gradient
+    ((5, 12, 11, 1), (3, 3, 1, 8), {}, {"pool_size": (2, 2), "strides": (2, 2)}, True),
+    ((3, 10, 9, 3), (3, 3, 3, 5), {"padding": ((1, 1), (1, 1)), "strides": (1, 2)},
+     {"pool_size": (3, 2), "strides": (2, 1)}, False),
+    ((2, 11, 11, 2), (2, 3, 2, 4), {"dilation": (2, 1)}, {"pool_size": (2, 2), "strides": (1, 1)}, True),
+]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("case", FIRST_LAYER_CASES)
+def test_first_layer_compiled_loop_matches_the_ops_one_by_one(monkeypatch, case, threads, compiled):
+    shape, kshape, conv_params, pool_params, relu = case
+    monkeypatch.setattr(parallel, "MIN_CHUNK_WORK", 1)
+    before = parallel.get_num_threads()
+    parallel.set_num_threads(threads)
+    try:
+        rng = np.random.default_rng(3)
+        x, k, b = rng.standard_normal(shape), rng.standard_normal(kshape), rng.standard_normal(kshape[-1]) - 0.5
+        g = rng.standard_normal(unfused(sd.Tensor(x), sd.Tensor(k), sd.Tensor(b), conv_params, pool_params,
+                                        relu).shape)
+        results = []
+        for fn in (lambda *t: unfused(*t, conv_params, pool_params, relu),
+                   lambda *t: Conv2DMaxPool.apply(*t, conv=conv_params, pool=pool_params, relu=relu,
+                                                  input_grad=False)):
+            ks, bs = sd.Tensor(k, requires_grad=True), sd.Tensor(b, requires_grad=True)
+            y = fn(sd.Tensor(x), ks, bs)
+            y.backward(g)
+            results.append((y.numpy(), ks.grad.numpy(), bs.grad.numpy()))
+        if compiled:
+            spy = Conv2DMaxPool(conv_params, pool_params, relu, input_grad=False)
+            spy.forward(x, k, b)
+            assert spy.direct  # the compiled loop ran, not im2col and a product
+    finally:
+        parallel.set_num_threads(before)
+    for got, want in zip(*results):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+
+
+def test_first_layer_compiled_loop_gradcheck_and_refuses_an_input_gradient(compiled):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 7, 6, 1))
+    params = {"conv": {}, "pool": {"pool_size": (2, 2), "strides": (2, 2)}, "relu": True, "input_grad": False}
+    k, b = rng.standard_normal((3, 3, 1, 3)), rng.standard_normal(3)
+    assert sd.gradcheck(lambda kt, bt: Conv2DMaxPool.apply(sd.Tensor(x), kt, bt, **params), [k, b])
+    y = Conv2DMaxPool.apply(sd.Tensor(x, requires_grad=True), sd.Tensor(k), sd.Tensor(b), **params)
+    with pytest.raises(RuntimeError, match="input_grad=False"):
+        y.sum().backward()

@@ -43,5 +43,5 @@ def call_fused(conv: Conv2D, pool: MaxPooling2D, inputs: Any) -> Tensor | None:
         conv={"strides": conv.strides, "padding": conv._explicit_padding(x.shape[1:-1]),
               "dilation": conv.dilation_rate, "groups": conv.groups},
         pool={"pool_size": pool.pool_size, "strides": pool.strides, "padding": pool_padding},
-        relu=conv.activation is activations.relu,
+        relu=conv.activation is activations.relu, input_grad=x.requires_grad,
     )

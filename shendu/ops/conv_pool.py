@@ -4,36 +4,62 @@ Per batch chunk the convolution's output is pooled at once, while it is still in
 after the pool, on the pooled values only: max and ReLU commute (ReLU is non-decreasing), and the gradient is
 the same, since the winner of a window passed the ReLU exactly when the window's max is positive. The chunks
 run in parallel (`shendu.parallel`), one hand-off for the three ops instead of one per op.
+
+A first layer (no input gradient) with few input taps, e.g. 3x3 on grey or RGB images, runs as one compiled loop
+when numba is there (`kernels.conv_max_pool`): a product with so few terms is bound by memory, not arithmetic, and
+the loop never stores the unpooled output nor, in backward, its gradient.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from shendu.backend import get_array_module
-from shendu.ops.conv import Conv2D, unpad
+from shendu.ops import kernels
+from shendu.ops.conv import Conv2D, pad_spatial, unpad
 from shendu.ops.function import Function
 from shendu.ops.pool import MaxPool2D
-from shendu.parallel import run_chunks
+from shendu.parallel import run_chunks, sum_parts
+
+MAX_DIRECT_TAPS = 32
+"""Input taps (kh kw C) up to which a first layer runs as the compiled loop instead of im2col and a product."""
 
 
 class Conv2DMaxPool(Function):
     """y = max_pool(conv2d(x, kernel) + bias), followed by ReLU when `relu`; `conv` holds Conv2D's parameters
-    (strides, padding, dilation, groups) and `pool` MaxPool2D's (pool_size, strides, padding).
+    (strides, padding, dilation, groups) and `pool` MaxPool2D's (pool_size, strides, padding); `input_grad`
+    False says that x will want no gradient (a first layer), which allows the compiled loop.
 
     Backward: g masked by y > 0 (the ReLU), sent to each window's winner (the pool), then the convolution's
     backward on those rows.
     """
 
-    def __init__(self, conv: dict[str, Any], pool: dict[str, Any], relu: bool = False) -> None:
-        self.conv, self.pool, self.relu = Conv2D(**conv), MaxPool2D(**pool), relu
+    def __init__(self, conv: dict[str, Any], pool: dict[str, Any], relu: bool = False,
+                 input_grad: bool = True) -> None:
+        self.conv, self.pool, self.relu, self.input_grad = Conv2D(**conv), MaxPool2D(**pool), relu, input_grad
 
     def forward(self, x: Any, kernel: Any, bias: Any = None) -> Any:
         xp = get_array_module(x)
         conv, pool = self.conv, self.pool
         n, oh, ow, f = conv.prepare(x, kernel, bias)
         pool.setup((n, oh, ow, f))
-        y = xp.empty(pool.out_shape, dtype=x.dtype)
+        y = self.y = xp.empty(pool.out_shape, dtype=x.dtype)
+        self.direct = self._direct(x, kernel)
+        if self.direct:
+            loop = kernels.conv_max_pool(*self.geometry)
+            w = xp.ascontiguousarray(kernel.reshape(-1, f))
+            b = xp.zeros(f, dtype=x.dtype) if bias is None else bias
+
+            def direct(sl: slice) -> tuple[Any, Any]:
+                xs = pad_spatial(x[sl], conv.padding)
+                idx = np.empty(y[sl].shape, dtype=np.uint8)
+                loop(xs, w, b, self.relu, y[sl], idx)
+                return xs, idx
+
+            self.parts = run_chunks(direct, conv.chunks)
+            return y
 
         def run(sl: slice) -> tuple[Any, Any]:
             z = xp.empty(((sl.stop - sl.start) * oh * ow, f), dtype=x.dtype)
@@ -41,13 +67,24 @@ class Conv2DMaxPool(Function):
             return cols, pool.forward_rows(z.reshape(-1, oh, ow, f), y[sl], self.relu)
 
         self.parts = run_chunks(run, conv.chunks)
-        self.y = y
         return y
+
+    def _direct(self, x: Any, kernel: Any) -> bool:
+        """Whether this first layer runs as the compiled loop (its geometry kept for the loops)."""
+        kh, kw, c, f = kernel.shape
+        conv, pool = self.conv, self.pool
+        self.geometry = (kh, kw, c, f, *conv.strides, *conv.dilation, *pool.pool, *pool.strides)
+        return (not self.input_grad and kernels.enabled() and get_array_module(x) is np and conv.groups == 1
+                and kh * kw * c <= MAX_DIRECT_TAPS and pool.compiled and pool.padding == ((0, 0), (0, 0)))
 
     def backward(self, g: Any) -> tuple[Any, ...]:
         xp = get_array_module(g)
         conv, pool = self.conv, self.pool
         conv.inputs = self.inputs  # the convolution asks which inputs want a gradient
+        if self.needs_grad(0) and not self.input_grad:
+            raise RuntimeError("Conv2DMaxPool: built with input_grad=False, but its input wants a gradient")
+        if self.direct:
+            return (None, *self._direct_weight_grads(g))
         f = conv.kernel.shape[3]
         dxpad = xp.zeros(conv.xp_shape, dtype=g.dtype) if self.needs_grad(0) else None
 
@@ -59,3 +96,19 @@ class Conv2DMaxPool(Function):
 
         dk, db = conv.weight_grads(run_chunks(run, conv.chunks, self.parts))
         return (None if dxpad is None else unpad(dxpad, conv.padding)), dk, db
+
+    def _direct_weight_grads(self, g: Any) -> tuple[Any, Any]:
+        """(dk, db) of the compiled loop, each batch chunk's part summed (None where not wanted)."""
+        kernel, f = self.conv.kernel, self.conv.kernel.shape[3]
+        loop = kernels.conv_max_pool_grad(*self.geometry)
+
+        def run(sl: slice, part: tuple[Any, Any]) -> tuple[Any, Any]:
+            xs, idx = part
+            dk, db = np.zeros((kernel.size // f, f), dtype=g.dtype), np.zeros(f, dtype=g.dtype)
+            loop(xs, g[sl], self.y[sl], self.relu, idx, dk, db)
+            return dk, db
+
+        parts = run_chunks(run, self.conv.chunks, self.parts)
+        dk = sum_parts([p[0] for p in parts]).reshape(kernel.shape) if self.needs_grad(1) else None
+        db = sum_parts([p[1] for p in parts]) if self.conv.has_bias and self.needs_grad(2) else None
+        return dk, db

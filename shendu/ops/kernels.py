@@ -246,3 +246,92 @@ def adam(g: Any, w: Any, m: Any, v: Any, b1: Any, b2: Any, step_size: Any, eps: 
         m[i] = mi
         v[i] = vi
         w[i] -= mi / (np.sqrt(vi) + eps) * step_size
+
+
+@functools.cache
+def conv_max_pool(kh: int, kw: int, ch: int, f: int, sh: int, sw: int, dh: int, dw: int, ph: int, pw: int,
+                  qh: int, qw: int) -> Callable[..., None]:
+    """The loop `(x, w, bias, relu, out, idx)` of a convolution with few input taps (a first layer) pooled as it is
+    computed: for each pooled window, its ph x pw conv outputs z = bias + patch @ w (w the (kh kw ch, f) kernel,
+    conv strides sh, sw and dilation dh, dw) are made in a small buffer, never stored; out = their max (pool
+    strides qh, qw), then max(out, 0) when relu; idx the winner as in `max_pool`."""
+    taps, cells = kh * kw * ch, ph * pw
+
+    @_jit
+    def loop(x: Any, w: Any, bias: Any, relu: bool, out: Any, idx: Any) -> None:
+        n, oh, ow, _ = out.shape
+        z = np.empty((cells, f), dtype=out.dtype)
+        patch = np.empty(taps, dtype=out.dtype)
+        zero = np.zeros(1, dtype=out.dtype)[0]
+        for i in range(n):
+            for p in range(oh):
+                for q in range(ow):
+                    for a in range(ph):
+                        for b in range(pw):
+                            r, s = (p * qh + a) * sh, (q * qw + b) * sw
+                            for u in range(kh):
+                                for v in range(kw):
+                                    for c in range(ch):
+                                        patch[(u * kw + v) * ch + c] = x[i, r + u * dh, s + v * dw, c]
+                            for o in range(f):
+                                acc = bias[o]
+                                for t in range(taps):
+                                    acc += patch[t] * w[t, o]
+                                z[a * pw + b, o] = acc
+                    for o in range(f):
+                        best, won = z[0, o], 0
+                        for j in range(1, cells):
+                            if best == best and not z[j, o] <= best:
+                                best, won = z[j, o], j
+                        out[i, p, q, o] = zero if relu and best < 0 else best
+                        idx[i, p, q, o] = won
+
+    return loop
+
+
+@functools.cache
+def conv_max_pool_grad(kh: int, kw: int, ch: int, f: int, sh: int, sw: int, dh: int, dw: int, ph: int, pw: int,
+                       qh: int, qw: int) -> Callable[..., None]:
+    """The loop `(x, g, y, relu, idx, dk, db)` of `conv_max_pool`'s weight gradients, added into dk (kh kw ch, f)
+    and db: each pooled g (masked by y > 0 when relu) goes to its window's winner, whose patch it multiplies; the
+    unpooled gradient is never stored."""
+    taps, cells = kh * kw * ch, ph * pw
+
+    @_jit
+    def loop(x: Any, g: Any, y: Any, relu: bool, idx: Any, dk: Any, db: Any) -> None:
+        n, oh, ow, _ = g.shape
+        acc = np.zeros((taps, f), dtype=g.dtype)
+        bias = np.zeros(f, dtype=g.dtype)
+        won = np.empty((cells, f), dtype=g.dtype)
+        patch = np.empty((cells, taps), dtype=g.dtype)
+        for i in range(n):
+            for p in range(oh):
+                for q in range(ow):
+                    for a in range(ph):
+                        for b in range(pw):
+                            r, s = (p * qh + a) * sh, (q * qw + b) * sw
+                            for u in range(kh):
+                                for v in range(kw):
+                                    for c in range(ch):
+                                        patch[a * pw + b, (u * kw + v) * ch + c] = x[i, r + u * dh, s + v * dw, c]
+                    for o in range(f):
+                        gv = g[i, p, q, o]
+                        if relu:
+                            gv = gv * (y[i, p, q, o] > 0)
+                        bias[o] += gv
+                        k = idx[i, p, q, o]
+                        for j in range(cells):
+                            won[j, o] = gv * (k == j)
+                    for t in range(taps):
+                        for o in range(f):
+                            s = acc[t, o]
+                            for j in range(cells):
+                                s += patch[j, t] * won[j, o]
+                            acc[t, o] = s
+        for t in range(taps):
+            for o in range(f):
+                dk[t, o] += acc[t, o]
+        for o in range(f):
+            db[o] += bias[o]
+
+    return loop

@@ -45,7 +45,11 @@ def test_fused_sequential_trains_as_the_layers_one_by_one(spy, activation, paddi
     models = [cnn(True, activation, padding), cnn(False, activation, padding)]
     for model in models:
         model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")  # linear in the gradients
-    np.testing.assert_array_equal(models[0].predict(x, verbose=0), models[1].predict(x, verbose=0))
+    fused, layered = models[0].predict(x, verbose=0), models[1].predict(x, verbose=0)
+    if compiled:  # pairs with few input taps (in predict: all) run as the compiled loop, summing in another order
+        np.testing.assert_allclose(fused, layered, rtol=1e-6, atol=1e-7)
+    else:
+        np.testing.assert_array_equal(fused, layered)
     assert len(spy) == 2  # both conv/pool pairs of the fused model, none of the other
     for model in models:
         model.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False)
