@@ -5,6 +5,7 @@ input are copied once into `cols` (rows: output pixels, columns: kernel taps x c
 y = cols @ kernel.reshape(kh*kw*C, F). Its backward is dkernel = cols^T g and, for the input, the products
 g @ k_ij^T of every tap (one batched product, each tap's result contiguous), each scatter-added into its shifted
 window. The batch is cut into chunks that run on shendu's threads (`shendu.parallel`), BLAS on one thread each.
+With numba, 3x3 stride-1 convolutions with many channels run as Winograd tiles instead (`shendu.ops.winograd`).
 """
 
 from __future__ import annotations
@@ -180,6 +181,7 @@ class Conv2D(Function):
     Backward: dk = cols^T g, db = sum of g, dx = scatter-add of the taps g @ k_ij^T (skipped when x needs no
     gradient, e.g. for the first layer). Both passes run on batch chunks in parallel (`shendu.parallel`).
     The ReLU's mask is skipped when the gradient is `masked_grad`, one a max-pooling consumer already masked.
+    Where `winograd.applies`, cols are Winograd tiles and the products those of `shendu.ops.winograd`.
     """
 
     def __init__(self, strides: Pair = (1, 1), padding: Padding = ((0, 0), (0, 0)), dilation: Pair = (1, 1),

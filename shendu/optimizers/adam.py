@@ -45,7 +45,8 @@ class Adam(Optimizer):
                 coeffs: Any) -> None:
         b1, b2, step_size, eps = coeffs
         m, v = slots["momentum"], slots["velocity"]
-        if not self.amsgrad and kernels.enabled() and all(a.flags.c_contiguous for a in (g, w, m, v)):
+        if (not self.amsgrad and kernels.enabled() and isinstance(w, np.ndarray)
+                and all(a.flags.c_contiguous for a in (g, w, m, v))):
             kernels.adam(g.reshape(-1), w.reshape(-1), m.reshape(-1), v.reshape(-1),
                          *(w.dtype.type(c) for c in coeffs))
             return
