@@ -1,11 +1,12 @@
-"""Compiled loops for the memory-bound passes of a CNN (numba, the optional `shendu[fast]` extra).
+"""Compiled loops for the passes NumPy makes too many of (numba, the optional `shendu[fast]` extra).
 
 NumPy makes one pass over memory per operation: a 2x2 max pool is four passes (two maxima, two comparisons) and
-its gradient four more, each over arrays larger than the cache. These loops do each job in one pass, with the
-same results bit for bit (the tests compare them with the NumPy code beside them). Each loop is compiled for one
-window geometry, so that its window loops unroll and the channel loop runs in SIMD lanes; the machine code is
-cached on disk. They release the GIL, so batch chunks still run on shendu's threads at once. Without numba, or
-with SHENDU_NUMBA=0, the NumPy code runs.
+its gradient four more, each over arrays larger than the cache; Adam's update is ten. These loops do each job in
+one pass. The pooling, scatter and Adam loops give the NumPy code's values bit for bit; the Winograd transforms and
+the first-layer convolution compute in another order and agree to rounding (the tests compare every loop with the
+NumPy path). Each loop is compiled for one geometry, so that its small loops unroll and the channel loop runs in
+SIMD lanes; the machine code is cached on disk. They release the GIL, so batch chunks still run on shendu's threads
+at once. Without numba, or with SHENDU_NUMBA=0, the NumPy code runs.
 """
 
 from __future__ import annotations
