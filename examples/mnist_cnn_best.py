@@ -1,7 +1,7 @@
 """A stronger MNIST network: two 3x3 convolutions per stage with batch normalization, dropout after each stage,
 random rotations, shifts and zooms of the training images, and a learning rate that decays each epoch: 99.51% test
 accuracy after 12 epochs (seed 0, measured with shendu[fast]: about 47 s an epoch on 2 cores). Without the stage
-dropout and with a faster decay (0.75 a epoch, 10 epochs) it measured 99.40% (99.45% on the pure-NumPy path).
+dropout and with a faster decay (0.75 an epoch, 10 epochs) it measured 99.40% (99.45% on the pure-NumPy path).
 
     python examples/mnist_cnn_best.py [--output out] [--epochs 12]
 
