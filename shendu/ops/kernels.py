@@ -122,20 +122,27 @@ def col2im(kh: int, kw: int, sh: int, sw: int, dh: int, dw: int) -> Callable[...
 
 # --- Winograd F(2x2, 3x3) (Lavin & Gray 2016): a 2x2 block of a 3x3 convolution from 16 products, not 36 ---------
 @_jit
+def _read_tile(x: Any, i: int, r0: int, q0: int, out: Any) -> None:
+    """out[u, v, c] = x[i, r0 + u, q0 + v, c] for a tile the size of out, zeros past the edge of x."""
+    _, h, w, ch = x.shape
+    for u in range(out.shape[0]):
+        for v in range(out.shape[1]):
+            r, q = r0 + u, q0 + v
+            for c in range(ch):
+                out[u, v, c] = x[i, r, q, c] if r < h and q < w else 0
+
+
+@_jit
 def winograd_input(x: Any, th: int, tw: int, out: Any) -> None:
     """out[4 a + b, (n th + s) tw + t, c] = (B^T d B)[a, b] for the 4x4 tile d = x[n, 2s:2s+4, 2t:2t+4, c] (rows
     and columns past x read as zeros), B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]."""
-    n, h, w, ch = x.shape
-    d = np.zeros((4, 4, ch), dtype=x.dtype)
+    n, ch = x.shape[0], x.shape[3]
+    d = np.empty((4, 4, ch), dtype=x.dtype)
     e = np.empty((4, 4, ch), dtype=x.dtype)
     for i in range(n):
         for s in range(th):
             for t in range(tw):
-                for u in range(4):
-                    for v in range(4):
-                        r, q = 2 * s + u, 2 * t + v
-                        for c in range(ch):
-                            d[u, v, c] = x[i, r, q, c] if r < h and q < w else 0
+                _read_tile(x, i, 2 * s, 2 * t, d)
                 for v in range(4):  # e = B^T d, column by column
                     for c in range(ch):
                         e[0, v, c] = d[0, v, c] - d[2, v, c]
@@ -178,17 +185,13 @@ def winograd_output(m: Any, th: int, tw: int, out: Any) -> None:
 @_jit
 def winograd_output_grad(g: Any, th: int, tw: int, out: Any) -> None:
     """The adjoint of `winograd_output`: out[:, tile, f] = A G A^T for each tile's 2x2 gradient G (zero past g)."""
-    n, h, w, ch = g.shape
-    e = np.zeros((2, 2, ch), dtype=g.dtype)
+    n, ch = g.shape[0], g.shape[3]
+    e = np.empty((2, 2, ch), dtype=g.dtype)
     f = np.empty((4, 2, ch), dtype=g.dtype)
     for i in range(n):
         for s in range(th):
             for t in range(tw):
-                for a in range(2):
-                    for b in range(2):
-                        r, q = 2 * s + a, 2 * t + b
-                        for c in range(ch):
-                            e[a, b, c] = g[i, r, q, c] if r < h and q < w else 0
+                _read_tile(g, i, 2 * s, 2 * t, e)
                 for b in range(2):  # f = A e: A = [[1, 0], [1, 1], [1, -1], [0, -1]]
                     for c in range(ch):
                         f[0, b, c] = e[0, b, c]
