@@ -253,6 +253,21 @@ def adam(g: Any, w: Any, m: Any, v: Any, b1: Any, b2: Any, step_size: Any, eps: 
 
 
 @functools.cache
+def _gather_patch(kh: int, kw: int, ch: int, dh: int, dw: int) -> Callable[..., None]:
+    """The loop `(x, i, r, s, out)`: out[(u kw + v) ch + c] = x[i, r + u dh, s + v dw, c], the input window of the
+    conv output whose window starts at row r, column s of image i."""
+
+    @_jit
+    def gather(x: Any, i: int, r: int, s: int, out: Any) -> None:
+        for u in range(kh):
+            for v in range(kw):
+                for c in range(ch):
+                    out[(u * kw + v) * ch + c] = x[i, r + u * dh, s + v * dw, c]
+
+    return gather
+
+
+@functools.cache
 def conv_max_pool(kh: int, kw: int, ch: int, f: int, sh: int, sw: int, dh: int, dw: int, ph: int, pw: int,
                   qh: int, qw: int) -> Callable[..., None]:
     """The loop `(x, w, bias, relu, out, idx)` of a convolution with few input taps (a first layer) pooled as it is
@@ -260,6 +275,7 @@ def conv_max_pool(kh: int, kw: int, ch: int, f: int, sh: int, sw: int, dh: int, 
     conv strides sh, sw and dilation dh, dw) are made in a small buffer, never stored; out = their max (pool
     strides qh, qw), then max(out, 0) when relu; idx the winner as in `max_pool`."""
     taps, cells = kh * kw * ch, ph * pw
+    gather = _gather_patch(kh, kw, ch, dh, dw)
 
     @_jit
     def loop(x: Any, w: Any, bias: Any, relu: bool, out: Any, idx: Any) -> None:
@@ -272,11 +288,7 @@ def conv_max_pool(kh: int, kw: int, ch: int, f: int, sh: int, sw: int, dh: int, 
                 for q in range(ow):
                     for a in range(ph):
                         for b in range(pw):
-                            r, s = (p * qh + a) * sh, (q * qw + b) * sw
-                            for u in range(kh):
-                                for v in range(kw):
-                                    for c in range(ch):
-                                        patch[(u * kw + v) * ch + c] = x[i, r + u * dh, s + v * dw, c]
+                            gather(x, i, (p * qh + a) * sh, (q * qw + b) * sw, patch)
                             for o in range(f):
                                 acc = bias[o]
                                 for t in range(taps):
@@ -300,6 +312,7 @@ def conv_max_pool_grad(kh: int, kw: int, ch: int, f: int, sh: int, sw: int, dh: 
     and db: each pooled g (masked by y > 0 when relu) goes to its window's winner, whose patch it multiplies; the
     unpooled gradient is never stored."""
     taps, cells = kh * kw * ch, ph * pw
+    gather = _gather_patch(kh, kw, ch, dh, dw)
 
     @_jit
     def loop(x: Any, g: Any, y: Any, relu: bool, idx: Any, dk: Any, db: Any) -> None:
@@ -313,11 +326,7 @@ def conv_max_pool_grad(kh: int, kw: int, ch: int, f: int, sh: int, sw: int, dh: 
                 for q in range(ow):
                     for a in range(ph):
                         for b in range(pw):
-                            r, s = (p * qh + a) * sh, (q * qw + b) * sw
-                            for u in range(kh):
-                                for v in range(kw):
-                                    for c in range(ch):
-                                        patch[a * pw + b, (u * kw + v) * ch + c] = x[i, r + u * dh, s + v * dw, c]
+                            gather(x, i, (p * qh + a) * sh, (q * qw + b) * sw, patch[a * pw + b])
                     for o in range(f):
                         gv = g[i, p, q, o]
                         if relu:
