@@ -46,7 +46,7 @@ def main() -> None:
     parser.add_argument("--output", default="out", help="folder for the images and models (default: out)")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--classifier-epochs", type=int, default=2)
+    parser.add_argument("--classifier-epochs", type=int, default=5)
     args = parser.parse_args()
     os.makedirs(args.output, exist_ok=True)
 

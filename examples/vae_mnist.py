@@ -44,7 +44,7 @@ def main() -> None:
     parser.add_argument("--output", default="out", help="folder for the images (default: out)")
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--latent-dim", type=int, default=2)
-    parser.add_argument("--classifier-epochs", type=int, default=2)
+    parser.add_argument("--classifier-epochs", type=int, default=5)
     args = parser.parse_args()
     os.makedirs(args.output, exist_ok=True)
     sd.random.seed(0)
