@@ -13,7 +13,7 @@ import argparse
 import os
 import time
 
-from dcgan_mnist import SampleGrid, mnist_classifier, mnist_images, report_quality
+from dcgan_mnist import CLASSIFIER_EPOCHS, SampleGrid, mnist_classifier, mnist_images, report_quality
 
 import shendu as sd
 from shendu import layers, optimizers
@@ -46,7 +46,7 @@ def main() -> None:
     parser.add_argument("--output", default="out", help="folder for the images and models (default: out)")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--classifier-epochs", type=int, default=5)
+    parser.add_argument("--classifier-epochs", type=int, default=CLASSIFIER_EPOCHS)
     args = parser.parse_args()
     os.makedirs(args.output, exist_ok=True)
 

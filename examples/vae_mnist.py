@@ -17,7 +17,7 @@ import os
 import time
 
 import numpy as np
-from dcgan_mnist import mnist_classifier, mnist_images, report_quality
+from dcgan_mnist import CLASSIFIER_EPOCHS, mnist_classifier, mnist_images, report_quality
 
 import shendu as sd
 from shendu import layers
@@ -44,7 +44,7 @@ def main() -> None:
     parser.add_argument("--output", default="out", help="folder for the images (default: out)")
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--latent-dim", type=int, default=2)
-    parser.add_argument("--classifier-epochs", type=int, default=5)
+    parser.add_argument("--classifier-epochs", type=int, default=CLASSIFIER_EPOCHS)
     args = parser.parse_args()
     os.makedirs(args.output, exist_ok=True)
     sd.random.seed(0)
