@@ -57,7 +57,7 @@ def main() -> None:
     gan.compile(d_optimizer=optimizers.RMSprop(2e-4), g_optimizer=optimizers.RMSprop(2e-4), label_smoothing=0.1)
     start = time.time()
     gan.fit(x_train * 2 - 1, epochs=args.epochs, batch_size=args.batch_size, verbose=2,
-            callbacks=[SampleGrid(args.output, "gan", LATENT_DIM)])
+            callbacks=[SampleGrid(args.output, "gan")])
     print(f"trained {args.epochs} epochs of batch {args.batch_size} in {(time.time() - start) / 60:.1f} min")
     gan.generator.save(os.path.join(args.output, "gan_generator.shendu"))
 

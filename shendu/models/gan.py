@@ -25,23 +25,35 @@ from shendu.tensor import Tensor
 class GAN(Model):
     """GAN(generator, discriminator, latent_dim): `compile(d_optimizer, g_optimizer, loss_fn)`, then
     `fit(real_data, epochs=..., batch_size=...)` with the usual progress bar, callbacks and History
-    ('d_loss', 'g_loss'), and `generate(n, seed)` for samples. Noise is z ~ N(0, I) (override `sample_latent`).
+    ('d_loss', 'g_loss'), and `generate(n, seed)` for samples. Noise is z ~ N(0, I), or with latent_components=K a
+    mixture of K Gaussians: z = mu_k + latent_spread * eps, k uniform, eps ~ N(0, I), the means mu_k ~ N(0, I) drawn
+    once from latent_seed (Ben-Yosef & Weinshall 2018); any other prior by overriding `sample_latent`.
 
     The discriminator outputs the probability that its input is real (sigmoid; or logits with
     `loss_fn=BinaryCrossentropy(from_logits=True)`). Calling the GAN on noise runs the generator.
     """
 
     def __init__(self, generator: Layer, discriminator: Layer, latent_dim: int, seed: int | None = None,
-                 **kwargs: Any) -> None:
+                 latent_components: int = 0, latent_spread: float = 0.5, latent_seed: int = 0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         for role, part in (("generator", generator), ("discriminator", discriminator)):
             if not isinstance(part, Layer):
                 raise TypeError(f"GAN '{self.name}': the {role} must be a Model or Layer, got {type(part).__name__}")
         if not isinstance(latent_dim, (int, np.integer)) or isinstance(latent_dim, bool) or latent_dim < 1:
             raise ValueError(f"GAN '{self.name}': latent_dim must be a positive integer, got {latent_dim!r}")
+        if not isinstance(latent_components, (int, np.integer)) or isinstance(latent_components, bool) \
+                or latent_components < 0:
+            raise ValueError(f"GAN '{self.name}': latent_components must be an integer >= 0 (0: z ~ N(0, I)), got "
+                             f"{latent_components!r}")
+        if not latent_spread > 0:
+            raise ValueError(f"GAN '{self.name}': latent_spread must be positive, got {latent_spread!r}")
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = int(latent_dim)
+        self.latent_components, self.latent_spread, self.latent_seed = int(latent_components), float(latent_spread), \
+            int(latent_seed)
+        self.latent_means = np.random.default_rng(self.latent_seed).standard_normal(
+            (self.latent_components, self.latent_dim)).astype(backend.floatx())
         self.seed = seed
         self._rng = np.random.default_rng(seed) if seed is not None else None
         self.d_optimizer: Any = None
@@ -100,9 +112,14 @@ class GAN(Model):
 
     # --- one training step -------------------------------------------------------------------------
     def sample_latent(self, n: int, rng: np.random.Generator | None = None) -> np.ndarray:
-        """n latent vectors z ~ N(0, I) of size latent_dim (from rng, else the GAN's seed, else shendu.random)."""
+        """n latent vectors of size latent_dim from the prior: N(0, I), or the mixture mu_k + latent_spread * eps
+        (from rng, else the GAN's seed, else shendu.random)."""
         rng = rng or self._rng or sd_random.generator()
-        return rng.standard_normal((int(n), self.latent_dim)).astype(backend.floatx())
+        eps = rng.standard_normal((int(n), self.latent_dim))
+        if not self.latent_components:
+            return eps.astype(backend.floatx())
+        k = rng.integers(0, self.latent_components, int(n))
+        return (self.latent_means[k] + self.latent_spread * eps).astype(backend.floatx())
 
     def train_step(self, data: Any) -> dict[str, float]:
         """A discriminator step on this batch of real data, then a generator step on as many fresh samples."""
@@ -208,7 +225,9 @@ class GAN(Model):
         from shendu.layers import serialize
 
         return {**Layer.get_config(self), "generator": serialize(self.generator),
-                "discriminator": serialize(self.discriminator), "latent_dim": self.latent_dim, "seed": self.seed}
+                "discriminator": serialize(self.discriminator), "latent_dim": self.latent_dim, "seed": self.seed,
+                "latent_components": self.latent_components, "latent_spread": self.latent_spread,
+                "latent_seed": self.latent_seed}
 
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> GAN:

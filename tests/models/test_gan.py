@@ -318,3 +318,40 @@ def test_image_grid_png(tmp_path) -> None:
     assert os.path.getsize(path) > 0
     with pytest.raises(ValueError, match=r"\(n, h, w\)"):
         image_grid(np.zeros((2, 3)))
+
+
+def test_mixture_prior_samples_near_its_fixed_means() -> None:
+    base = tiny_gan()
+    gan = GAN(base.generator, base.discriminator, latent_dim=2, latent_components=3, latent_spread=0.01, latent_seed=5)
+    means = np.random.default_rng(5).standard_normal((3, 2))
+    np.testing.assert_allclose(gan.latent_means, means, rtol=1e-6)
+    z = gan.sample_latent(3000, np.random.default_rng(0))
+    distance = np.linalg.norm(z[:, None, :] - means[None], axis=2)
+    assert distance.min(1).max() < 0.06  # every z within a few spreads of one mean
+    shares = np.bincount(distance.argmin(1), minlength=3) / len(z)
+    np.testing.assert_allclose(shares, 1 / 3, atol=0.04)  # components drawn uniformly
+    np.testing.assert_allclose(z.std(0), means.std(0), rtol=0.15)  # spread is the means', not N(0, I)'s
+    assert GAN(gan.generator, gan.discriminator, latent_dim=2).sample_latent(3000, np.random.default_rng(0)).std() > 0.9
+
+
+def test_mixture_prior_drives_generate_and_survives_saving(tmp_path) -> None:
+    base = tiny_gan()
+    gan = GAN(base.generator, base.discriminator, latent_dim=2, seed=7, latent_components=4, latent_spread=0.3)
+    gan.compile(optimizers.Adam(1e-3), optimizers.Adam(1e-3))
+    gan.fit(real_batch(32), epochs=1, batch_size=8, verbose=0)
+    z = gan.sample_latent(6, np.random.default_rng(2))
+    np.testing.assert_allclose(gan.generate(6, seed=2), gan.generator.predict(z, verbose=0), rtol=1e-6)
+    gan.save(tmp_path / "gan.keras")
+    again = load_model(tmp_path / "gan.keras", custom_objects={"GAN": GAN})
+    assert (again.latent_components, again.latent_spread, again.latent_seed) == (4, 0.3, 0)
+    np.testing.assert_array_equal(again.latent_means, gan.latent_means)
+    np.testing.assert_array_equal(again.generate(8, seed=1), gan.generate(8, seed=1))
+
+
+@pytest.mark.parametrize("kwargs, message", [({"latent_components": -1}, "latent_components must be an integer >= 0"),
+                                             ({"latent_components": 2.5}, "latent_components"),
+                                             ({"latent_spread": 0.0}, "latent_spread must be positive")])
+def test_mixture_prior_bad_arguments(kwargs, message) -> None:
+    base = tiny_gan()
+    with pytest.raises(ValueError, match=message):
+        GAN(base.generator, base.discriminator, latent_dim=2, **kwargs)
