@@ -22,6 +22,7 @@ import os
 import time
 
 import numpy as np
+from mnist_cnn import build_model
 
 import shendu as sd
 from shendu import grad_mode, layers, optimizers, schedules
@@ -54,13 +55,7 @@ def mnist_classifier(path: str, data: tuple, epochs: int = CLASSIFIER_EPOCHS) ->
         return load_model(path, custom_objects=CUSTOM_OBJECTS)
     (x_train, y_train), (x_test, y_test) = data
     sd.random.seed(0)
-    model = Sequential([
-        Conv2D(32, (3, 3), activation="relu", input_shape=(28, 28, 1)), MaxPooling2D((2, 2)),
-        Conv2D(64, (3, 3), activation="relu"), MaxPooling2D((2, 2)),
-        layers.Flatten(), layers.Dense(128, activation="relu"), layers.Dropout(0.2),
-        layers.Dense(10, activation="softmax"),
-    ])
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model = build_model()
     print(f"training the classifier of examples/mnist_cnn.py for {epochs} epochs")
     model.fit(x_train, y_train, epochs=epochs, batch_size=64, verbose=2)
     print(f"classifier test accuracy {model.evaluate(x_test, y_test, verbose=0)[1]:.4f}; saved to {path}")
