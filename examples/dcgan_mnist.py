@@ -4,7 +4,7 @@ and then decayed, one-sided label smoothing 0.1, batch 32, z from a mixture of 2
 latent_components), and an exponential moving average of the generator's weights (what is sampled and saved).
 `--tutorial` trains the Keras DCGAN tutorial's larger networks instead. docs/generative.md has the measured figures.
 
-    python examples/dcgan_mnist.py [--output out] [--epochs 11] [--latent-components 200] [--tutorial]
+    python examples/dcgan_mnist.py [--output out] [--epochs 6] [--latent-components 200] [--tutorial]
 
 Writes a grid of 64 samples (the same noise every time) after each epoch, dcgan_epoch_NN.png, and the trained
 generator and discriminator (dcgan_generator.shendu, dcgan_discriminator.shendu) to the output folder. Then it
@@ -36,7 +36,7 @@ from shendu.models.gan import GAN, class_quality, frechet_distance
 from shendu.utils.image_grid import save_image_grid
 
 CUSTOM_OBJECTS = {"Conv2D": Conv2D, "MaxPooling2D": MaxPooling2D}  # until shendu.layers exports them
-EPOCHS, BATCH_SIZE, LEARNING_RATE, EMA_MOMENTUM, LATENT_COMPONENTS = 11, 32, 2e-4, 0.999, 200
+EPOCHS, BATCH_SIZE, LEARNING_RATE, EMA_MOMENTUM, LATENT_COMPONENTS = 6, 32, 2e-4, 0.999, 200
 CLASSIFIER_EPOCHS = 5  # examples/mnist_cnn.py's, so a judge trained here is the network that example saves
 
 
@@ -132,11 +132,14 @@ def generator(latent_dim: int, width: int = 128) -> Sequential:
 
 
 def discriminator(width: int = 64) -> Sequential:
-    """The default discriminator: 28x28x1 -> 14x14xwidth -> 7x7x(2 width) (4x4 stride-2 convolutions, the second
-    followed by BatchNormalization, LeakyReLU 0.2) -> Dense(1, sigmoid)."""
+    """The default discriminator: 28x28x1 -> 14x14xwidth -> 7x7x(2 width) -> 4x4x(4 width) (stride-2 convolutions,
+    4x4, 4x4 and 3x3, the last two followed by BatchNormalization, LeakyReLU 0.2) -> Dense(1, sigmoid). The third
+    convolution sees the whole digit; without it the discriminator passes hybrid shapes (docs/generative.md)."""
     return Sequential([
         Conv2D(width, 4, strides=2, padding="same", input_shape=(28, 28, 1)), layers.LeakyReLU(0.2),
         Conv2D(2 * width, 4, strides=2, padding="same", use_bias=False), layers.BatchNormalization(),
+        layers.LeakyReLU(0.2),
+        Conv2D(4 * width, 3, strides=2, padding="same", use_bias=False), layers.BatchNormalization(),
         layers.LeakyReLU(0.2),
         layers.Flatten(), layers.Dense(1, activation="sigmoid"),
     ], name="discriminator")

@@ -34,8 +34,8 @@ def test_dcgan_default_networks_and_learning_rate():
     generator, discriminator = dcgan.generator(100), dcgan.discriminator()
     # Dense 100 x 6272 + BN, ConvT 4x4 128 -> 64 + BN, ConvT 4x4 64 -> 1 with bias
     assert generator.count_params() == 100 * 6272 + 4 * 6272 + 16 * 128 * 64 + 4 * 64 + 16 * 64 + 1
-    # Conv 4x4 1 -> 64 with bias, Conv 4x4 64 -> 128 + BN, Dense 6272 -> 1
-    assert discriminator.count_params() == 16 * 64 + 64 + 16 * 64 * 128 + 4 * 128 + 6272 + 1
+    # Conv 4x4 1 -> 64 with bias, Conv 4x4 64 -> 128 + BN, Conv 3x3 128 -> 256 + BN, Dense 4096 -> 1
+    assert discriminator.count_params() == 16 * 64 + 64 + 16 * 64 * 128 + 4 * 128 + 9 * 128 * 256 + 4 * 256 + 4096 + 1
     images = generator.predict(np.random.default_rng(0).standard_normal((3, 100)).astype("float32"), verbose=0)
     assert images.shape == (3, 28, 28, 1) and np.abs(images).max() <= 1.0
     assert discriminator.predict(images, verbose=0).shape == (3, 1)
