@@ -2,7 +2,9 @@
 + LeakyReLU generator, Conv2D + BatchNormalization discriminator, Adam(2e-4, beta_1=0.5) held for half the steps
 and then decayed, one-sided label smoothing 0.1, batch 32, z from a mixture of 200 Gaussians (GAN's
 latent_components), and an exponential moving average of the generator's weights (what is sampled and saved).
-`--tutorial` trains the Keras DCGAN tutorial's larger networks instead. docs/generative.md has the measured figures.
+`--tutorial` trains the Keras DCGAN tutorial's larger networks instead. Measured (docs/generative.md): 6 epochs in
+26 min on 2 shared cores; 88.4% of 10,000 samples labelled with confidence > 0.9 (goal 90%), all ten digits, the
+smallest 5.8%, Fréchet distance 13.06 (real vs real 14.92).
 
     python examples/dcgan_mnist.py [--output out] [--epochs 6] [--latent-components 200] [--tutorial]
 
