@@ -121,13 +121,11 @@ class SampleGrid(Callback):
         save_image_grid(images, path, ncols=8, value_range=(-1, 1), scale=2)
 
 
-def generator(latent_dim: int, width: int = 128, hidden: int = 256) -> Sequential:
-    """The default generator, sized for a CPU: Dense(hidden) + LeakyReLU, then Dense -> 7x7xwidth -> 14x14x(width/2)
-    -> 28x28x1 (tanh), 4x4 stride-2 Conv2DTranspose steps, each hidden one followed by BatchNormalization and
-    LeakyReLU(0.2). The first, nonlinear layer lets each component of the mixture prior land on its own digit."""
+def generator(latent_dim: int, width: int = 128) -> Sequential:
+    """The default generator, sized for a CPU: Dense -> 7x7xwidth -> 14x14x(width/2) -> 28x28x1 (tanh), 4x4
+    stride-2 Conv2DTranspose steps, each hidden one followed by BatchNormalization and LeakyReLU(0.2)."""
     return Sequential([
-        layers.Dense(hidden, input_shape=(latent_dim,)), layers.LeakyReLU(0.2),
-        layers.Dense(7 * 7 * width, use_bias=False),
+        layers.Dense(7 * 7 * width, use_bias=False, input_shape=(latent_dim,)),
         layers.BatchNormalization(), layers.LeakyReLU(0.2),
         layers.Reshape((7, 7, width)),
         Conv2DTranspose(width // 2, 4, strides=2, padding="same", use_bias=False),

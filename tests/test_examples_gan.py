@@ -32,8 +32,8 @@ def test_dcgan_tutorial_networks_are_the_tutorials():
 def test_dcgan_default_networks_and_learning_rate():
     sd.random.seed(0)
     generator, discriminator = dcgan.generator(100), dcgan.discriminator()
-    # Dense 100 -> 256, Dense 256 x 6272 + BN, ConvT 4x4 128 -> 64 + BN, ConvT 4x4 64 -> 1 with bias
-    assert generator.count_params() == 101 * 256 + 256 * 6272 + 4 * 6272 + 16 * 128 * 64 + 4 * 64 + 16 * 64 + 1
+    # Dense 100 x 6272 + BN, ConvT 4x4 128 -> 64 + BN, ConvT 4x4 64 -> 1 with bias
+    assert generator.count_params() == 100 * 6272 + 4 * 6272 + 16 * 128 * 64 + 4 * 64 + 16 * 64 + 1
     # Conv 4x4 1 -> 64 with bias, Conv 4x4 64 -> 128 + BN, Conv 3x3 128 -> 256 + BN, Dense 4096 -> 1
     assert discriminator.count_params() == 16 * 64 + 64 + 16 * 64 * 128 + 4 * 128 + 9 * 128 * 256 + 4 * 256 + 4096 + 1
     images = generator.predict(np.random.default_rng(0).standard_normal((3, 100)).astype("float32"), verbose=0)
@@ -48,8 +48,7 @@ def test_sample_grid_shows_the_weight_average_and_training_keeps_the_raw_weights
     drawn = []
     monkeypatch.setattr(dcgan, "save_image_grid", lambda images, path, **kwargs: drawn.append((images, path)))
     sd.random.seed(0)
-    gan = GAN(dcgan.generator(8, width=8, hidden=8), dcgan.discriminator(width=4), latent_dim=8, seed=0,
-              latent_components=3)
+    gan = GAN(dcgan.generator(8, width=8), dcgan.discriminator(width=4), latent_dim=8, seed=0, latent_components=3)
     g_optimizer = optimizers.Adam(1e-2, beta_1=0.5, use_ema=True, ema_momentum=0.5)
     gan.compile(optimizers.Adam(1e-3, beta_1=0.5), g_optimizer, label_smoothing=0.1)
     real = np.random.default_rng(0).uniform(-1, 1, (4, 28, 28, 1)).astype("float32")
