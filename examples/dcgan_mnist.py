@@ -179,7 +179,7 @@ def tutorial_discriminator() -> Sequential:
 
 def learning_rate(peak: float, steps: int) -> schedules.LearningRateSchedule:
     """Constant for the first half of the steps, then a cosine down to 0 (written as CosineDecay with a flat
-    'warm-up' from peak to peak): the late, small steps settle the generator between the two players' swings."""
+    'warm-up' from peak to peak), so that training ends on small steps rather than in the middle of a swing."""
     half = max(steps // 2, 1)
     return schedules.CosineDecay(peak, decay_steps=half, warmup_target=peak, warmup_steps=steps - half)
 
