@@ -200,7 +200,7 @@ def main() -> None:
     parser.add_argument("--learning-rate", type=float, default=LEARNING_RATE,
                         help="the generator's Adam peak (held for half the steps, then decayed to 0)")
     parser.add_argument("--d-learning-rate", type=float, default=D_LEARNING_RATE,
-                        help="the discriminator's peak (two time scales: twice the generator's)")
+                        help="the discriminator's Adam peak (by default twice the generator's: two time scales)")
     parser.add_argument("--ema", type=float, default=EMA_MOMENTUM,
                         help="momentum of the generator's weight average that is sampled and saved (0: none)")
     parser.add_argument("--d-width", type=int, default=D_WIDTH,
