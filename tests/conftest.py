@@ -1,12 +1,49 @@
-"""Fixtures shared by the test files."""
+"""Fixtures shared by the test files. A test that needs an optional extra (torch, numba, safetensors, ...) asks
+for it by fixture, so that it alone skips where the extra is missing and every other test still runs."""
 
 from __future__ import annotations
+
+import importlib
 
 import pytest
 
 from shendu.ops import kernels
 
 COMPILED = [False, pytest.param(True, marks=pytest.mark.skipif(kernels.numba is None, reason="numba not installed"))]
+
+
+def _extra(name: str):
+    """The module `name`, or a skip saying which extra is missing."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        pytest.skip(f"{name} is not installed")
+
+
+@pytest.fixture(scope="session")
+def torch():
+    """PyTorch, the reference of the parity tests (skips the test without it)."""
+    return _extra("torch")
+
+
+@pytest.fixture(scope="session")
+def numba():
+    """numba, for the tests of the compiled loops themselves (skips the test without it)."""
+    return _extra("numba")
+
+
+@pytest.fixture(scope="session")
+def safetensors():
+    """The safetensors package, for the tests of files it writes (skips the test without it)."""
+    return _extra("safetensors")
+
+
+@pytest.fixture(scope="session")
+def matplotlib():
+    """matplotlib with the file-only Agg backend (skips the test without it)."""
+    mpl = _extra("matplotlib")
+    mpl.use("Agg")
+    return mpl
 
 
 @pytest.fixture(params=COMPILED, ids=["numpy", "compiled"])

@@ -41,6 +41,9 @@ def set_enabled(flag: bool) -> bool:
 
 
 def _jit(fn: Callable[..., None]) -> Callable[..., None]:
+    """fn compiled on its first call; without numba fn itself, which nothing calls (`enabled()` is False)."""
+    if numba is None:
+        return fn
     return numba.njit(nogil=True, cache=True, boundscheck=False, error_model="numpy")(fn)
 
 

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-ROOT = os.path.join(os.path.dirname(__file__), "..")
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 
 
 def test_raw_tensor_linear_regression_learns_w_and_b(capsys):

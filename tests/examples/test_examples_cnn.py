@@ -10,7 +10,7 @@ import pytest
 
 from shendu.cli import ARCHITECTURES, main
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 needs_mnist = pytest.mark.skipif(not os.environ.get("SHENDU_DATA_DIR"), reason="SHENDU_DATA_DIR not set")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
