@@ -42,8 +42,7 @@ TORCH_REFERENCES = {
 
 
 @pytest.mark.parametrize("name", sorted(TORCH_REFERENCES))
-def test_matches_torch_values_and_gradients(name):
-    torch = pytest.importorskip("torch")
+def test_matches_torch_values_and_gradients(torch, name):
     x = _inputs(low=-8, high=8)
     t = torch.tensor(x, requires_grad=True)
     ref = TORCH_REFERENCES[name](torch.nn.functional, t)
@@ -58,8 +57,7 @@ def test_matches_torch_values_and_gradients(name):
     np.testing.assert_allclose(xs.grad.numpy(), t.grad.numpy(), rtol=rtol, atol=1e-13)
 
 
-def test_gelu_tanh_approximation_matches_torch():
-    torch = pytest.importorskip("torch")
+def test_gelu_tanh_approximation_matches_torch(torch):
     x = _inputs()
     ref = torch.nn.functional.gelu(torch.tensor(x), approximate="tanh").numpy()
     np.testing.assert_allclose(activations.gelu(x, approximate=True).numpy(), ref, rtol=1e-12, atol=1e-14)

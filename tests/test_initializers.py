@@ -69,8 +69,7 @@ def test_random_and_constant_initializers_use_keras_defaults():
     np.testing.assert_array_equal(initializers.Constant(0.5)((2, 2), dtype="float64"), np.full((2, 2), 0.5))
 
 
-def test_orthogonal_gives_orthonormal_rows_or_columns():
-    torch = pytest.importorskip("torch")
+def test_orthogonal_gives_orthonormal_rows_or_columns(torch):
     for shape in [(6, 4), (4, 6), (3, 3, 2, 8)]:
         w = initializers.Orthogonal(gain=2.0, seed=1)(shape, dtype="float64")
         flat = w.reshape(-1, shape[-1])

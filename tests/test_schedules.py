@@ -103,8 +103,7 @@ def test_cosine_decay_restarts_first_decay_steps_must_be_positive():
 
 
 # --- PyTorch's schedulers where the formulas coincide (stepped once per optimizer step) ----------------------
-def _torch_lrs(make_scheduler, steps, lr=0.1):
-    torch = pytest.importorskip("torch")
+def _torch_lrs(torch, make_scheduler, steps, lr=0.1):
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
     sched = make_scheduler(torch.optim.lr_scheduler, opt)
     lrs = []
@@ -127,9 +126,9 @@ TORCH_CASES = [  # (schedule, scheduler factory); torch's cosine rises again aft
 
 
 @pytest.mark.parametrize(("schedule", "make"), TORCH_CASES, ids=lambda x: type(x).__name__)
-def test_matches_pytorch_schedulers(schedule, make):
+def test_matches_pytorch_schedulers(torch, schedule, make):
     steps = 31 if isinstance(schedule, CosineDecay) else 40
-    want = _torch_lrs(make, steps)
+    want = _torch_lrs(torch, make, steps)
     opt = optimizers.SGD(learning_rate=schedule)
     v = Variable(np.zeros(1))
     got = []

@@ -12,7 +12,8 @@ import shendu as sd
 from shendu import optimizers
 from shendu.models.gan import GAN
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "examples"))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "examples"))
 dcgan = pytest.importorskip("dcgan_mnist")
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -26,8 +26,7 @@ def test_relu_follows_keras_formula():
     np.testing.assert_allclose(y, expected, rtol=1e-6)
 
 
-def test_relu_matches_torch_relu6():
-    torch = pytest.importorskip("torch")
+def test_relu_matches_torch_relu6(torch):
     x = random_inputs((4, 5), low=-8, high=8)
     np.testing.assert_allclose(layers.ReLU(max_value=6)(x).numpy(), torch.nn.functional.relu6(torch.tensor(x)).numpy())
 

@@ -73,8 +73,7 @@ def test_additive_attention_harness():
     assert "score_mode" not in layer.get_config()
 
 
-def test_attention_matches_torch_sdpa_with_masks_and_gradients():
-    torch = pytest.importorskip("torch")
+def test_attention_matches_torch_sdpa_with_masks_and_gradients(torch):
     rng = np.random.default_rng(2)
     q, v, k = rng.normal(size=(3, 4, 5)), rng.normal(size=(3, 6, 5)), rng.normal(size=(3, 6, 5))
     v_mask = rng.random((3, 6)) > 0.3
@@ -172,8 +171,7 @@ def _torch_mha(torch, layer, embed, kdim, vdim):
 
 
 @pytest.mark.parametrize("masks", ["none", "value_mask", "causal", "attention_mask"])
-def test_mha_matches_torch_values_and_gradients(masks):
-    torch = pytest.importorskip("torch")
+def test_mha_matches_torch_values_and_gradients(torch, masks):
     rng = np.random.default_rng(6)
     b, t, s, embed, kdim, vdim, heads = 3, 5, 5, 8, 6, 7, 2
     q, k, v = rng.normal(size=(b, t, embed)), rng.normal(size=(b, s, kdim)), rng.normal(size=(b, s, vdim))

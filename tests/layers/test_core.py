@@ -36,8 +36,7 @@ def test_dense_weights_are_kernel_then_bias_in_keras_layout():
     np.testing.assert_allclose(layer(x).numpy(), x @ kernel + bias, rtol=1e-6)
 
 
-def test_dense_matches_torch_forward_and_gradients():
-    torch = pytest.importorskip("torch")
+def test_dense_matches_torch_forward_and_gradients(torch):
     x = random_inputs((6, 7), dtype="float64")
     layer = layers.Dense(4, activation="relu", dtype="float64")
     out = layer(sd.Tensor(x, requires_grad=True))

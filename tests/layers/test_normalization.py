@@ -79,8 +79,7 @@ def test_batch_norm_training_normalizes_with_batch_statistics_and_updates_moving
     np.testing.assert_allclose(layer.moving_variance.numpy(), 0.9 + 0.1 * x.var(axes), rtol=1e-5)  # biased var
 
 
-def torch_bn(x_nhwc, keras_momentum, eps, gamma, beta):
-    torch = pytest.importorskip("torch")
+def torch_bn(torch, x_nhwc, keras_momentum, eps, gamma, beta):
     bn = torch.nn.BatchNorm2d(x_nhwc.shape[-1], eps=eps, momentum=1 - keras_momentum).double()
     with torch.no_grad():
         bn.weight.copy_(torch.tensor(gamma))
@@ -88,15 +87,14 @@ def torch_bn(x_nhwc, keras_momentum, eps, gamma, beta):
     return bn
 
 
-def test_batch_norm_matches_torch_in_training_values_gradients_and_moving_statistics():
-    torch = pytest.importorskip("torch")
+def test_batch_norm_matches_torch_in_training_values_gradients_and_moving_statistics(torch):
     rng = np.random.default_rng(0)
     x = rng.normal(1.0, 2.0, (8, 5, 5, 4))
     gamma, beta, g = rng.uniform(0.5, 1.5, 4), rng.normal(size=4), rng.normal(size=x.shape)
     layer = BatchNormalization(momentum=0.9, epsilon=1e-3, dtype="float64")
     layer.build(x.shape)
     layer.set_weights([gamma, beta, np.zeros(4), np.ones(4)])
-    bn = torch_bn(x, 0.9, 1e-3, gamma, beta)
+    bn = torch_bn(torch, x, 0.9, 1e-3, gamma, beta)
 
     xs = sd.Tensor(x, requires_grad=True)
     y = layer(xs, training=True)
@@ -134,10 +132,9 @@ def test_batch_norm_matches_torch_in_training_values_gradients_and_moving_statis
     np.testing.assert_allclose(layer(sd.Tensor(x)).numpy(), want, rtol=1e-10, atol=1e-12)
 
 
-def test_batch_norm_float32_on_a_conv_sized_batch_matches_torch_float64():
+def test_batch_norm_float32_on_a_conv_sized_batch_matches_torch_float64(torch):
     """float32 statistics over 43,264 values per channel stay accurate (blocked sums added in float64); torch's
     own float32 kernel is off by ~3e-4 here, so the reference is torch in float64."""
-    torch = pytest.importorskip("torch")
     rng = np.random.default_rng(1)
     x = np.maximum(rng.normal(0.3, 1.0, (64, 26, 26, 32)), 0).astype(np.float32)
     g = rng.normal(size=x.shape).astype(np.float32)
@@ -156,8 +153,7 @@ def test_batch_norm_float32_on_a_conv_sized_batch_matches_torch_float64():
     np.testing.assert_allclose(layer.moving_mean.numpy(), bn.running_mean.numpy(), rtol=1e-6)
 
 
-def test_batch_norm_on_channels_first_axis_1_matches_torch_directly():
-    torch = pytest.importorskip("torch")
+def test_batch_norm_on_channels_first_axis_1_matches_torch_directly(torch):
     rng = np.random.default_rng(2)
     x = rng.normal(size=(6, 3, 4, 4))
     layer = BatchNormalization(axis=1, dtype="float64")
@@ -242,8 +238,7 @@ def test_layer_norm_harness(kwargs, shape):
     harness(LayerNormalization, kwargs, input_shape=shape, expected_output_shape=shape)
 
 
-def test_layer_norm_matches_torch_values_and_gradients():
-    torch = pytest.importorskip("torch")
+def test_layer_norm_matches_torch_values_and_gradients(torch):
     rng = np.random.default_rng(4)
     x, g = rng.normal(2, 3, (4, 3, 5)), rng.normal(size=(4, 3, 5))
     gamma, beta = rng.normal(size=(3, 5)), rng.normal(size=(3, 5))
@@ -262,8 +257,7 @@ def test_layer_norm_matches_torch_values_and_gradients():
     np.testing.assert_allclose(layer.beta.grad.numpy(), bt.grad.numpy(), rtol=1e-9, atol=1e-12)
 
 
-def test_layer_norm_rms_scaling_matches_torch_rms_norm():
-    torch = pytest.importorskip("torch")
+def test_layer_norm_rms_scaling_matches_torch_rms_norm(torch):
     x = np.random.default_rng(5).normal(1, 2, (3, 8))
     layer = LayerNormalization(rms_scaling=True, dtype="float64")
     layer.build(x.shape)
@@ -286,8 +280,7 @@ def test_group_norm_harness(kwargs, shape):
 
 
 @pytest.mark.parametrize("groups", [1, 2, 4])
-def test_group_norm_matches_torch_values_and_gradients(groups):
-    torch = pytest.importorskip("torch")
+def test_group_norm_matches_torch_values_and_gradients(torch, groups):
     rng = np.random.default_rng(6)
     x, g = rng.normal(1, 2, (3, 4, 5, 4)), rng.normal(size=(3, 4, 5, 4))
     gamma, beta = rng.normal(size=4), rng.normal(size=4)

@@ -119,8 +119,7 @@ def test_normalization_errors():
         Normalization(mean=0.0, variance=1.0).adapt(np.zeros((3, 1)))
 
 
-def test_resizing_matches_torch_bilinear_half_pixel_and_nearest_repeats():
-    torch = pytest.importorskip("torch")
+def test_resizing_matches_torch_bilinear_half_pixel_and_nearest_repeats(torch):
     x = np.random.default_rng(4).normal(size=(2, 5, 7, 3)).astype(np.float32)
     for size in [(9, 4), (3, 11), (5, 7)]:
         ours = Resizing(*size)(x).numpy()

@@ -13,8 +13,6 @@ from shendu.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
 from tests.layers.harness import check_layer
 from tests.layers.rnn_torch import N_STATES, keras_grads, random_layer, torch_twin
 
-torch = pytest.importorskip("torch")
-
 KINDS = ("simple_rnn", "lstm", "gru")
 B, T, F, H = 3, 6, 4, 5
 SCOPE = {c.__name__: c for c in (RNN, SimpleRNN, LSTM, GRU, SimpleRNNCell, LSTMCell, GRUCell)}
@@ -28,7 +26,7 @@ def _run_shendu(layer, x, states, mask=None):
     return outs, xt, st
 
 
-def _torch_states(kind, states):
+def _torch_states(torch, kind, states):
     ts = [torch.tensor(s[None], requires_grad=True) for s in states]
     return (ts[0], ts[1]) if kind == "lstm" else ts[0], ts
 
@@ -42,7 +40,7 @@ def _torch_outputs(kind, out):
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("go_backwards", [False, True])
 @pytest.mark.parametrize("return_sequences", [False, True])
-def test_matches_torch_forward_and_backward(kind, go_backwards, return_sequences):
+def test_matches_torch_forward_and_backward(torch, kind, go_backwards, return_sequences):
     rng = np.random.default_rng(1)
     layer = random_layer(kind, H, F, go_backwards=go_backwards, return_sequences=return_sequences, return_state=True)
     net = torch_twin(torch, kind, layer)
@@ -53,7 +51,7 @@ def test_matches_torch_forward_and_backward(kind, go_backwards, return_sequences
     sum(((o * sd.Tensor(w)).sum() for o, w in zip(outs, weights)), sd.Tensor(0.0)).backward()
 
     xt = torch.tensor(x, requires_grad=True)
-    init, leaves = _torch_states(kind, states)
+    init, leaves = _torch_states(torch, kind, states)
     y, *finals = _torch_outputs(kind, net(xt.flip(1) if go_backwards else xt, init))
     if not return_sequences:
         y = y[:, -1]
@@ -71,7 +69,7 @@ def test_matches_torch_forward_and_backward(kind, go_backwards, return_sequences
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("padding", ["post", "pre"])
-def test_masked_steps_match_unpadded_torch_runs(kind, padding):
+def test_masked_steps_match_unpadded_torch_runs(torch, kind, padding):
     """Padded steps keep the state and repeat the previous output (zero before the first real step): each
     sample gives what torch computes on its unpadded steps, and the gradients sum over the samples."""
     rng = np.random.default_rng(2)
@@ -94,7 +92,7 @@ def test_masked_steps_match_unpadded_torch_runs(kind, padding):
     total = 0
     for i, n in enumerate(lengths):
         steps = slice(0, n) if padding == "post" else slice(T - n, T)
-        init, leaves = _torch_states(kind, [s[i:i + 1] for s in states])
+        init, leaves = _torch_states(torch, kind, [s[i:i + 1] for s in states])
         leaves_all.append(leaves)
         y, *finals = _torch_outputs(kind, net(xt[i:i + 1, steps], init))
         if padding == "post":  # padded outputs repeat the last real output

@@ -54,8 +54,7 @@ def _torch_layer(torch, layer, width, heads, ff, norm_first):
 
 
 @pytest.mark.parametrize("normalize_first", [False, True])
-def test_encoder_matches_torch_with_padding_mask(normalize_first):
-    torch = pytest.importorskip("torch")
+def test_encoder_matches_torch_with_padding_mask(torch, normalize_first):
     rng = np.random.default_rng(0)
     b, t, width, heads, ff = 3, 6, 8, 2, 16
     x = rng.normal(size=(b, t, width))

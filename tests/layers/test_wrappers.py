@@ -27,8 +27,7 @@ def _bidirectional(kind, **kwargs):
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru", "simple_rnn"])
-def test_concat_matches_torch_bidirectional(kind):
-    torch = pytest.importorskip("torch")
+def test_concat_matches_torch_bidirectional(torch, kind):
     layer = _bidirectional(kind, return_sequences=True, return_state=True)
     net = torch_twin(torch, kind, layer.forward_layer, bidirectional_of=layer.backward_layer)
     rng = np.random.default_rng(1)

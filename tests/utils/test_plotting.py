@@ -12,16 +12,11 @@ from shendu.utils import plot_history, plot_images
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture
-def mpl():
-    return pytest.importorskip("matplotlib")
-
-
 def lines_of(ax):
     return {line.get_label(): line.get_ydata().tolist() for line in ax.get_lines()}
 
 
-def test_history_one_panel_per_metric_with_train_and_validation(mpl, tmp_path):
+def test_history_one_panel_per_metric_with_train_and_validation(matplotlib, tmp_path):
     import matplotlib.pyplot as plt
 
     history = History()
@@ -42,7 +37,7 @@ def test_history_one_panel_per_metric_with_train_and_validation(mpl, tmp_path):
     assert loss.get_legend() is not None
 
 
-def test_history_from_a_dict_without_validation_and_on_screen(mpl):
+def test_history_from_a_dict_without_validation_and_on_screen(matplotlib):
     import matplotlib.pyplot as plt
 
     figure = plot_history({"loss": [1.0, 0.5]})
@@ -53,7 +48,7 @@ def test_history_from_a_dict_without_validation_and_on_screen(mpl):
         plt.close(figure)
 
 
-def test_history_panels_wrap_after_three(mpl):
+def test_history_panels_wrap_after_three(matplotlib):
     logs = {name: [1.0] for name in ("loss", "a", "b", "c", "val_d")}
     figure = plot_history(logs, path=None)
     try:
@@ -67,12 +62,12 @@ def test_history_panels_wrap_after_three(mpl):
 
 
 @pytest.mark.parametrize("bad", [{}, None, [0.5, 0.4]])
-def test_history_needs_logs(mpl, bad):
+def test_history_needs_logs(matplotlib, bad):
     with pytest.raises(ValueError, match="plot_history: expected a History or a non-empty dict"):
         plot_history(bad, "unused.png")
 
 
-def test_images_titles_label_slash_prediction_and_wrong_ones_red(mpl, tmp_path):
+def test_images_titles_label_slash_prediction_and_wrong_ones_red(matplotlib, tmp_path):
     from matplotlib.colors import to_rgba
 
     rng = np.random.default_rng(0)
@@ -91,7 +86,7 @@ def test_images_titles_label_slash_prediction_and_wrong_ones_red(mpl, tmp_path):
     assert shown.get_cmap().name == "gray" and shown.get_clim() == (0.0, 1.0)
 
 
-def test_images_uint8_rgb_with_class_names_and_keras_shaped_labels(mpl, tmp_path):
+def test_images_uint8_rgb_with_class_names_and_keras_shaped_labels(matplotlib, tmp_path):
     images = np.zeros((3, 32, 32, 3), np.uint8)
     images[1, :, :, 0] = 255
     figure = plot_images(images, labels=np.array([[2], [0], [1]]), path=tmp_path / "rgb.png",
@@ -100,7 +95,7 @@ def test_images_uint8_rgb_with_class_names_and_keras_shaped_labels(mpl, tmp_path
     np.testing.assert_array_equal(figure.axes[1].images[0].get_array()[0, 0], [1.0, 0.0, 0.0])
 
 
-def test_images_without_labels_and_0_255_floats(mpl, tmp_path):
+def test_images_without_labels_and_0_255_floats(matplotlib, tmp_path):
     figure = plot_images(np.full((2, 5, 5), 127.5), predictions=[3, 4], path=tmp_path / "p.png")
     assert [ax.title.get_text() for ax in figure.axes] == ["3", "4"]
     np.testing.assert_allclose(figure.axes[0].images[0].get_array(), 0.5)
@@ -115,7 +110,7 @@ def test_images_without_labels_and_0_255_floats(mpl, tmp_path):
     ({"images": np.zeros((2, 5, 5)), "labels": [1, 2, 3]}, r"labels must be one class per image \(2 images\)"),
     ({"images": np.zeros((2, 5, 5)), "predictions": np.zeros((2, 3, 1))}, r"predictions .* got shape \(2, 3, 1\)"),
 ])
-def test_images_bad_input_is_refused_clearly(mpl, tmp_path, kwargs, message):
+def test_images_bad_input_is_refused_clearly(matplotlib, tmp_path, kwargs, message):
     with pytest.raises(ValueError, match=f"plot_images: {message}"):
         plot_images(path=tmp_path / "x.png", **kwargs)
 
