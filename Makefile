@@ -2,16 +2,24 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# What `pip install shendu` gives a user (NumPy alone), plus pytest and hypothesis to run the suite.
+BARE := .venv-numpy
 # The data sets beside the project (as CI lays it out) are used when present; elsewhere they are downloaded.
 SHENDU_DATA_DIR ?= $(wildcard $(CURDIR)/../shared/data)
 export SHENDU_DATA_DIR
 
-.PHONY: demo test test-slow bench clean
+.PHONY: demo test test-numpy-only test-slow bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[save,fast]'
+	touch $@
+
+$(BARE)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(BARE)
+	$(BARE)/bin/python -m pip install --quiet --upgrade pip
+	$(BARE)/bin/python -m pip install --quiet . pytest hypothesis
 	touch $@
 
 $(VENV)/.dev-installed: $(VENV)/.installed
@@ -25,6 +33,10 @@ test: $(VENV)/.dev-installed
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
+# The suite without any extra (no numba, safetensors, matplotlib, torch): tests that need one skip.
+test-numpy-only: $(BARE)/.installed
+	$(BARE)/bin/python -m pytest
+
 # The long training runs (examples, full MNIST epochs), left out of `make test` to keep it fast.
 test-slow: $(VENV)/.dev-installed
 	$(PY) -m pytest -m slow
@@ -34,4 +46,4 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/mlp.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) $(BARE) .pytest_cache .ruff_cache build *.egg-info
