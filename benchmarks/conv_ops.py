@@ -48,7 +48,7 @@ def shendu_step(shape: tuple[int, ...], kind: str, k: int, filters: int, x_grad:
         out = (shape[0], shape[1] - k + 1, shape[2] - k + 1, filters)
 
         def forward() -> Any:
-            return conv.Conv2D.apply(x, w, b, relu=True)
+            return conv.conv2d(x, w, b, relu=True)
     else:
         op = pool.MaxPool2D if kind == "maxpool" else pool.AvgPool2D
         out = (shape[0], shape[1] // k, shape[2] // k, shape[3])

@@ -20,9 +20,9 @@ from dcgan_mnist import mnist_images
 
 import shendu as sd
 from shendu import layers, optimizers
+from shendu.applications.autoencoder import StackedAutoencoder
+from shendu.applications.dbn import DBN
 from shendu.models import Sequential
-from shendu.models.autoencoder import StackedAutoencoder
-from shendu.models.dbn import DBN
 from shendu.utils.image_grid import save_image_grid
 
 SIZES = [784, 500, 500]

@@ -29,13 +29,13 @@ from mnist_cnn import build_model
 
 import shendu as sd
 from shendu import grad_mode, layers, optimizers, schedules
+from shendu.applications.gan import GAN, class_quality, frechet_distance
 from shendu.callbacks import Callback
 from shendu.datasets import mnist
 from shendu.layers.convolutional import Conv2D, Conv2DTranspose
 from shendu.layers.pooling import MaxPooling2D
 from shendu.layers.reshaping_image import UpSampling2D
 from shendu.models import Sequential, load_model
-from shendu.models.gan import GAN, class_quality, frechet_distance
 from shendu.utils.image_grid import save_image_grid
 
 CUSTOM_OBJECTS = {"Conv2D": Conv2D, "MaxPooling2D": MaxPooling2D}  # until shendu.layers exports them

@@ -17,8 +17,8 @@ from dcgan_mnist import CLASSIFIER_EPOCHS, SampleGrid, mnist_classifier, mnist_i
 
 import shendu as sd
 from shendu import layers, optimizers
+from shendu.applications.gan import GAN
 from shendu.models import Sequential
-from shendu.models.gan import GAN
 from shendu.utils.image_grid import save_image_grid
 
 LATENT_DIM = 100

@@ -21,9 +21,9 @@ from dcgan_mnist import CLASSIFIER_EPOCHS, mnist_classifier, mnist_images, repor
 
 import shendu as sd
 from shendu import layers
+from shendu.applications.autoencoder import Sampling
 from shendu.layers import Input
 from shendu.models import Model, Sequential
-from shendu.models.autoencoder import Sampling
 from shendu.utils.image_grid import save_image_grid
 
 

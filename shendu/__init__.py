@@ -8,6 +8,7 @@ import numpy as _np
 
 from shendu import (
     activations,
+    applications,
     callbacks,
     constraints,
     data,
@@ -50,7 +51,8 @@ int8, int16, int32, int64, uint8, bool_ = (_np.dtype(t) for t in ("int8", "int16
 __version__ = "0.1.0"
 
 __all__ = [
-    "Function", "GradcheckError", "Tensor", "Variable", "activations", "arange", "bool_", "callbacks", "cast",
+    "Function", "GradcheckError", "Tensor", "Variable", "activations", "applications", "arange", "bool_",
+    "callbacks", "cast",
     "concatenate", "constant", "constraints", "convert_to_tensor", "data", "datasets", "enable_grad", "float16",
     "float32", "float64", "floatx", "get_array_module", "get_num_threads", "gradcheck", "initializers", "int16",
     "int32", "int64", "int8", "is_grad_enabled", "keras", "layers", "losses", "maximum", "metrics", "minimum",

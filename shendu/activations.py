@@ -12,6 +12,7 @@ from typing import Any
 
 from shendu import ops
 from shendu.ops import nn
+from shendu.saving import serialization
 from shendu.tensor import Tensor
 
 Activation = Callable[..., Tensor]
@@ -142,8 +143,6 @@ def get(identifier: Any) -> Activation:
         fn = _BUILTINS.get(identifier) or _ALIASES.get(identifier)
         if fn is not None:
             return fn
-        from shendu.layers import serialization
-
         fn = serialization.get_registered_object(identifier)
         if fn is None:
             raise ValueError(
@@ -163,8 +162,6 @@ def serialize(activation: Activation) -> Any:
     name = _NAMES.get(activation)
     if name is not None:
         return name
-    from shendu.layers import serialization
-
     if hasattr(activation, "get_config"):
         return serialization.serialize(activation)
     return serialization.get_registered_name(activation)
@@ -178,8 +175,6 @@ def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Ac
         return get(config)
     if isinstance(config, dict) and config.get("class_name") == "function":
         return deserialize(config.get("registered_name") or config["config"], custom_objects)
-    from shendu.layers import serialization
-
     return serialization.deserialize(config, custom_objects)
 
 __all__ = [

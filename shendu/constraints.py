@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from shendu.backend import get_array_module
+from shendu.saving import serialization
 from shendu.tensor import Tensor
 
 EPSILON = 1e-7
@@ -102,22 +103,16 @@ _BY_NAME: dict[str, Any] = {
 
 def get(identifier: Any) -> Any:
     """A constraint from a name, a config dict, a class, an instance or a callable; None stays None."""
-    from shendu.layers import serialization
-
     return serialization.get_object(identifier, _BY_NAME, "constraint")
 
 
 def serialize(constraint: Any) -> Any:
     """{'class_name': ..., 'config': ...} as Keras writes it (None stays None; plain functions give their name)."""
-    from shendu.layers import serialization
-
     return serialization.serialize_object(constraint)
 
 
 def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Any:
     """Inverse of `serialize`; a bare name works as in `get`."""
-    from shendu.layers import serialization
-
     return serialization.deserialize_object(config, _BY_NAME, custom_objects, "constraint")
 
 __all__ = [

@@ -14,6 +14,7 @@ import numpy as np
 
 from shendu import backend
 from shendu import random as sd_random
+from shendu.saving import serialization
 
 Shape = Sequence[int]
 
@@ -300,22 +301,16 @@ _BY_NAME.update({
 
 def get(identifier: Any) -> Any:
     """An initializer from a name, a config dict, a class, an instance or a callable; None stays None."""
-    from shendu.layers import serialization
-
     return serialization.get_object(identifier, _BY_NAME, "initializer")
 
 
 def serialize(initializer: Any) -> Any:
     """{'class_name': ..., 'config': ...} as Keras writes it (None stays None; plain functions give their name)."""
-    from shendu.layers import serialization
-
     return serialization.serialize_object(initializer)
 
 
 def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Any:
     """Inverse of `serialize`; a bare name works as in `get`."""
-    from shendu.layers import serialization
-
     return serialization.deserialize_object(config, _BY_NAME, custom_objects, "initializer")
 
 __all__ = [

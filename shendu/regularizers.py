@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from shendu.saving import serialization
 from shendu.tensor import Tensor
 
 
@@ -89,22 +90,16 @@ _BY_NAME: dict[str, Any] = {"L1": L1, "L2": L2, "L1L2": L1L2, "l1": L1, "l2": L2
 
 def get(identifier: Any) -> Any:
     """A regularizer from a name, a config dict, a class, an instance or a callable; None stays None."""
-    from shendu.layers import serialization
-
     return serialization.get_object(identifier, _BY_NAME, "regularizer")
 
 
 def serialize(regularizer: Any) -> Any:
     """{'class_name': ..., 'config': ...} as Keras writes it (None stays None; plain functions give their name)."""
-    from shendu.layers import serialization
-
     return serialization.serialize_object(regularizer)
 
 
 def deserialize(config: Any, custom_objects: dict[str, Any] | None = None) -> Any:
     """Inverse of `serialize`; a bare name works as in `get`."""
-    from shendu.layers import serialization
-
     return serialization.deserialize_object(config, _BY_NAME, custom_objects, "regularizer")
 
 __all__ = [

@@ -31,12 +31,11 @@ class ModelCheckpoint(Callback):
         if save_freq != "epoch" and not (isinstance(save_freq, int) and save_freq > 0):
             raise ValueError(f"ModelCheckpoint: save_freq must be 'epoch' or a positive integer, got {save_freq!r}")
         self.save_freq = save_freq
-        self.initial_value_threshold = initial_value_threshold
         self.best: float | None = initial_value_threshold
         self.monitor_op: Any = monitor_op(mode, monitor, who="ModelCheckpoint")
-        self._batches_seen = 0
+        self._batches_since_saving = 0
         self._current_epoch = 0
-        self._last_batch_seen = 0
+        self._last_batch_seen = -1
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         self.monitor_op = monitor_op(self.mode, self.monitor, self.model, "ModelCheckpoint")
@@ -45,11 +44,19 @@ class ModelCheckpoint(Callback):
         self._current_epoch = epoch
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        if self.save_freq == "epoch":
-            return
-        self._batches_seen += 1
-        if self._batches_seen % self.save_freq == 0:
+        if self.save_freq != "epoch" and self._count(batch):
             self._save(self._current_epoch, batch, logs)
+
+    def _count(self, batch: int) -> bool:
+        """Count the batches since this hook last ran (several with steps_per_execution, as Keras counts them);
+        True when save_freq of them have passed since the last save."""
+        new = batch + 1 if batch <= self._last_batch_seen else batch - self._last_batch_seen  # a new epoch restarts
+        self._last_batch_seen = batch
+        self._batches_since_saving += new
+        if self._batches_since_saving < self.save_freq:
+            return False
+        self._batches_since_saving = 0
+        return True
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if self.save_freq == "epoch":

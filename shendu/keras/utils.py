@@ -1,7 +1,7 @@
 """tf.keras.utils."""
 
-from shendu.layers import custom_object_scope, get_registered_name, get_registered_object, register_keras_serializable
 from shendu.random import set_random_seed
+from shendu.saving import custom_object_scope, get_registered_name, get_registered_object, register_keras_serializable
 from shendu.utils import (
     Progbar,
     get_file,

@@ -73,20 +73,19 @@ from shendu.layers.reshaping_image import (
     ZeroPadding2D,
 )
 from shendu.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
-from shendu.layers.serialization import (
-    CustomObjectScope,
-    custom_object_scope,
-    deserialize,
-    get_registered_name,
-    get_registered_object,
-    register_keras_serializable,
-    serialize,
-)
 from shendu.layers.stacked_rnn_cells import StackedRNNCells
 from shendu.layers.symbolic import KerasTensor
 from shendu.layers.text_vectorization import TextVectorization
 from shendu.layers.transformer import PositionEmbedding, TokenAndPositionEmbedding, TransformerEncoder
 from shendu.layers.wrappers import Bidirectional, TimeDistributed
+from shendu.saving.object_registration import (
+    CustomObjectScope,
+    custom_object_scope,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+)
+from shendu.saving.serialization import deserialize, serialize
 
 __all__ = [
     "Activation", "ActivityRegularization", "Add", "AdditiveAttention", "Attention", "Average", "AveragePooling1D",

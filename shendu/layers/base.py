@@ -12,8 +12,8 @@ import numpy as np
 
 from shendu import backend, grad_mode
 from shendu.layers.keras_mask import _masks, get_keras_mask, set_keras_mask
-from shendu.layers.symbolic import flatten
 from shendu.tensor import Tensor
+from shendu.utils.tree import flatten
 from shendu.variable import Variable
 
 _name_counts: dict[str, int] = {}

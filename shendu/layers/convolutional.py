@@ -156,9 +156,9 @@ class _Conv(_ConvBase):
         if self.rank == 1:
             kernel = kernel.reshape(1, *kernel.shape)
         x = self._as_image(inputs)
-        y = conv_ops.Conv2D.apply(*self._operands(x, kernel), strides=self._pair(self.strides, 1),
-                                  padding=self._explicit_padding(inputs.shape[1:-1]),
-                                  dilation=self._pair(self.dilation_rate, 1), groups=self.groups, relu=self._relu)
+        y = conv_ops.conv2d(*self._operands(x, kernel), strides=self._pair(self.strides, 1),
+                            padding=self._explicit_padding(inputs.shape[1:-1]),
+                            dilation=self._pair(self.dilation_rate, 1), groups=self.groups, relu=self._relu)
         return self._finish(self._from_image(y))
 
     def compute_output_shape(self, input_shape: Any) -> tuple[Any, ...]:
@@ -354,7 +354,7 @@ class SeparableConv2D(_ConvBase):
         mid = conv_ops.DepthwiseConv2D.apply(inputs, self.depthwise_kernel, strides=self.strides,
                                              padding=self._explicit_padding(inputs.shape[1:3]),
                                              dilation=self.dilation_rate)
-        y = conv_ops.Conv2D.apply(*self._operands(mid, self.pointwise_kernel), relu=self._relu)
+        y = conv_ops.conv2d(*self._operands(mid, self.pointwise_kernel), relu=self._relu)
         return self._finish(y)
 
     def compute_output_shape(self, input_shape: Any) -> tuple[Any, ...]:

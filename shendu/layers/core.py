@@ -198,7 +198,7 @@ class Lambda(Layer):
         return (batch, *tuple(spec))
 
     def get_config(self) -> dict[str, Any]:
-        from shendu.layers import serialization
+        from shendu.saving import serialization
 
         spec = self.output_shape_arg
         if callable(spec):
@@ -235,13 +235,13 @@ def _parameters(function: Callable[..., Any]) -> Any:
 def _function_name(function: Callable[..., Any]) -> str:
     if function in activations._NAMES:
         return activations.serialize(function)
-    from shendu.layers import serialization
+    from shendu.saving import serialization
 
     return serialization.get_registered_name(function)
 
 
 def _resolve_function(name: str, custom_objects: dict[str, Any] | None, layer: str | None) -> Callable[..., Any]:
-    from shendu.layers import serialization
+    from shendu.saving import serialization
 
     fn = serialization.get_registered_object(name, custom_objects, activations._BUILTINS)
     if fn is None:

@@ -32,7 +32,7 @@ class _Pooling(Layer):
         self.data_format = check_data_format(data_format, self)
 
     def _output_lengths(self, input_shape: tuple[Any, ...]) -> tuple[Any, ...]:
-        out = tuple(pool_ops.pool_output_length(n, p, s, self.padding)
+        out = tuple(conv_ops.conv_output_length(n, p, s, self.padding)
                     for n, p, s in zip(input_shape[1:-1], self.pool_size, self.strides))
         if any(n is not None and n < 1 for n in out):
             raise ValueError(f"{type(self).__name__} '{self.name}': the input of shape {input_shape} is smaller than "

@@ -18,15 +18,16 @@ from typing import Any
 import numpy as np
 
 from shendu import activations, regularizers
-from shendu.layers import serialization
 from shendu.layers.base import Layer, to_tensor
 from shendu.layers.keras_mask import as_mask, get_keras_mask, set_keras_mask
 from shendu.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
 from shendu.layers.stacked_rnn_cells import StackedRNNCells
-from shendu.layers.symbolic import KerasTensor, flatten
+from shendu.layers.symbolic import KerasTensor
 from shendu.ops import Stack, Where
 from shendu.ops import recurrent as fused
+from shendu.saving import serialization
 from shendu.tensor import Tensor
+from shendu.utils.tree import flatten
 
 
 def _sizes(state_size: Any) -> list[Any]:
@@ -382,6 +383,8 @@ class LSTM(_FusedRNN):
     z = x_t W + h_{t-1} U + b split into gates [i, f, c~, o]; c_t = f c_{t-1} + i tanh(c~), h_t = o tanh(c_t)
     with sigmoid i, f, o. Weights [kernel (features, 4 units), recurrent_kernel (units, 4 units), bias (4 units,)];
     from PyTorch: kernel = weight_ih.T, recurrent_kernel = weight_hh.T, bias = bias_ih + bias_hh (same gate order).
+    It runs `shendu.ops.recurrent.LSTMSequence`, which orders the gates o, i, f, c~ inside; `LSTMCell.call` is the
+    same step written gate by gate in Keras's order.
     """
 
     cell_class = LSTMCell
@@ -398,7 +401,9 @@ class LSTM(_FusedRNN):
 class GRU(_FusedRNN):
     """Gated recurrent unit (Cho et al. 2014), Keras's formulation: gates [z, r, h~],
     h_t = z h_{t-1} + (1 - z) h~. With reset_after=True (default, as PyTorch) the bias is (2, 3 units), input
-    then recurrent; from PyTorch, reorder the gate blocks r, z, n to z, r, h and transpose the weights."""
+    then recurrent; from PyTorch, reorder the gate blocks r, z, n to z, r, h and transpose the weights.
+    It runs `shendu.ops.recurrent.GRUSequence` (reset_after=True; `GRUCell` step by step otherwise), which sums the
+    z and r biases and reorders the input-side gradient blocks inside; `GRUCell.call` is the readable step."""
 
     cell_class = GRUCell
     cell_name = "gru_cell"

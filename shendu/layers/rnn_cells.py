@@ -2,7 +2,8 @@
 
 A cell owns the weights (Keras's layouts: kernel (features, gates * units), recurrent_kernel (units, gates * units),
 bias) and computes `output, new_states = cell(x_t, states)`. `RNN(cell)` runs any cell over a sequence; the
-SimpleRNN, LSTM and GRU layers run the same weights through the fused ops of `shendu.ops.recurrent`.
+SimpleRNN, LSTM and GRU layers run the same weights through the fused ops of `shendu.ops.recurrent`, which
+reorder the gates inside (LSTM: o, i, f, c~), so read the cells here for the formulas and that module for the speed.
 """
 
 from __future__ import annotations
@@ -177,6 +178,8 @@ class LSTMCell(_GatedCell):
     activation and c~ through the activation; c_t = f c_{t-1} + i c~, h_t = o activation(c_t). States [h, c].
 
     unit_forget_bias=True starts the forget gate's bias at 1 (Jozefowicz et al. 2015), as Keras does.
+    This is the readable reference, which `RNN(LSTMCell(n))` runs; the `LSTM` layer runs the same weights through
+    `shendu.ops.recurrent.LSTMSequence` instead, with the gate blocks reordered to o, i, f, c~ inside (tested equal).
     """
 
     gates = 4
@@ -225,6 +228,9 @@ class GRUCell(_GatedCell):
     activation(x W_h + (r h) U_h + b_h) with reset_after=False; h_t = z h_{t-1} + (1 - z) h~.
 
     With reset_after the bias has shape (2, 3 units): the input bias, then the recurrent bias.
+    This is the readable reference, which `RNN(GRUCell(n))` runs; the `GRU` layer runs the same weights through
+    `shendu.ops.recurrent.GRUSequence` instead (reset_after=True; the z and r biases summed, the input-side
+    gradient blocks reordered to h~, z, r inside; tested equal), and this cell only for reset_after=False.
     """
 
     gates = 3

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from shendu.layers import serialization
 from shendu.layers.base import Layer
+from shendu.saving import serialization
 from shendu.tensor import Tensor
 
 

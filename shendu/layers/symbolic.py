@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from shendu import backend, grad_mode
+from shendu.utils.tree import flatten, is_shape_tuple, map_shape_structure, map_structure
 
 Shape = tuple[int | None, ...]
 
@@ -41,38 +42,16 @@ class Node:
 
     @property
     def input_shapes(self) -> Any:
-        return _map(lambda t: t.shape, self.inputs)
+        return map_structure(lambda t: t.shape, self.inputs)
 
     @property
     def output_shapes(self) -> Any:
         return self.outputs[0].shape if len(self.outputs) == 1 else [t.shape for t in self.outputs]
 
 
-def flatten(x: Any) -> list[Any]:
-    """The leaves of a nested list/tuple/dict structure, in order."""
-    if isinstance(x, (list, tuple)):
-        return [leaf for v in x for leaf in flatten(v)]
-    if isinstance(x, dict):
-        return [leaf for v in x.values() for leaf in flatten(v)]
-    return [x]
-
-
-def _map(f: Any, x: Any) -> Any:
-    if isinstance(x, (list, tuple)):
-        return type(x)(_map(f, v) for v in x)
-    if isinstance(x, dict):
-        return {k: _map(f, v) for k, v in x.items()}
-    return f(x)
-
-
-def is_shape(s: Any) -> bool:
-    """True for one shape (a tuple of ints/None), False for a list of shapes."""
-    return isinstance(s, tuple) and all(d is None or isinstance(d, (int, np.integer)) for d in s)
-
-
 def call_symbolic(layer: Any, inputs: Any, args: tuple, kwargs: dict) -> Any:
     """Build the layer for the symbolic inputs, infer the outputs' shapes, and record the node."""
-    shapes = _map(lambda t: t.shape, inputs)
+    shapes = map_structure(lambda t: t.shape, inputs)
     if not layer.built:
         with grad_mode.no_grad():
             layer.build(shapes)
@@ -82,7 +61,7 @@ def call_symbolic(layer: Any, inputs: Any, args: tuple, kwargs: dict) -> Any:
     else:
         out_shapes = layer.compute_output_shape(shapes)
         out_dtypes = None
-    single = is_shape(tuple(out_shapes)) if isinstance(out_shapes, (tuple, list)) else False
+    single = is_shape_tuple(out_shapes)
     shape_list = [tuple(out_shapes)] if single else [tuple(s) for s in out_shapes]
     dtypes = out_dtypes or [layer.dtype] * len(shape_list)
     outputs = [KerasTensor(s, d, name=f"{layer.name}/output_{i}") for i, (s, d) in enumerate(zip(shape_list, dtypes))]
@@ -103,7 +82,7 @@ def _trace(layer: Any, inputs: Any, args: tuple, kwargs: dict) -> tuple[Any, lis
     """Run the layer on zeros twice, with unknown axes set to 2 then 3; axes that change are None."""
     runs = []
     for fill in (2, 3):
-        arrays = _map(lambda t, fill=fill: _zeros(t.shape, t.dtype, fill), inputs)
+        arrays = map_structure(lambda t, fill=fill: _zeros(t.shape, t.dtype, fill), inputs)
         with grad_mode.no_grad():
             out = layer.call(_as_tensors(arrays), *args, **_call_kwargs(layer, kwargs))
         runs.append(flatten(out))
@@ -116,8 +95,7 @@ def _trace(layer: Any, inputs: Any, args: tuple, kwargs: dict) -> tuple[Any, lis
 
 def trace_output_shape(layer: Any, input_shape: Any) -> Any:
     """The output shape of `layer` for `input_shape`, found by running it on zeros (float inputs)."""
-    inputs = _map(lambda s: KerasTensor(s), input_shape) if not is_shape(tuple(input_shape)) else KerasTensor(
-        tuple(input_shape))
+    inputs = map_shape_structure(KerasTensor, input_shape)
     return _trace(layer, inputs, (), {})[0]
 
 

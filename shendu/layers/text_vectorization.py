@@ -242,7 +242,7 @@ class TextVectorization(Layer):
         return (batch, self.max_tokens if self.pad_to_max_tokens else self.vocabulary_size())
 
     def get_config(self) -> dict[str, Any]:
-        from shendu.layers.serialization import get_registered_name
+        from shendu.saving.object_registration import get_registered_name
 
         def fn(x: Any) -> Any:
             return get_registered_name(x) if callable(x) else x
@@ -256,7 +256,7 @@ class TextVectorization(Layer):
 
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> TextVectorization:
-        from shendu.layers.serialization import get_registered_object
+        from shendu.saving.object_registration import get_registered_object
 
         config = dict(config)
         for key, builtin in (("standardize", _STANDARDIZE), ("split", _SPLIT)):

@@ -70,7 +70,7 @@ class TimeDistributed(Layer):
         return as_mask(mask)
 
     def get_config(self) -> dict[str, Any]:
-        from shendu.layers.serialization import serialize
+        from shendu.saving.serialization import serialize
 
         return {**super().get_config(), "layer": serialize(self.layer)}
 
@@ -195,7 +195,7 @@ class Bidirectional(Layer):
     reset_state = reset_states
 
     def get_config(self) -> dict[str, Any]:
-        from shendu.layers.serialization import serialize
+        from shendu.saving.serialization import serialize
 
         return {**super().get_config(), "merge_mode": self.merge_mode, "layer": serialize(self.forward_layer),
                 "backward_layer": serialize(self.backward_layer)}

@@ -9,6 +9,7 @@ op's input, the logits, as Keras's TensorFlow backend does: stable, and with the
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from typing import Any
 
@@ -77,6 +78,14 @@ def get(identifier: Any) -> Loss | None:
     raise ValueError(f"losses.get: could not interpret loss identifier {identifier!r}")
 
 
+def unknown_name(kind: str, name: str, known: list[str]) -> str:
+    """The error message for an unknown loss or metric name: the close matches (difflib) if any, else every name."""
+    close = difflib.get_close_matches(name, known, n=3)
+    if close:
+        return f"Unknown {kind} {name!r}; did you mean {' or '.join(map(repr, close))}?"
+    return f"Unknown {kind} {name!r}; expected one of {sorted(known)}"
+
+
 def serialize(loss: Loss | Callable[..., Any]) -> dict[str, Any] | str:
     """{"class_name": ..., "config": {...}} for a Loss; a function gives its name (yours then need custom_objects)."""
     if isinstance(loss, Loss):
@@ -92,7 +101,7 @@ def deserialize(config: dict[str, Any] | str, custom_objects: dict[str, Any] | N
     if isinstance(config, str):
         found = custom.get(config) or CLASSES.get(config) or FUNCTIONS.get(config)
         if found is None:
-            raise ValueError(f"Unknown loss {config!r}; expected one of {sorted(FUNCTIONS)} or {sorted(CLASSES)}")
+            raise ValueError(unknown_name("loss", config, [*FUNCTIONS, *CLASSES, *custom]))
         return get(found)
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"losses.deserialize: expected a name or a dict with 'class_name', got {config!r}")

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from shendu import backend
+from shendu.layers.keras_mask import get_keras_mask
 from shendu.losses.functions import FUNCTIONS
 from shendu.losses.inputs import as_array, as_pred, match_rank
 from shendu.ops import losses as loss_ops
@@ -27,6 +28,10 @@ class Loss:
     """Base of the losses: `call(y_true, y_pred)` gives per-sample losses; calling the object weights and
     reduces them ("sum_over_batch_size": sum(w * loss) / number of losses; "sum"; "mean_with_sample_weight":
     divided by the sum of the weights; "none": the weighted losses).
+
+    A Keras mask on y_pred (e.g. the sequences after Embedding(mask_zero=True)) weighs the masked steps zero and,
+    for the mean, counts only the others: sum(w * mask * loss) / sum(mask), as Keras 3's `apply_mask`. So a
+    custom training loop that calls the loss gets the masking that fit gets.
     """
 
     def __init__(self, name: str | None = None, reduction: str | None = "sum_over_batch_size",
@@ -37,18 +42,19 @@ class Loss:
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Tensor:
         """The loss of a batch: a scalar Tensor in y_pred's graph (per-sample values for reduction "none")."""
+        mask = get_keras_mask(y_pred)
         y_pred = as_pred(y_pred)
         if self.dtype is not None and y_pred.dtype != self.dtype:
             y_pred = y_pred.astype(self.dtype)
         if sample_weight is not None:
             sample_weight = as_array(sample_weight)
-        return self._reduced(y_true, y_pred, sample_weight)
+        return self._reduced(y_true, y_pred, sample_weight, mask)
 
-    def _reduced(self, y_true: Any, y_pred: Tensor, sample_weight: Any) -> Tensor:
+    def _reduced(self, y_true: Any, y_pred: Tensor, sample_weight: Any, mask: Any) -> Tensor:
         values = self.call(y_true, y_pred)
         if not isinstance(values, Tensor):
             values = make_tensor(backend.as_array(values), None)
-        return loss_ops.WeightedReduce.apply(values, sample_weight=sample_weight, reduction=self.reduction)
+        return loss_ops.WeightedReduce.apply(values, sample_weight=sample_weight, reduction=self.reduction, mask=mask)
 
     def call(self, y_true: Any, y_pred: Any) -> Tensor:
         """The per-sample losses (subclasses implement this)."""
@@ -109,11 +115,11 @@ class BuiltinLoss(Loss):
     def call(self, y_true: Any, y_pred: Any) -> Tensor:
         return type(self).fn(y_true, y_pred, **self._options())
 
-    def _reduced(self, y_true: Any, y_pred: Tensor, sample_weight: Any) -> Tensor:
+    def _reduced(self, y_true: Any, y_pred: Tensor, sample_weight: Any, mask: Any) -> Tensor:
         if self.fused is None:
-            return super()._reduced(y_true, y_pred, sample_weight)
+            return super()._reduced(y_true, y_pred, sample_weight, mask)
         return type(self).fused(y_true, y_pred, **self._options(), sample_weight=sample_weight,
-                                reduction=self.reduction)
+                                reduction=self.reduction, mask=mask)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), **self._options()}

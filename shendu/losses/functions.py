@@ -1,6 +1,6 @@
 """The loss functions: one loss per sample (regression losses average the last axis, as Keras's).
 
-The cross-entropies, mse and mae also come as `fused_*` forms that weight and reduce in the same op;
+The cross-entropies, mse and mae also come as `fused_*` forms that weight, mask and reduce in the same op;
 the Loss classes call those.
 """
 
@@ -23,7 +23,8 @@ EPSILON = loss_ops.EPSILON
 
 
 def fused_binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False, label_smoothing: float = 0.0,
-                              axis: int = -1, sample_weight: Any = None, reduction: str = "none") -> Tensor:
+                              axis: int = -1, sample_weight: Any = None, reduction: str = "none",
+                              mask: Any = None) -> Tensor:
     """`binary_crossentropy`, weighted and reduced in the same op (from the logits behind a Sigmoid output)."""
     name = "binary_crossentropy"
     x, from_logits = logits_or_probs(name, as_pred(y_pred), ops.Sigmoid, from_logits)
@@ -32,12 +33,12 @@ def fused_binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = Fals
         t = t * (1.0 - label_smoothing) + 0.5 * label_smoothing
     x, t = to_last(x, axis), np.moveaxis(t, axis, -1)
     op = loss_ops.SigmoidCrossEntropy if from_logits else loss_ops.BinaryCrossEntropy
-    return op.apply(x, targets=t, sample_weight=sample_weight, reduction=reduction)
+    return op.apply(x, targets=t, sample_weight=sample_weight, reduction=reduction, mask=mask)
 
 
 def fused_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
                                    label_smoothing: float = 0.0, axis: int = -1, sample_weight: Any = None,
-                                   reduction: str = "none") -> Tensor:
+                                   reduction: str = "none", mask: Any = None) -> Tensor:
     """`categorical_crossentropy`, weighted and reduced in the same op (from the logits behind a Softmax output)."""
     name = "categorical_crossentropy"
     x, from_logits = logits_or_probs(name, as_pred(y_pred), ops.Softmax, from_logits, axis)
@@ -46,33 +47,37 @@ def fused_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool =
         t = t * (1.0 - label_smoothing) + label_smoothing / x.shape[axis]
     x, t = to_last(x, axis), np.moveaxis(t, axis, -1)
     op = loss_ops.SoftmaxCrossEntropy if from_logits else loss_ops.CategoricalCrossEntropy
-    return op.apply(x, targets=t, sample_weight=sample_weight, reduction=reduction)
+    return op.apply(x, targets=t, sample_weight=sample_weight, reduction=reduction, mask=mask)
 
 
 def fused_sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
                                           ignore_class: int | None = None, axis: int = -1, sample_weight: Any = None,
-                                          reduction: str = "none") -> Tensor:
+                                          reduction: str = "none", mask: Any = None) -> Tensor:
     """`sparse_categorical_crossentropy`, weighted and reduced in the same op (from the logits behind a Softmax)."""
     name = "sparse_categorical_crossentropy"
     x, from_logits = logits_or_probs(name, as_pred(y_pred), ops.Softmax, from_logits, axis)
     x = to_last(x, axis)
-    labels, mask = sparse_labels(name, y_true, x.shape, ignore_class)
+    labels, kept = sparse_labels(name, y_true, x.shape, ignore_class)
+    if kept is not None:
+        mask = kept if mask is None else np.logical_and(kept, loss_ops.squeeze_or_expand(np.asarray(mask), kept.ndim))
     op = loss_ops.SparseSoftmaxCrossEntropy if from_logits else loss_ops.SparseCategoricalCrossEntropy
     return op.apply(x, labels=labels, mask=mask, sample_weight=sample_weight, reduction=reduction)
 
 
-def fused_mean_squared_error(y_true: Any, y_pred: Any, sample_weight: Any = None, reduction: str = "none") -> Tensor:
+def fused_mean_squared_error(y_true: Any, y_pred: Any, sample_weight: Any = None, reduction: str = "none",
+                             mask: Any = None) -> Tensor:
     """`mean_squared_error`, weighted and reduced in the same op."""
     y_pred = as_pred(y_pred)
     t = as_true("mean_squared_error", y_true, y_pred)
-    return loss_ops.SquaredError.apply(y_pred, targets=t, sample_weight=sample_weight, reduction=reduction)
+    return loss_ops.SquaredError.apply(y_pred, targets=t, sample_weight=sample_weight, reduction=reduction, mask=mask)
 
 
-def fused_mean_absolute_error(y_true: Any, y_pred: Any, sample_weight: Any = None, reduction: str = "none") -> Tensor:
+def fused_mean_absolute_error(y_true: Any, y_pred: Any, sample_weight: Any = None, reduction: str = "none",
+                              mask: Any = None) -> Tensor:
     """`mean_absolute_error`, weighted and reduced in the same op."""
     y_pred = as_pred(y_pred)
     t = as_true("mean_absolute_error", y_true, y_pred)
-    return loss_ops.AbsoluteError.apply(y_pred, targets=t, sample_weight=sample_weight, reduction=reduction)
+    return loss_ops.AbsoluteError.apply(y_pred, targets=t, sample_weight=sample_weight, reduction=reduction, mask=mask)
 
 
 # --- one loss per sample --------------------------------------------------------------------------

@@ -155,7 +155,7 @@ def deserialize(config: dict[str, Any] | str, custom_objects: dict[str, Any] | N
             return CLASSES[config]()
         if config in ALIASES or config in _RESOLVED:
             return get(config)
-        raise ValueError(f"Unknown metric {config!r}; expected one of {sorted(ALIASES)} or {sorted(CLASSES)}")
+        raise ValueError(_losses.unknown_name("metric", config, [*_RESOLVED, *ALIASES, *CLASSES, *custom]))
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"metrics.deserialize: expected a name or a dict with 'class_name', got {config!r}")
     name, kwargs = config["class_name"], dict(config.get("config") or {})

@@ -1,6 +1,7 @@
 """Metric: a statistic accumulated over batches (update_state / result / reset_state), and the averaging metrics.
 
 Metrics work on NumPy arrays (Tensors are read as arrays): they run every training step and need no gradient.
+The averaging wrappers weigh the steps that a Keras mask on y_pred marks as padding zero, as Keras 3's do.
 """
 
 from __future__ import annotations
@@ -11,10 +12,14 @@ from typing import Any
 
 import numpy as np
 
+from shendu.layers.keras_mask import get_keras_mask
+from shendu.ops.losses import squeeze_or_expand
+from shendu.tensor import Tensor
+
 
 def to_numpy(x: Any) -> np.ndarray:
-    """An array from a Tensor (through `Tensor.__array__`), a NumPy array, or a Python value."""
-    return np.asarray(x)
+    """An array from a Tensor (its data), a NumPy array, or a Python value."""
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 
 def _snake_case(name: str) -> str:
@@ -134,15 +139,25 @@ class Sum(Mean):
 
 
 class MeanMetricWrapper(Mean):
-    """The weighted mean of fn(y_true, y_pred, **kwargs) over all samples seen (fn gets NumPy arrays)."""
+    """The weighted mean of fn(y_true, y_pred, **kwargs) over all samples seen (fn gets NumPy arrays).
+
+    A Keras mask on y_pred joins the weights (sample_weight * mask), so masked steps do not count.
+    """
 
     def __init__(self, fn: Callable[..., Any], name: str | None = None, dtype: Any = None, **kwargs: Any) -> None:
         super().__init__(name or getattr(fn, "__name__", "mean_metric_wrapper"), dtype)
         self.fn, self.fn_kwargs = fn, kwargs
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
-        values = self.fn(to_numpy(y_true), to_numpy(y_pred), **self.fn_kwargs)
-        super().update_state(values, sample_weight)
+        mask = get_keras_mask(y_pred)
+        if mask is not None:
+            sample_weight = mask if sample_weight is None else (
+                squeeze_or_expand(np.asarray(sample_weight, dtype=np.float64), mask.ndim) * mask)
+        super().update_state(self._values(to_numpy(y_true), to_numpy(y_pred)), sample_weight)
+
+    def _values(self, y_true: np.ndarray, y_pred: np.ndarray) -> Any:
+        """The per-sample values to average."""
+        return self.fn(y_true, y_pred, **self.fn_kwargs)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "fn": getattr(self.fn, "__name__", repr(self.fn)), **self.fn_kwargs}
@@ -171,9 +186,8 @@ class BuiltinWrapper(MeanMetricWrapper):
         for k, v in options.items():
             setattr(self, k, v)
 
-    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
-        values = type(self).fn(to_numpy(y_true), to_numpy(y_pred), **{k: getattr(self, k) for k in self.options})
-        Mean.update_state(self, values, sample_weight)
+    def _values(self, y_true: np.ndarray, y_pred: np.ndarray) -> Any:
+        return type(self).fn(y_true, y_pred, **{k: getattr(self, k) for k in self.options})
 
     def get_config(self) -> dict[str, Any]:
         return {**Mean.get_config(self), **{k: getattr(self, k) for k in self.options}}

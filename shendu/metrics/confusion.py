@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from shendu.metrics.base import Metric, match_rank, to_numpy
+from shendu.ops.losses import squeeze_or_expand
 
 NEG_INF = -1e10  # Keras's score for predictions outside the top k
 
@@ -38,11 +39,7 @@ def prepare(name: str, y_true: Any, y_pred: Any, sample_weight: Any = None, top_
                          f"{hint or '; apply a sigmoid to logits first'}")
     w = None
     if sample_weight is not None:
-        w = np.asarray(to_numpy(sample_weight), dtype=np.float64)
-        if w.ndim == p.ndim + 1 and w.shape[-1] == 1:
-            w = w[..., 0]
-        if 0 < w.ndim < p.ndim:
-            w = w.reshape(w.shape + (1,) * (p.ndim - w.ndim))
+        w = squeeze_or_expand(np.asarray(to_numpy(sample_weight), dtype=np.float64), p.ndim)
         try:
             w = np.broadcast_to(w, p.shape)
         except ValueError:

@@ -1,17 +1,18 @@
-"""What `compile` resolves once: the loss per output with its weight, the metrics per output, and the trackers.
+"""What `compile` resolves once: the loss per output with its weight, the metrics per output, the trackers, and
+the logs a step reports from them.
 
 Keras's log names: 'loss' (total, regularization included), '<output>_loss' per output of a multi-output
 model, a metric's own name for one output and '<output>_<metric>' for several, 'weighted_<metric>' for a
-weighted metric whose name is taken.
+weighted metric whose name is taken. Loss and metric names are checked when compile() is called.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, MutableMapping
 from typing import Any
 
-import numpy as np
-
 from shendu.tensor import Tensor
+from shendu.utils import tree
 
 
 class LossTracker:
@@ -36,6 +37,53 @@ class LossTracker:
 
     def __repr__(self) -> str:
         return f"<LossTracker name={self.name} result={self.result():.4f}>"
+
+
+class StepLogs(MutableMapping):
+    """The logs a step returns (Keras's `compute_metrics(...)`): `model.get_metrics_result()`, read from the metrics
+    the first time they are looked at and fixed from then on.
+
+    A step's logs are often never read (fit(verbose=0) with no batch callback), and some results cost more than
+    their update (AUC integrates a curve), so they are not computed until asked for: read them (or copy them with
+    dict(logs)) before the next step to see this step's values.
+    """
+
+    __slots__ = ("_model", "_values")
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+        self._values: dict[str, Any] | None = None
+
+    def _read(self) -> dict[str, Any]:
+        if self._values is None:
+            self._values = self._model.get_metrics_result()
+        return self._values
+
+    def __getitem__(self, key: str) -> Any:
+        return self._read()[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._read()[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._read()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._read())
+
+    def __len__(self) -> int:
+        return len(self._read())
+
+    def __repr__(self) -> str:
+        return repr(self._read())
+
+
+def check_names(value: Any, module: Any) -> None:
+    """Look up every name in a compile() argument (a name, or a list/dict of them) now, so that a misspelt loss or
+    metric fails at compile() with the close matches rather than at the first step."""
+    for ident in tree.flatten(value):
+        if isinstance(ident, str):
+            module.get(ident)
 
 
 def per_output(value: Any, names: list[str], what: str, model_name: str, entry_may_be_list: bool = False) -> list[Any]:
@@ -69,6 +117,9 @@ class CompileLoss:
     """The compiled loss: sum over outputs of loss_weight * loss(y_true, y_pred, sample_weight)."""
 
     def __init__(self, loss: Any, loss_weights: Any = None) -> None:
+        from shendu import losses
+
+        check_names(loss, losses)
         self.loss = loss
         self.loss_weights = loss_weights
         self.built = False
@@ -93,14 +144,14 @@ class CompileLoss:
             self.terms.append((i, fn, 1.0 if w is None else float(w), tracker))
         self.built = True
 
-    def __call__(self, y_true: list[Any], y_pred: list[Tensor], sample_weight: list[Any], batch: int) -> Tensor | None:
+    def __call__(self, y_true: list[Any], y_pred: list[Tensor], sample_weight: list[Any]) -> Tensor | None:
         total = None
         for i, fn, w, tracker in self.terms:
             if y_true[i] is None:
                 continue
             value = fn(y_true[i], y_pred[i], sample_weight=sample_weight[i])
             if tracker is not None:
-                tracker.update_state(float(value.data), batch)
+                tracker.update_state(float(value.data), y_pred[i].shape[0] if y_pred[i].ndim else 1)
             if w != 1.0:
                 value = value * w
             total = value if total is None else total + value
@@ -111,6 +162,9 @@ class CompileMetrics:
     """The compiled metrics, resolved at the first batch from samples of y_true and y_pred (for 'accuracy')."""
 
     def __init__(self, metrics: Any, weighted_metrics: Any = None) -> None:
+        from shendu import metrics as metrics_module
+
+        check_names([metrics, weighted_metrics], metrics_module)
         self.metrics_arg = metrics
         self.weighted_arg = weighted_metrics
         self.built = False
@@ -155,7 +209,7 @@ class CompileMetrics:
                     self.metrics.append(m)
         self.built = True
 
-    def update_state(self, y_true: list[Any], y_pred: list[np.ndarray], sample_weight: list[Any]) -> None:
+    def update_state(self, y_true: list[Any], y_pred: list[Any], sample_weight: list[Any]) -> None:
         for i, m in self.unweighted:
             if y_true[i] is not None:
                 m.update_state(y_true[i], y_pred[i])

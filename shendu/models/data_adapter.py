@@ -15,46 +15,9 @@ import numpy as np
 
 from shendu import backend, random
 from shendu.tensor import Tensor
+from shendu.utils.tree import flatten, map_structure, pack_sequence_as
 
 Batch = tuple[Any, Any, Any]
-
-
-# --- nested structures of arrays ------------------------------------------------------------------
-def flatten(x: Any) -> tuple[list[Any], Any]:
-    """The leaves of a list/tuple/dict structure and a spec that `pack` rebuilds it from (None: one leaf)."""
-    if isinstance(x, (list, tuple)):
-        leaves: list[Any] = []
-        specs = []
-        for v in x:
-            sub, spec = flatten(v)
-            leaves.extend(sub)
-            specs.append((len(sub), spec))
-        return leaves, (type(x), specs)
-    if isinstance(x, dict):
-        leaves, spec = flatten(list(x.values()))
-        return leaves, (dict, list(x.keys()), spec)
-    return [x], None
-
-
-def pack(spec: Any, leaves: list[Any]) -> Any:
-    """Inverse of `flatten`."""
-    if spec is None:
-        return leaves[0]
-    if spec[0] is dict:
-        return dict(zip(spec[1], pack(spec[2], leaves)))
-    out, i = [], 0
-    for n, sub in spec[1]:
-        out.append(pack(sub, leaves[i:i + n]))
-        i += n
-    return spec[0](out)
-
-
-def map_structure(f: Any, x: Any) -> Any:
-    if isinstance(x, (list, tuple)):
-        return type(x)(map_structure(f, v) for v in x)
-    if isinstance(x, dict):
-        return {k: map_structure(f, v) for k, v in x.items()}
-    return f(x)
 
 
 def unpack_x_y_sample_weight(data: Any) -> Batch:
@@ -131,7 +94,7 @@ def train_validation_split(arrays: tuple[Any, ...], validation_split: float) -> 
     """Split (x, y, sample_weight) into the first (1 - validation_split) and the last validation_split samples."""
     if not 0.0 < validation_split < 1.0:
         raise ValueError(f"validation_split must be between 0 and 1 (exclusive), got {validation_split}")
-    leaves = [a for part in arrays for a in flatten(part)[0] if a is not None]
+    leaves = [a for part in arrays for a in flatten(part) if a is not None]
     n = num_samples(leaves)
     split_at = math.floor(n * (1.0 - validation_split))
     if split_at == 0 or split_at == n:
@@ -151,9 +114,10 @@ class ArrayDataAdapter:
 
     def __init__(self, x: Any, y: Any = None, sample_weight: Any = None, batch_size: int | None = None,
                  shuffle: bool | str = False) -> None:
-        self.x_leaves, self.x_spec = flatten(x)
-        self.y_leaves, self.y_spec = flatten(y) if y is not None else ([], None)
-        self.w_leaves, self.w_spec = flatten(sample_weight) if sample_weight is not None else ([], None)
+        self.x, self.y, self.sample_weight = x, y, sample_weight
+        self.x_leaves = flatten(x)
+        self.y_leaves = flatten(y) if y is not None else []
+        self.w_leaves = flatten(sample_weight) if sample_weight is not None else []
         all_leaves = self.x_leaves + self.y_leaves + self.w_leaves
         self.num_samples = num_samples(all_leaves, "x, y and sample_weight")
         self.batch_size = int(batch_size or 32)
@@ -185,9 +149,9 @@ class ArrayDataAdapter:
             index = slice(b * bs, min(n, (b + 1) * bs))
             if indices is not None:
                 index = indices[index]
-            x = pack(self.x_spec, self._take(self.x_leaves, index))
-            y = pack(self.y_spec, self._take(self.y_leaves, index)) if self._has_y else None
-            w = pack(self.w_spec, self._take(self.w_leaves, index)) if self._has_w else None
+            x = pack_sequence_as(self.x, self._take(self.x_leaves, index))
+            y = pack_sequence_as(self.y, self._take(self.y_leaves, index)) if self._has_y else None
+            w = pack_sequence_as(self.sample_weight, self._take(self.w_leaves, index)) if self._has_w else None
             yield x, y, w
 
     def __len__(self) -> int:

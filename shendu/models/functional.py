@@ -8,17 +8,10 @@ import numpy as np
 
 from shendu.layers.input_layer import InputLayer
 from shendu.layers.keras_mask import get_keras_mask, set_keras_mask
-from shendu.layers.symbolic import KerasTensor, Node, flatten
+from shendu.layers.symbolic import KerasTensor, Node
 from shendu.models.model import Model
 from shendu.tensor import Tensor
-
-
-def _map(f: Any, x: Any) -> Any:
-    if isinstance(x, (list, tuple)):
-        return type(x)(_map(f, v) for v in x)
-    if isinstance(x, dict):
-        return {k: _map(f, v) for k, v in x.items()}
-    return f(x)
+from shendu.utils.tree import flatten, map_structure
 
 
 def _node_tensors(node: Node) -> list[KerasTensor]:
@@ -40,11 +33,11 @@ class _Step:
         self.layer = node.layer
         self.node = node
         self.slot = slots[id(node.inputs)] if isinstance(node.inputs, KerasTensor) else None
-        self.fetch = _map(lambda t: slots[id(t)] if isinstance(t, KerasTensor) else _Const(t), node.inputs)
-        self.dynamic = _has_tensor(list(node.args)) or _has_tensor(list(node.kwargs.values()))
         slot_of = (lambda t: slots[id(t)] if isinstance(t, KerasTensor) else _Const(t))  # noqa: E731
-        self.args = _map(slot_of, node.args) if self.dynamic else node.args
-        self.kwargs = _map(slot_of, node.kwargs) if self.dynamic else dict(node.kwargs)
+        self.fetch = map_structure(slot_of, node.inputs)
+        self.dynamic = _has_tensor(list(node.args)) or _has_tensor(list(node.kwargs.values()))
+        self.args = map_structure(slot_of, node.args) if self.dynamic else node.args
+        self.kwargs = map_structure(slot_of, node.kwargs) if self.dynamic else dict(node.kwargs)
         self.out_slots = [slots[id(t)] for t in node.outputs]
         self.training = "training" not in node.kwargs and self.layer._accepts("training")
 
@@ -59,15 +52,8 @@ class _Const:
 
 
 def _resolve(spec: Any, values: list[Any]) -> Any:
-    if isinstance(spec, int):
-        return values[spec]
-    if isinstance(spec, _Const):
-        return spec.value
-    if isinstance(spec, (list, tuple)):
-        return type(spec)(_resolve(s, values) for s in spec)
-    if isinstance(spec, dict):
-        return {k: _resolve(s, values) for k, s in spec.items()}
-    return spec
+    """What a step reads: each slot index in `spec` replaced by its value, each `_Const` by the value it holds."""
+    return map_structure(lambda s: s.value if isinstance(s, _Const) else values[s], spec)
 
 
 class FunctionalGraph:
@@ -293,7 +279,7 @@ class Functional(Model):
 # --- config ---------------------------------------------------------------------------------------
 def graph_config(model: Model) -> dict[str, Any]:
     """Keras's functional config: each layer with the calls that feed it, and the input/output tensors."""
-    from shendu.layers.serialization import serialize
+    from shendu.saving.serialization import serialize
 
     graph = model._graph
     node_index: dict[int, int] = {}
@@ -341,7 +327,7 @@ def graph_config(model: Model) -> dict[str, Any]:
 
 def graph_from_config(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> tuple[Any, Any]:
     """Recreate the layers and replay their calls; returns (inputs, outputs) for `Model(inputs, outputs)`."""
-    from shendu.layers.serialization import deserialize
+    from shendu.saving.serialization import deserialize
 
     created: dict[tuple[str, int], list[KerasTensor]] = {}
     pending: list[tuple[Any, int, dict]] = []

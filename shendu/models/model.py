@@ -204,21 +204,21 @@ class Model(Trainer, Layer):
 
     def save(self, filepath: str | os.PathLike[str], overwrite: bool = True, **kwargs: Any) -> None:
         """Save architecture, weights, compile settings and optimizer state to one file (atomically)."""
-        from shendu.models import saving
+        from shendu import saving
 
         _check_overwrite(filepath, overwrite)
         saving.save_model(self, filepath)
 
     def save_weights(self, filepath: str | os.PathLike[str], overwrite: bool = True) -> None:
         """Save the weights (safetensors), atomically."""
-        from shendu.models import saving
+        from shendu import saving
 
         _check_overwrite(filepath, overwrite)
         saving.save_weights(self, filepath)
 
     def load_weights(self, filepath: str | os.PathLike[str], **kwargs: Any) -> None:
         """Load weights saved by `save_weights` or `save`, checking every name and shape."""
-        from shendu.models import saving
+        from shendu import saving
 
         saving.load_weights(self, filepath)
 

@@ -174,7 +174,7 @@ class Sequential(Model):
 
     # --- config ------------------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
-        from shendu.layers.serialization import serialize
+        from shendu.saving.serialization import serialize
 
         layers = [serialize(layer) for layer in self._layers]
         if self._input_layer is not None:
@@ -183,7 +183,7 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Sequential:
-        from shendu.layers.serialization import deserialize
+        from shendu.saving.serialization import deserialize
 
         model = cls(name=config.get("name"), trainable=config.get("trainable", True))
         for entry in config.get("layers", []):

@@ -1,26 +1,40 @@
 """Trainer: compile, fit, evaluate, predict and the *_on_batch methods of Model (Keras 3 semantics).
 
-One training step: zero the gradients, forward with training=True, the compiled loss plus `model.losses`,
-backward, `optimizer.apply_gradients` on the trainable weights that received a gradient, then the metrics.
-Everything that can be resolved once (losses, metrics, output names, trainable weights) is resolved at the
-first batch, so a step costs little more than its arithmetic.
+One path per batch, as Keras's trainer: fit and train_on_batch call `train_step`, evaluate and test_on_batch
+`test_step`, predict and predict_on_batch `predict_step`; a model that overrides a step runs in the same loop as
+any other. The default train_step: clear the gradients, forward with training=True, `compute_loss` (the
+compiled loss plus `model.losses`), `optimizer.scale_loss(loss).backward()`, `optimizer.apply_gradients` on
+the trainable weights that received a gradient, then `compute_metrics`. A non-finite loss skips the update and
+is recorded in `self._nonfinite`; fit stops after that batch and says where (as it does when a custom step returns
+a non-finite 'loss').
 
-An output that carries a Keras mask (e.g. the sequences of an LSTM after Embedding(mask_zero=True)) weighs its
-masked steps zero in the loss and in the mean metrics, as Keras 3's Loss and MeanMetricWrapper do.
+Logs cost nothing unless read: `compute_metrics` returns a `StepLogs`, a mapping that reads the metric results
+the first time it is looked at. fit turns a step's logs into a dict of floats only for the batch callbacks that
+exist (and once per epoch), so a step of fit(verbose=0) builds no logs, while a custom step may return any dict.
+Everything that can be resolved once (losses, metrics, output names, trainable weights) is resolved at the first
+batch, so a step costs little more than its arithmetic.
+
+steps_per_execution=N groups the steps as Keras does for its batch callbacks: on_*_batch_begin runs at the first
+step of each group of N, on_*_batch_end at its last (or at the epoch's last step). Each step is still one call of
+the step method: shendu runs eagerly, so there is no compiled N-step function to gain from.
+
+Keras masks are the losses' and metrics' business (`Loss.__call__`, `MeanMetricWrapper.update_state` read the
+mask of y_pred), so a custom training loop masks exactly as fit does.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
 from shendu import grad_mode
-from shendu.layers.keras_mask import get_keras_mask
 from shendu.models import data_adapter as da
-from shendu.models.compile_utils import CompileLoss, CompileMetrics, LossTracker, per_output
+from shendu.models.compile_utils import CompileLoss, CompileMetrics, LossTracker, StepLogs, per_output
 from shendu.tensor import Tensor
+from shendu.utils import tree
 
 
 class Trainer:
@@ -49,12 +63,17 @@ class Trainer:
                 jit_compile: Any = "auto", auto_scale_loss: bool = True) -> None:
         """Set the optimizer, the loss (per output: a list or a dict by output name) and the metrics.
 
-        Names ('adam', 'sparse_categorical_crossentropy', 'accuracy') or objects; 'accuracy' becomes binary,
-        categorical or sparse categorical accuracy from the first batch's labels and predictions.
-        run_eagerly, jit_compile and auto_scale_loss are accepted for compatibility (shendu always runs eagerly).
+        Names ('adam', 'sparse_categorical_crossentropy', 'accuracy') or objects; an unknown name fails here with
+        the close matches. 'accuracy' becomes binary, categorical or sparse categorical accuracy from the first
+        batch's labels and predictions. steps_per_execution groups the steps for the batch callbacks (see the
+        module's docstring); run_eagerly, jit_compile and auto_scale_loss are accepted and ignored (shendu always
+        runs eagerly; the optimizer's loss_scale_factor scales the loss).
         """
         from shendu import optimizers
 
+        if not _is_positive_int(steps_per_execution):
+            raise ValueError(f"Model '{self.name}': steps_per_execution must be a positive integer; "
+                             f"got {steps_per_execution!r}")
         self.optimizer = optimizers.get(optimizer)
         if self.optimizer is None:
             raise ValueError(f"Model '{self.name}': compile() needs an optimizer")
@@ -66,9 +85,7 @@ class Trainer:
         self._loss_tracker = LossTracker("loss")
         self._resolved = False
         self._tvars = None
-        self.run_eagerly = run_eagerly
-        self.jit_compile = jit_compile
-        self.steps_per_execution = int(steps_per_execution)
+        self.steps_per_execution = steps_per_execution
         self.compiled = True
 
     def get_compile_config(self) -> dict[str, Any] | None:
@@ -153,8 +170,7 @@ class Trainer:
 
     def _build_metrics(self, y: Any, y_pred: Any) -> None:
         if self._compile_metrics is not None:
-            preds = [p.data for p in self._flat_preds(y_pred)]
-            self._compile_metrics.build(self._output_names, self._flat_targets(y), preds, self.name)
+            self._compile_metrics.build(self._output_names, self._flat_targets(y), self._flat_preds(y_pred), self.name)
 
     def _flat_preds(self, y_pred: Any) -> list[Tensor]:
         if isinstance(y_pred, Tensor):
@@ -185,7 +201,7 @@ class Trainer:
             return [sw] * self._n_outputs
         return per_output(sw, self._output_names, "sample_weight", self.name)
 
-    # --- one step ----------------------------------------------------------------------------------
+    # --- the steps -------------------------------------------------------------------------------
     def compute_loss(self, x: Any = None, y: Any = None, y_pred: Any = None, sample_weight: Any = None,
                      training: bool = True) -> Tensor:
         """The compiled loss over all outputs plus the model's regularization and add_loss terms."""
@@ -193,16 +209,8 @@ class Trainer:
             self._resolve(x, y, y_pred)
         total = None
         if self._compile_loss is not None and y is not None:
-            if self._n_outputs == 1 and isinstance(y_pred, Tensor) and not isinstance(y, (list, tuple, dict)):
-                mask = get_keras_mask(y_pred)
-                if mask is not None:
-                    sample_weight = self._loss_mask_weights([y_pred], [sample_weight])[0]
-                total = self._compile_loss([y], [y_pred], [sample_weight], _batch_size(y_pred))
-            else:
-                preds, weights = self._flat_preds(y_pred), self._flat_weights(sample_weight)
-                if any(get_keras_mask(p) is not None for p in preds):
-                    weights = self._loss_mask_weights(preds, weights)
-                total = self._compile_loss(self._flat_targets(y), preds, weights, _batch_size(y_pred))
+            total = self._compile_loss(self._flat_targets(y), self._flat_preds(y_pred),
+                                       self._flat_weights(sample_weight))
         for extra in self.losses:
             total = extra if total is None else total + extra
         if total is None:
@@ -212,43 +220,16 @@ class Trainer:
             )
         return total
 
-    def _loss_mask_weights(self, preds: list[Tensor], weights: list[Any]) -> list[Any]:
-        """The sample weights with each output's Keras mask folded in, per its loss's reduction (Keras 3's
-        `apply_mask`): for the mean reductions w = sample_weight * mask * (mask.size / mask.sum()), so the loss is
-        sum(loss * sample_weight * mask) / (number of unmasked steps); otherwise w = sample_weight * mask."""
-        reductions = {i: getattr(fn, "reduction", "sum_over_batch_size") for i, fn, _, _ in self._compile_loss.terms}
-        out = list(weights)
-        for i, pred in enumerate(preds):
-            mask = get_keras_mask(pred)
-            if mask is not None and i in reductions:
-                out[i] = _masked_weight(weights[i], mask, reductions[i], pred.dtype)
-        return out
-
-    def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> dict[str, float]:
-        """Update the compiled metrics with this batch and return all current results."""
-        self._update_metrics(y, y_pred, sample_weight)
-        return self.get_metrics_result()
-
-    def _update_metrics(self, y: Any, y_pred: Any, sample_weight: Any) -> None:
+    def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> StepLogs:
+        """Update the compiled metrics with this batch; returns the logs (a `StepLogs`, read when looked at)."""
         cm = self._compile_metrics
-        if cm is None or y is None:
-            return
-        if not self._resolved:
-            self._resolve(None, y, y_pred)
-        if not cm.built:
-            self._build_metrics(y, y_pred)
-        if self._n_outputs == 1 and isinstance(y_pred, Tensor) and not isinstance(y, (list, tuple, dict)):
-            mask = get_keras_mask(y_pred)
-            if mask is None:
-                cm.update_state([y], [y_pred.data], [sample_weight])
-            else:
-                _update_masked_metrics(cm, [y], [y_pred], [sample_weight])
-        else:
-            preds = self._flat_preds(y_pred)
-            if any(get_keras_mask(p) is not None for p in preds):
-                _update_masked_metrics(cm, self._flat_targets(y), preds, self._flat_weights(sample_weight))
-            else:
-                cm.update_state(self._flat_targets(y), [p.data for p in preds], self._flat_weights(sample_weight))
+        if cm is not None and y is not None:
+            if not self._resolved:
+                self._resolve(x, y, y_pred)
+            if not cm.built:
+                self._build_metrics(y, y_pred)
+            cm.update_state(self._flat_targets(y), self._flat_preds(y_pred), self._flat_weights(sample_weight))
+        return StepLogs(self)
 
     def zero_grad(self) -> None:
         """Clear the gradients of all weights (`var.grad = None`)."""
@@ -265,8 +246,9 @@ class Trainer:
         self._tvars = tvars
         return tvars
 
-    def _train_batch(self, x: Any, y: Any, sw: Any) -> None:
-        """The default train step without building logs: forward, loss, backward, update, metrics."""
+    def train_step(self, data: Any) -> Mapping[str, Any]:
+        """One update on a batch (x, y[, sample_weight]); returns its logs. Override to customize."""
+        x, y, sample_weight = da.unpack_x_y_sample_weight(data)
         tvars = self._tvars
         if tvars is None and self.built:
             tvars = self._trainable_variables()
@@ -274,46 +256,67 @@ class Trainer:
             for v in tvars:
                 v.grad = None
         y_pred = self(x, training=True)
-        loss = self.compute_loss(x, y, y_pred, sw)
+        loss = self.compute_loss(x, y, y_pred, sample_weight)
         value = float(loss.data)
         self._loss_tracker.update_state(value, _batch_size(y_pred))
-        if not math.isfinite(value):
-            self._nonfinite = value
-            return
         if tvars is None:
             tvars = self._trainable_variables()
-        if loss.requires_grad:
-            loss.backward()
+        if not math.isfinite(value):
+            self._nonfinite = value
+        elif loss.requires_grad:
+            self.optimizer.scale_loss(loss).backward()
             grads = [(v.grad.data, v) for v in tvars if v.grad is not None]
             if grads:
                 self.optimizer.apply_gradients(grads)
-        self._update_metrics(y, y_pred, sw)
+        return self.compute_metrics(x, y, y_pred, sample_weight)
 
-    def _test_batch(self, x: Any, y: Any, sw: Any) -> None:
+    def test_step(self, data: Any) -> Mapping[str, Any]:
+        """The loss and metrics of a batch, without an update; returns its logs. Override to customize."""
+        x, y, sample_weight = da.unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
-        loss = self.compute_loss(x, y, y_pred, sw)
+        loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
         self._loss_tracker.update_state(float(loss.data), _batch_size(y_pred))
-        self._update_metrics(y, y_pred, sw)
-
-    def train_step(self, data: Any) -> dict[str, float]:
-        """One training step on a batch (x, y[, sample_weight]); returns the current logs. Override to customize."""
-        x, y, sw = da.unpack_x_y_sample_weight(data)
-        self._train_batch(x, y, sw)
-        return self.get_metrics_result()
-
-    def test_step(self, data: Any) -> dict[str, float]:
-        """One evaluation step on a batch; returns the current logs. Override to customize."""
-        x, y, sw = da.unpack_x_y_sample_weight(data)
-        self._test_batch(x, y, sw)
-        return self.get_metrics_result()
+        return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def predict_step(self, data: Any) -> Any:
-        """The model's output for a batch (x alone, or the x of (x, y[, w]))."""
+        """The model's output for a batch (x alone, or the x of (x, y[, w])). Override to customize."""
         x, _, _ = da.unpack_x_y_sample_weight(data)
         return self(x, training=False)
 
-    def _overridden(self, name: str) -> bool:
-        return getattr(type(self), name) is not getattr(Trainer, name)
+    def _run_steps(self, iterator: da.EpochIterator, step_fn: Callable[[Any], Any], callbacks: Any, mode: str,
+                   stoppable: bool) -> tuple[int, Any]:
+        """step_fn on each batch, with the `mode` ('train', 'test') batch callbacks once per steps_per_execution
+        steps (only those that exist); stoppable: end early on `stop_training` or a non-finite loss.
+        Returns the last step and its logs."""
+        n = self.steps_per_execution
+        begin, end = f"on_{mode}_batch_begin", f"on_{mode}_batch_end"
+        want_begin, want_end = callbacks.wants(begin), callbacks.wants(end)
+        begin, end = getattr(callbacks, begin), getattr(callbacks, end)
+        step, logs = -1, None
+        for step, (x, y, w) in iterator:
+            if want_begin and step % n == 0:
+                begin(step)
+            logs = step_fn(_pack(x, y, w))
+            if stoppable and type(logs) is dict:  # a custom step's logs: its non-finite loss stops fit too
+                self._record_nonfinite(logs.get("loss"))
+            if want_end and (step + 1) % n == 0:
+                end(step, _pythonify(logs))
+            if stoppable and (self._nonfinite is not None or self.stop_training):
+                break
+        if want_end and (step + 1) % n:  # the last group, cut short by the end of the data or a stop
+            end(step, _pythonify(logs))
+        return step, logs
+
+    def _record_nonfinite(self, loss: Any) -> None:
+        """Keep a non-finite scalar loss in `_nonfinite`, where fit looks for it after each step."""
+        if loss is not None and np.size(loss) == 1:
+            value = float(np.asarray(loss.data if isinstance(loss, Tensor) else loss).reshape(()))
+            if not math.isfinite(value):
+                self._nonfinite = value
+
+    def _final_logs(self, logs: Any) -> dict[str, Any]:
+        """The logs of an epoch or an evaluation: its last step's (all metrics, or what a custom step returned)."""
+        return self.get_metrics_result() if logs is None else _pythonify(logs)
 
     # --- fit ---------------------------------------------------------------------------------------
     def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
@@ -327,6 +330,8 @@ class Trainer:
         from shendu.callbacks import CallbackList, History
 
         self._assert_compiled("fit")
+        _check_batch_size("fit", "batch_size", batch_size)
+        _check_batch_size("fit", "validation_batch_size", validation_batch_size)
         verbose = _verbosity(verbose)
         n_inputs = len(self._graph.inputs) if self._graph is not None else None
         if validation_split and validation_data is None:
@@ -366,32 +371,11 @@ class Trainer:
 
     def _train_epoch(self, epoch: int, iterator: da.EpochIterator, callbacks: Any) -> tuple[dict, tuple | None]:
         """One epoch of steps; returns its logs and (epoch, step, loss) if a loss was not finite."""
-        custom = self._overridden("train_step")
-        want_logs = callbacks.wants("on_train_batch_end")
-        want_begin = callbacks.wants("on_train_batch_begin")
-        logs: Any = None
-        for step, (xb, yb, wb) in iterator:
-            if want_begin:
-                callbacks.on_train_batch_begin(step)
-            if custom:
-                logs = _pythonify(self.train_step(_pack(xb, yb, wb)))
-                loss = logs.get("loss")
-                if isinstance(loss, float) and not math.isfinite(loss):
-                    self._nonfinite = loss
-            else:
-                self._train_batch(xb, yb, wb)
-                logs = self.get_metrics_result() if want_logs else None
-            if want_logs:
-                callbacks.on_train_batch_end(step, logs)
-            if self._nonfinite is not None:
-                self.stop_training = True
-                return self._epoch_logs(custom, logs), (epoch, step, self._nonfinite)
-            if self.stop_training:
-                break
-        return self._epoch_logs(custom, logs), None
-
-    def _epoch_logs(self, custom: bool, logs: Any) -> dict[str, float]:
-        return dict(logs) if custom and logs is not None else self.get_metrics_result()
+        step, logs = self._run_steps(iterator, self.train_step, callbacks, "train", stoppable=True)
+        if self._nonfinite is None:
+            return self._final_logs(logs), None
+        self.stop_training = True
+        return self._final_logs(logs), (epoch, step, self._nonfinite)
 
     def _validation_iterator(self, data: Any, batch_size: int | None, steps: int | None,
                              n_inputs: int | None) -> da.EpochIterator:
@@ -413,6 +397,7 @@ class Trainer:
         self._assert_compiled("evaluate")
         if kwargs:
             raise TypeError(f"evaluate: unexpected keyword argument(s) {sorted(kwargs)}")
+        _check_batch_size("evaluate", "batch_size", batch_size)
         n_inputs = len(self._graph.inputs) if self._graph is not None else None
         adapter = da.make_adapter(x, y, sample_weight, batch_size, False, n_inputs)
         iterator = da.EpochIterator(adapter, steps)
@@ -423,24 +408,11 @@ class Trainer:
         return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def _evaluate_loop(self, iterator: da.EpochIterator, callbacks: Any) -> dict[str, float]:
-        custom = self._overridden("test_step")
-        want_logs = callbacks.wants("on_test_batch_end")
-        want_begin = callbacks.wants("on_test_batch_begin")
         self.reset_metrics()
         callbacks.on_test_begin()
-        logs: Any = None
         with grad_mode.no_grad():
-            for step, (xb, yb, wb) in iterator:
-                if want_begin:
-                    callbacks.on_test_batch_begin(step)
-                if custom:
-                    logs = _pythonify(self.test_step(_pack(xb, yb, wb)))
-                else:
-                    self._test_batch(xb, yb, wb)
-                    logs = self.get_metrics_result() if want_logs else None
-                if want_logs:
-                    callbacks.on_test_batch_end(step, logs)
-        logs = dict(logs) if custom and isinstance(logs, dict) else self.get_metrics_result()
+            _, logs = self._run_steps(iterator, self.test_step, callbacks, "test", stoppable=False)
+        logs = self._final_logs(logs)
         callbacks.on_test_end(logs)
         return logs
 
@@ -450,29 +422,33 @@ class Trainer:
         """The outputs for x as NumPy arrays, computed in batches without recording gradients."""
         from shendu.callbacks import CallbackList
 
+        _check_batch_size("predict", "batch_size", batch_size)
         n_inputs = len(self._graph.inputs) if self._graph is not None else None
         adapter = da.make_adapter(x, None, None, batch_size, False, n_inputs)
         iterator = da.EpochIterator(adapter, steps)
         verbose = _verbosity(verbose)
         callbacks = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
             callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=iterator.num_steps)
-        custom = self._overridden("predict_step")
-        want_batch = callbacks.wants("on_predict_batch_end")
-        spec, chunks = None, []
+        n = self.steps_per_execution
+        want_begin, want_end = callbacks.wants("on_predict_batch_begin"), callbacks.wants("on_predict_batch_end")
+        step, out, chunks, first = -1, None, [], 0
         callbacks.on_predict_begin()
         with grad_mode.no_grad():
             for step, (xb, _, _) in iterator:
-                callbacks.on_predict_batch_begin(step)
-                out = self.predict_step(xb) if custom else self(xb, training=False)
-                leaves, spec = da.flatten(out)
-                arrays = [np.asarray(t) for t in leaves]
-                chunks.append(arrays)
-                if want_batch:
-                    callbacks.on_predict_batch_end(step, {"outputs": da.pack(spec, arrays)})
+                if step % n == 0:
+                    first = len(chunks)
+                    if want_begin:
+                        callbacks.on_predict_batch_begin(step)
+                out = self.predict_step(_pack(xb, None, None))
+                chunks.append([np.asarray(t) for t in tree.flatten(out)])
+                if want_end and (step + 1) % n == 0:
+                    callbacks.on_predict_batch_end(step, {"outputs": _joined(out, chunks[first:])})
+        if want_end and (step + 1) % n:
+            callbacks.on_predict_batch_end(step, {"outputs": _joined(out, chunks[first:])})
         callbacks.on_predict_end()
         if not chunks:
             raise ValueError(f"Model '{self.name}': predict() got no batches of data (is x empty?)")
-        return da.pack(spec, [np.concatenate(parts) for parts in zip(*chunks)])
+        return tree.pack_sequence_as(out, [np.concatenate(parts) for parts in zip(*chunks)])
 
     # --- single batches ----------------------------------------------------------------------------
     def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, class_weight: dict | None = None,
@@ -486,11 +462,7 @@ class Trainer:
         if reset_metrics:
             self.reset_metrics()
         self._tvars = None
-        if self._overridden("train_step"):
-            logs = _pythonify(self.train_step(_pack(xb, yb, wb)))
-        else:
-            self._train_batch(xb, yb, wb)
-            logs = self.get_metrics_result()
+        logs = _pythonify(self.train_step(_pack(xb, yb, wb)))
         self._nonfinite = None
         return logs if return_dict else self._flatten_metrics_in_order(logs)
 
@@ -502,66 +474,34 @@ class Trainer:
         if reset_metrics:
             self.reset_metrics()
         with grad_mode.no_grad():
-            if self._overridden("test_step"):
-                logs = _pythonify(self.test_step(_pack(xb, yb, wb)))
-            else:
-                self._test_batch(xb, yb, wb)
-                logs = self.get_metrics_result()
+            logs = _pythonify(self.test_step(_pack(xb, yb, wb)))
         return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def predict_on_batch(self, x: Any) -> Any:
         """The outputs for one batch as NumPy arrays."""
         xb, _, _ = self._single_batch(x, None, None, None)
         with grad_mode.no_grad():
-            out = self.predict_step(xb) if self._overridden("predict_step") else self(xb, training=False)
-        return da.map_structure(np.asarray, out)
+            out = self.predict_step(_pack(xb, None, None))
+        return tree.map_structure(np.asarray, out)
 
     def _single_batch(self, x: Any, y: Any, sw: Any, class_weight: dict | None) -> da.Batch:
         n_inputs = len(self._graph.inputs) if self._graph is not None else None
         x, y, sw = da.standardize(x, n_inputs), da.standardize(y), da.standardize(sw)
-        adapter = da.ArrayDataAdapter(x, y, sw, batch_size=da.num_samples(da.flatten(x)[0]))
+        adapter = da.ArrayDataAdapter(x, y, sw, batch_size=da.num_samples(tree.flatten(x)))
         return next(iter(da.EpochIterator(adapter, None, class_weight)))[1]
 
 
-def _masked_weight(sample_weight: Any, mask: np.ndarray, reduction: str, dtype: Any) -> np.ndarray:
-    """sample_weight * mask, the mask scaled by size / count for the mean reductions (Keras 3's `apply_mask`);
-    a per-sample weight gains trailing axes to line up with the (batch, steps) mask."""
-    m = mask.astype(dtype)
-    if reduction in ("sum_over_batch_size", "mean"):
-        valid = m.sum()
-        m *= m.size / valid if valid else 0.0
-    if sample_weight is None:
-        return m
-    w = np.asarray(sample_weight, dtype=dtype)
-    if w.ndim == m.ndim + 1 and w.shape[-1] == 1:
-        w = w[..., 0]
-    if w.ndim < m.ndim:
-        w = w.reshape(w.shape + (1,) * (m.ndim - w.ndim))
-    return w * m
-
-
-def _update_masked_metrics(cm: Any, y_true: list[Any], y_pred: list[Tensor], sample_weight: list[Any]) -> None:
-    """Update the compiled metrics when outputs carry Keras masks: the mean metrics (accuracy, MSE, ...) weigh
-    masked steps zero (sample_weight * mask, Keras 3's MeanMetricWrapper); other metrics see the batch as is."""
-    from shendu.metrics import MeanMetricWrapper
-    from shendu.metrics.accuracy import Deferred
-
-    masks = [get_keras_mask(p) for p in y_pred]
-    arrays = [p.data for p in y_pred]
-    for bucket, weighted in ((cm.unweighted, False), (cm.weighted, True)):
-        for i, m in bucket:
-            if y_true[i] is None:
-                continue
-            w = sample_weight[i] if weighted else None
-            if masks[i] is not None and isinstance(m, (MeanMetricWrapper, Deferred)):
-                w = _masked_weight(w, masks[i], "sum", np.float64)
-            m.update_state(y_true[i], arrays[i], sample_weight=w)
-
-
 def _batch_size(y_pred: Any) -> int:
-    t = y_pred if isinstance(y_pred, Tensor) else da.flatten(y_pred)[0][0]
+    t = y_pred if isinstance(y_pred, Tensor) else tree.flatten(y_pred)[0]
     shape = t.data.shape if isinstance(t, Tensor) else np.shape(t)
     return shape[0] if shape else 1
+
+
+def _joined(spec: Any, chunks: list[list[np.ndarray]]) -> Any:
+    """The outputs of a group of batches (each a list of arrays, one per leaf of spec) joined along the batch axis
+    (one batch's passed on as they are), for on_predict_batch_end."""
+    return tree.pack_sequence_as(spec, [parts[0] if len(parts) == 1 else np.concatenate(parts)
+                                        for parts in zip(*chunks)])
 
 
 def _pack(x: Any, y: Any, w: Any) -> Any:
@@ -572,8 +512,8 @@ def _pack(x: Any, y: Any, w: Any) -> Any:
 
 
 def _pythonify(logs: Any) -> dict[str, Any]:
-    """A custom step's logs with scalars (Tensors, NumPy values) as Python floats, as Keras reports them."""
-    if not isinstance(logs, dict):
+    """A step's logs as a dict with scalars (Tensors, NumPy values) as Python floats, as Keras reports them."""
+    if not isinstance(logs, Mapping):
         raise TypeError(f"train_step/test_step must return a dict of logs; got {type(logs).__name__}")
     out = {}
     for k, v in logs.items():
@@ -583,6 +523,16 @@ def _pythonify(logs: Any) -> dict[str, Any]:
             v = float(v)
         out[k] = v
     return out
+
+
+def _is_positive_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value > 0
+
+
+def _check_batch_size(method: str, name: str, value: Any) -> None:
+    """A batch size is a positive integer, or None (32 for arrays)."""
+    if value is not None and not _is_positive_int(value):
+        raise ValueError(f"{method}: {name} must be a positive integer (or None for 32); got {value!r}")
 
 
 def _verbosity(verbose: int | str) -> int:

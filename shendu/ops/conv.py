@@ -5,7 +5,7 @@ input are copied once into `cols` (rows: output pixels, columns: kernel taps x c
 y = cols @ kernel.reshape(kh*kw*C, F). Its backward is dkernel = cols^T g and, for the input, the products
 g @ k_ij^T of every tap (one batched product, each tap's result contiguous), each scatter-added into its shifted
 window. The batch is cut into chunks that run on shendu's threads (`shendu.parallel`), BLAS on one thread each.
-With numba, 3x3 stride-1 convolutions with many channels run as Winograd tiles instead (`shendu.ops.winograd`).
+3x3 stride-1 convolutions with many channels run as Winograd tiles instead (`Conv2DWinograd`, chosen by `conv2d`).
 """
 
 from __future__ import annotations
@@ -18,20 +18,36 @@ from shendu.backend import get_array_module
 from shendu.ops import kernels, winograd
 from shendu.ops.function import Function
 from shendu.parallel import batch_chunks, run_chunks, sum_parts
+from shendu.tensor import Tensor
 
 Pair = tuple[int, int]
 Padding = tuple[Pair, Pair]
 
 
 # --- sizes and padding (Keras/TF conventions) -------------------------------------------------------
+def valid_length(length: int, kernel: int, stride: int = 1, dilation: int = 1) -> int:
+    """How many windows of a kernel dilated to k_eff = (k - 1) d + 1 fit in `length` at stride s:
+    (L - k_eff) // s + 1, the output length of a valid convolution or pooling (below 1: none fits)."""
+    return (length - (kernel - 1) * dilation - 1) // stride + 1
+
+
+def valid_output_hw(padded_hw: Pair, kernel_hw: Pair, strides: Pair, dilation: Pair) -> Pair:
+    """(OH, OW) of a valid convolution over images of size padded_hw; a ValueError when the kernel does not fit."""
+    oh, ow = (valid_length(n, k, s, d) for n, k, s, d in zip(padded_hw, kernel_hw, strides, dilation))
+    if oh < 1 or ow < 1:
+        k_eff = tuple((k - 1) * d + 1 for k, d in zip(kernel_hw, dilation))
+        raise ValueError(f"the padded image {tuple(padded_hw)} is smaller than the dilated kernel {k_eff}")
+    return oh, ow
+
+
 def conv_output_length(length: int | None, kernel: int, stride: int, padding: str, dilation: int = 1) -> int | None:
-    """Keras's output length: ceil((L - k_eff + 1) / s) for 'valid', ceil(L / s) for 'same' and 'causal',
-    with k_eff = (k - 1) * dilation + 1. None stays None (an unknown length)."""
+    """Keras's output length (of a convolution or a pooling): `valid_length` for 'valid', ceil(L / s) for 'same'
+    and 'causal'. None stays None (an unknown length)."""
     if length is None:
         return None
-    k_eff = (kernel - 1) * dilation + 1
-    n = length - k_eff + 1 if padding == "valid" else length
-    return (n + stride - 1) // stride
+    if padding == "valid":
+        return valid_length(length, kernel, stride, dilation)
+    return (length + stride - 1) // stride
 
 
 def explicit_padding(padding: str, length: int, kernel: int, stride: int, dilation: int = 1) -> Pair:
@@ -173,15 +189,14 @@ def _bias_relu(y: Any, bias: Any, relu: bool) -> Any:
 
 # --- the ops ----------------------------------------------------------------------------------------
 class Conv2D(Function):
-    """y[n, p, q, f] = sum_{i,j,c} xpad[n, p s_h + i d_h, q s_w + j d_w, c] k[i, j, c, f] (+ b[f]), optionally
-    followed by a fused ReLU. x is (N, H, W, C), the kernel Keras's (kh, kw, C/groups, F); `padding` is
-    explicit ((top, bottom), (left, right)) (see `explicit_padding`). With groups, channel group g of x
-    feeds filters g F/groups ... (g+1) F/groups - 1.
+    """y[n, p, q, f] = sum_{i,j,c} xpad[n, p s_h + i d_h, q s_w + j d_w, c] k[i, j, c, f] + b[f], then a ReLU when
+    `relu`. x is (N, H, W, C), the kernel Keras's (kh, kw, C/groups, F); `padding` is explicit ((top, bottom),
+    (left, right)) (see `explicit_padding`). With groups, channel group g of x feeds filters g F/groups ...
+    (g+1) F/groups - 1. Computed by im2col: y = cols @ [k; b], cols the windows of x with a column of ones.
 
-    Backward: dk = cols^T g, db = sum of g, dx = scatter-add of the taps g @ k_ij^T (skipped when x needs no
-    gradient, e.g. for the first layer). Both passes run on batch chunks in parallel (`shendu.parallel`).
-    The ReLU's mask is skipped when the gradient is `masked_grad`, one a max-pooling consumer already masked.
-    Where `winograd.applies`, cols are Winograd tiles and the products those of `shendu.ops.winograd`.
+    Backward: g masked by y > 0 (the ReLU); [dk; db] = cols^T g; dx = the scatter-add (`col2im`) of the taps
+    g @ k_ij^T, skipped when x needs no gradient (e.g. for the first layer). Both passes run on batch chunks in
+    parallel (`shendu.parallel`); `conv2d` picks this op or `Conv2DWinograd`.
     """
 
     def __init__(self, strides: Pair = (1, 1), padding: Padding = ((0, 0), (0, 0)), dilation: Pair = (1, 1),
@@ -191,119 +206,140 @@ class Conv2D(Function):
 
     def forward(self, x: Any, kernel: Any, bias: Any = None) -> Any:
         n, oh, ow, f = self.prepare(x, kernel, bias)
-        y = get_array_module(x).empty((n * oh * ow, f), dtype=x.dtype)
-        self.cols = run_chunks(lambda sl: self.forward_rows(x, sl, y[sl.start * oh * ow:sl.stop * oh * ow]),
-                               self.chunks)
+        y = get_array_module(x).empty((n, oh, ow, f), dtype=x.dtype)
+        self.saved = run_chunks(lambda sl: self.forward_rows(x[sl], y[sl]), self.chunks)
         if self.relu:
             self.y = y
-        return y.reshape(n, oh, ow, f)
+        return y
+
+    def backward(self, grad: Any) -> tuple[Any, ...]:
+        want_k, want_b = self.needs_grad(1), self.has_bias and self.needs_grad(2)
+        dxpad = get_array_module(grad).zeros(self.xp_shape, dtype=grad.dtype) if self.needs_grad(0) else None
+
+        def run(sl: slice, saved: Any) -> Any:
+            g = grad[sl] * (self.y[sl] > 0) if self.relu else grad[sl]
+            return self.backward_rows(saved, g, None if dxpad is None else dxpad[sl], want_k or want_b)
+
+        dk, db = self.weight_grads(run_chunks(run, self.chunks, self.saved), want_k, want_b)
+        return (None if dxpad is None else unpad(dxpad, self.padding)), dk, db
 
     def prepare(self, x: Any, kernel: Any, bias: Any) -> tuple[int, int, int, int]:
-        """Check the shapes, keep the geometry, the kernel as a matrix (bias row appended) and the batch chunks;
-        return the output shape (N, OH, OW, F)."""
-        xp = get_array_module(x)
+        """Check the shapes, keep the geometry, the kernel as the products want it (`prepare_kernel`) and the batch
+        chunks; return the output shape (N, OH, OW, F)."""
         kh, kw, cg, f = kernel.shape
         g = self.groups
         if x.ndim != 4 or x.shape[3] != cg * g or f % g:
             raise ValueError(f"expected NHWC inputs with {cg * g} channels for a kernel {kernel.shape} and "
                              f"groups={g}, got inputs of shape {x.shape}")
         (t, b), (left, r) = self.padding
-        n, h, w, _ = self.x_shape = x.shape
+        n, h, w, _ = x.shape
         self.xp_shape = (n, h + t + b, w + left + r, cg * g)
-        oh = (self.xp_shape[1] - (kh - 1) * self.dilation[0] - 1) // self.strides[0] + 1
-        ow = (self.xp_shape[2] - (kw - 1) * self.dilation[1] - 1) // self.strides[1] + 1
-        if oh < 1 or ow < 1:
-            raise ValueError(f"the padded image {self.xp_shape[1:3]} is smaller than the dilated kernel "
-                             f"{((kh - 1) * self.dilation[0] + 1, (kw - 1) * self.dilation[1] + 1)}")
-        self.kernel, self.out_hw, self.has_bias = kernel, (oh, ow), bias is not None
-        self.winograd = winograd.applies(x, kernel, self.strides, self.dilation, g)
-        if self.winograd:
-            self.u, self.bias = winograd.transform_kernel(kernel), bias
-        else:
-            w = kernel.reshape(kh * kw * cg, f)
-            if bias is not None:
-                w = xp.concatenate([w, bias.reshape(1, f).astype(w.dtype, copy=False)])
-            self.w = w.reshape(-1, g, f // g).transpose(1, 0, 2)  # (groups, kh*kw*cg [+ 1], F/groups)
+        oh, ow = self.out_hw = valid_output_hw(self.xp_shape[1:3], (kh, kw), self.strides, self.dilation)
+        self.kernel, self.has_bias = kernel, bias is not None
+        self.prepare_kernel(kernel, bias)
         self.chunks = batch_chunks(n, oh * ow * (kh * kw * cg + f))
         return n, oh, ow, f
 
-    def forward_rows(self, x: Any, sl: slice, out: Any) -> Any:
-        """The output of images x[sl] into `out` (one row per output pixel, F columns); returns their cols (their
-        Winograd tiles on that path)."""
+    def prepare_kernel(self, kernel: Any, bias: Any) -> None:
+        """Keep w = [k; b], the kernel as a matrix with the bias as its last row, per group."""
+        xp = get_array_module(kernel)
+        kh, kw, cg, f = kernel.shape
+        w = kernel.reshape(kh * kw * cg, f)
+        if bias is not None:
+            w = xp.concatenate([w, bias.reshape(1, f).astype(w.dtype, copy=False)])
+        self.w = w.reshape(-1, self.groups, f // self.groups).transpose(1, 0, 2)  # (groups, kh*kw*cg [+ 1], F/groups)
+
+    def forward_rows(self, x: Any, out: Any) -> Any:
+        """out (N, OH, OW, F) = the convolution of images x (a batch chunk): cols @ w, then the ReLU; returns cols
+        (kept for backward)."""
         xp = get_array_module(x)
         kh, kw, _, f = self.kernel.shape
         (oh, ow), g = self.out_hw, self.groups
-        if self.winograd:
-            tiles = winograd.forward(pad_spatial(x[sl], self.padding), self.u, out.reshape(-1, oh, ow, f))
-            if self.bias is not None:
-                out += self.bias
-            if self.relu:
-                relu_inplace(out)
-            return tiles
-        cols = im2col(pad_spatial(x[sl], self.padding), kh, kw, oh, ow, self.strides, self.dilation, g,
+        cols = im2col(pad_spatial(x, self.padding), kh, kw, oh, ow, self.strides, self.dilation, g,
                       ones=self.has_bias)
+        rows = out.reshape(-1, f)
         if g == 1:
-            xp.matmul(cols[0], self.w[0], out=out)
+            xp.matmul(cols[0], self.w[0], out=rows)
         else:
-            out.reshape(-1, g, f // g)[...] = (cols @ self.w).transpose(1, 0, 2)
+            rows.reshape(-1, g, f // g)[...] = (cols @ self.w).transpose(1, 0, 2)
         if self.relu:
-            relu_inplace(out)
+            relu_inplace(rows)
         return cols
 
-    def backward(self, grad: Any) -> tuple[Any, ...]:
-        oh, ow = self.out_hw
-        f = self.kernel.shape[3]
-        g2 = grad.reshape(-1, f)
-        dxpad = get_array_module(grad).zeros(self.xp_shape, dtype=grad.dtype) if self.needs_grad(0) else None
-        mask = self.y if self.relu and grad is not getattr(self, "masked_grad", None) else None
-
-        def run(sl: slice, cols: Any) -> Any:
-            rows = slice(sl.start * oh * ow, sl.stop * oh * ow)
-            gc = g2[rows] if mask is None else g2[rows] * (mask[rows] > 0)
-            return self.backward_rows(sl, cols, gc, dxpad)
-
-        return (None if dxpad is None else unpad(dxpad, self.padding), *self.weight_grads(
-            run_chunks(run, self.chunks, self.cols)))
-
-    def wants_weight_grads(self) -> bool:
-        """Whether the kernel or the bias wants a gradient (else backward skips cols^T g)."""
-        return self.needs_grad(1) or (self.has_bias and self.needs_grad(2))
-
-    def backward_rows(self, sl: slice, cols: Any, gc: Any, dxpad: Any) -> Any:
-        """For images x[sl] with output gradient rows gc: their input gradient added into dxpad[sl] (when not
-        None) and their part of [dk; db] returned (None when no weight gradient is wanted); on the Winograd path
-        `cols` are the tiles and the part is (dU, db)."""
-        xp = get_array_module(gc)
+    def backward_rows(self, cols: Any, g: Any, dxpad: Any, weights: bool) -> Any:
+        """For a batch chunk with cols and output gradient g (N, OH, OW, F): the input gradient added into its padded
+        dxpad (when not None); returns its part of [dk; db] = cols^T g (None unless `weights`)."""
+        xp = get_array_module(g)
         kh, kw, cg, f = self.kernel.shape
-        (oh, ow), g = self.out_hw, self.groups
-        if self.winograd:
-            wanted = self.wants_weight_grads()
-            du = winograd.backward(cols, self.u, gc.reshape(-1, oh, ow, f), None if dxpad is None else dxpad[sl],
-                                   wanted)
-            return (du, gc.sum(axis=0)) if wanted else None
-        gg = gc[None] if g == 1 else gc.reshape(-1, g, f // g).transpose(1, 0, 2)  # (groups, m, F/groups)
+        (oh, ow), groups = self.out_hw, self.groups
+        g2 = g.reshape(-1, f)
+        gg = g2[None] if groups == 1 else g2.reshape(-1, groups, f // groups).transpose(1, 0, 2)  # (groups, m, F/g)
         if dxpad is not None:
             # the kernel's rows tap by tap, transposed: (kh*kw, groups, F/groups, cg)
-            taps_w = self.kernel.reshape(kh * kw, cg, g, f // g).transpose(0, 2, 3, 1)
+            taps_w = self.kernel.reshape(kh * kw, cg, groups, f // groups).transpose(0, 2, 3, 1)
             taps = xp.matmul(gg, taps_w)  # every tap's contribution: (kh*kw, groups, m, cg)
-            col2im(taps.reshape(kh, kw, g, sl.stop - sl.start, oh, ow, cg), dxpad[sl], oh, ow, self.strides,
-                   self.dilation)
-        return cols.swapaxes(1, 2) @ gg if self.wants_weight_grads() else None
+            col2im(taps.reshape(kh, kw, groups, g.shape[0], oh, ow, cg), dxpad, oh, ow, self.strides, self.dilation)
+        return cols.swapaxes(1, 2) @ gg if weights else None
 
-    def weight_grads(self, parts: list[Any]) -> tuple[Any, Any]:
-        """(dk, db) from the chunks' parts of [dk; db] (None where not wanted)."""
-        if not self.wants_weight_grads():
+    def weight_grads(self, parts: list[Any], kernel: bool, bias: bool) -> tuple[Any, Any]:
+        """(dk, db) from the chunks' parts of [dk; db], each None unless asked for (`kernel`, `bias`)."""
+        if not (kernel or bias):
             return None, None
         kh, kw, cg, f = self.kernel.shape
-        if self.winograd:
-            dk = winograd.kernel_grad(sum_parts([p[0] for p in parts])) if self.needs_grad(1) else None
-            db = sum_parts([p[1] for p in parts]) if self.has_bias and self.needs_grad(2) else None
-            return dk, db
         dkb = sum_parts(parts)
         dkb = dkb[0] if self.groups == 1 else dkb.transpose(1, 0, 2).reshape(-1, f)
-        dk = dkb[:kh * kw * cg].reshape(self.kernel.shape) if self.needs_grad(1) else None
-        db = dkb[-1] if self.has_bias and self.needs_grad(2) else None
-        return dk, db
+        dk = dkb[:kh * kw * cg].reshape(self.kernel.shape) if kernel else None
+        return dk, (dkb[-1] if bias else None)
+
+
+class Conv2DWinograd(Conv2D):
+    """The same convolution for a 3x3 kernel at stride 1 (one group, no dilation), as Winograd F(2x2, 3x3) tiles
+    (`shendu.ops.winograd`): y = A^T [U . V] A with U = G k G^T and V = B^T d B for every 4x4 input tile d, the
+    element-wise product summed over the channels as 16 matrix products; then + b and the ReLU. About half the
+    arithmetic of im2col.
+
+    Backward: with W = A g A^T, dU = V^T W (dk = G^T dU G) and dV = W U^T (dx += B dV B^T); db = sum of g. The
+    transforms run as compiled loops with numba, else as the NumPy reference; `conv2d` picks this op where it pays.
+    """
+
+    def prepare_kernel(self, kernel: Any, bias: Any) -> None:
+        """Keep U = G k G^T (16, C, F) and the bias."""
+        if not winograd.supports(kernel.shape, self.strides, self.dilation, self.groups):
+            raise ValueError(f"Winograd F(2x2, 3x3) needs a 3x3 kernel, stride 1, no dilation and one group, got a "
+                             f"kernel {kernel.shape}, strides {self.strides}, dilation {self.dilation} and "
+                             f"groups={self.groups}")
+        self.u, self.bias = winograd.transform_kernel(kernel), bias
+
+    def forward_rows(self, x: Any, out: Any) -> Any:
+        """out (N, OH, OW, F) = the convolution of images x (a batch chunk), + b, then the ReLU; returns their
+        transformed tiles V (kept for backward)."""
+        v = winograd.forward(pad_spatial(x, self.padding), self.u, out)
+        _bias_relu(out.reshape(-1, out.shape[3]), self.bias, self.relu)
+        return v
+
+    def backward_rows(self, v: Any, g: Any, dxpad: Any, weights: bool) -> Any:
+        """For a batch chunk with tiles V and output gradient g (N, OH, OW, F): the input gradient added into its
+        padded dxpad (when not None); returns its part of (dU, db) (None unless `weights`)."""
+        du = winograd.backward(v, self.u, g, dxpad, weights)
+        return (du, g.reshape(-1, g.shape[3]).sum(axis=0)) if weights else None
+
+    def weight_grads(self, parts: list[Any], kernel: bool, bias: bool) -> tuple[Any, Any]:
+        """(dk, db) = (G^T dU G, db) from the chunks' parts of (dU, db), each None unless asked for."""
+        dk = winograd.kernel_grad(sum_parts([p[0] for p in parts])) if kernel else None
+        return dk, (sum_parts([p[1] for p in parts]) if bias else None)
+
+
+def conv2d_class(x: Any, kernel: Any, strides: Pair = (1, 1), dilation: Pair = (1, 1), groups: int = 1,
+                 **_: Any) -> type[Conv2D]:
+    """The op that computes a convolution of x with kernel (Conv2D's parameters; only these matter): Conv2DWinograd
+    where it pays (`winograd.applies`: the compiled transforms, 3x3, stride 1, many channels), else Conv2D."""
+    return Conv2DWinograd if winograd.applies(x, kernel, strides, dilation, groups) else Conv2D
+
+
+def conv2d(x: Tensor, kernel: Tensor, bias: Tensor | None = None, **params: Any) -> Tensor:
+    """The convolution of x with kernel (+ bias), `params` those of Conv2D, by the op `conv2d_class` picks."""
+    op = conv2d_class(x.data, kernel.data, **params)
+    return op.apply(x, kernel, **params) if bias is None else op.apply(x, kernel, bias, **params)
 
 
 class Conv2DTranspose(Function):
@@ -327,8 +363,8 @@ class Conv2DTranspose(Function):
             raise ValueError(f"expected NHWC inputs with {c} channels for a kernel {kernel.shape}, got {x.shape}")
         n, h, w, _ = x.shape
         self.x, self.kernel = x, kernel
-        self.full = ((h - 1) * self.strides[0] + (kh - 1) * self.dilation[0] + 1,
-                     (w - 1) * self.strides[1] + (kw - 1) * self.dilation[1] + 1)
+        self.full = tuple(conv_transpose_output_length(n, k, s, "valid", 0, d)  # (L - 1) s + k_eff
+                          for n, k, s, d in zip((h, w), (kh, kw), self.strides, self.dilation))
         taps_w = kernel.reshape(kh * kw, f, c).transpose(0, 2, 1)  # (kh*kw, C, F)
         y = xp.empty((n, *self.out_hw, f), dtype=xp.result_type(x, kernel))
 
@@ -408,12 +444,8 @@ class DepthwiseConv2D(Function):
         (t, b), (left, r) = self.padding
         n, h, w, _ = x.shape
         self.xp_shape = (n, h + t + b, w + left + r, c)
-        oh = (self.xp_shape[1] - (kh - 1) * self.dilation[0] - 1) // self.strides[0] + 1
-        ow = (self.xp_shape[2] - (kw - 1) * self.dilation[1] - 1) // self.strides[1] + 1
-        if oh < 1 or ow < 1:
-            raise ValueError(f"the padded image {self.xp_shape[1:3]} is smaller than the dilated kernel "
-                             f"{((kh - 1) * self.dilation[0] + 1, (kw - 1) * self.dilation[1] + 1)}")
-        self.kernel, self.out_hw = kernel, (oh, ow)
+        oh, ow = self.out_hw = valid_output_hw(self.xp_shape[1:3], (kh, kw), self.strides, self.dilation)
+        self.kernel = kernel
         out = xp.empty((n, oh, ow, c * dm), dtype=x.dtype)
         self.chunks = batch_chunks(n, oh * ow * c * dm * kh * kw)
         self.xpads = run_chunks(lambda sl: self._forward_rows(x[sl], bias, out[sl]), self.chunks)

@@ -18,7 +18,7 @@ import numpy as np
 
 from shendu.backend import get_array_module
 from shendu.ops import kernels
-from shendu.ops.conv import Conv2D, pad_spatial, unpad
+from shendu.ops.conv import conv2d_class, pad_spatial, unpad
 from shendu.ops.function import Function
 from shendu.ops.pool import MaxPool2D
 from shendu.parallel import run_chunks, sum_parts
@@ -32,17 +32,20 @@ class Conv2DMaxPool(Function):
     (strides, padding, dilation, groups) and `pool` MaxPool2D's (pool_size, strides, padding); `input_grad`
     False says that x will want no gradient (a first layer), which allows the compiled loop.
 
-    Backward: g masked by y > 0 (the ReLU), sent to each window's winner (the pool), then the convolution's
-    backward on those rows.
+    The convolution and the pool are this op's own helpers (the convolution the op `conv2d_class` picks, im2col or
+    Winograd), whose passes it runs chunk by chunk. Backward: g masked by y > 0 (the ReLU), sent to each window's
+    winner (the pool), then the convolution's backward on those rows.
     """
 
     def __init__(self, conv: dict[str, Any], pool: dict[str, Any], relu: bool = False,
                  input_grad: bool = True) -> None:
-        self.conv, self.pool, self.relu, self.input_grad = Conv2D(**conv), MaxPool2D(**pool), relu, input_grad
+        self.conv_params, self.pool, self.relu, self.input_grad = conv, MaxPool2D(**pool), relu, input_grad
 
     def forward(self, x: Any, kernel: Any, bias: Any = None) -> Any:
         xp = get_array_module(x)
-        conv, pool = self.conv, self.pool
+        op = conv2d_class(x, kernel, **self.conv_params)
+        conv = self.conv = op(**self.conv_params)
+        pool = self.pool
         n, oh, ow, f = conv.prepare(x, kernel, bias)
         pool.setup((n, oh, ow, f))
         y = self.y = xp.empty(pool.out_shape, dtype=x.dtype)
@@ -62,9 +65,9 @@ class Conv2DMaxPool(Function):
             return y
 
         def run(sl: slice) -> tuple[Any, Any]:
-            z = xp.empty(((sl.stop - sl.start) * oh * ow, f), dtype=x.dtype)
-            cols = conv.forward_rows(x, sl, z)
-            return cols, pool.forward_rows(z.reshape(-1, oh, ow, f), y[sl], self.relu)
+            z = xp.empty((sl.stop - sl.start, oh, ow, f), dtype=x.dtype)
+            saved = conv.forward_rows(x[sl], z)
+            return saved, pool.forward_rows(z, y[sl], self.relu)
 
         self.parts = run_chunks(run, conv.chunks)
         return y
@@ -80,25 +83,25 @@ class Conv2DMaxPool(Function):
     def backward(self, g: Any) -> tuple[Any, ...]:
         xp = get_array_module(g)
         conv, pool = self.conv, self.pool
-        conv.inputs = self.inputs  # the convolution asks which inputs want a gradient
+        want_k, want_b = self.needs_grad(1), conv.has_bias and self.needs_grad(2)
         if self.needs_grad(0) and not self.input_grad:
             raise RuntimeError("Conv2DMaxPool: built with input_grad=False, but its input wants a gradient")
         if self.direct:
-            return (None, *self._direct_weight_grads(g))
-        f = conv.kernel.shape[3]
+            return (None, *self._direct_weight_grads(g, want_k, want_b))
         dxpad = xp.zeros(conv.xp_shape, dtype=g.dtype) if self.needs_grad(0) else None
 
         def run(sl: slice, part: tuple[Any, Any]) -> Any:
-            cols, idx = part
+            saved, idx = part
             gz = xp.empty((sl.stop - sl.start, *pool.xpad_shape[1:]), g.dtype)
             gz = pool.unpad(pool.backward_rows(g[sl], idx, gz, self.y[sl] if self.relu else None))
-            return conv.backward_rows(sl, cols, xp.ascontiguousarray(gz).reshape(-1, f), dxpad)
+            return conv.backward_rows(saved, xp.ascontiguousarray(gz), None if dxpad is None else dxpad[sl],
+                                      want_k or want_b)
 
-        dk, db = conv.weight_grads(run_chunks(run, conv.chunks, self.parts))
+        dk, db = conv.weight_grads(run_chunks(run, conv.chunks, self.parts), want_k, want_b)
         return (None if dxpad is None else unpad(dxpad, conv.padding)), dk, db
 
-    def _direct_weight_grads(self, g: Any) -> tuple[Any, Any]:
-        """(dk, db) of the compiled loop, each batch chunk's part summed (None where not wanted)."""
+    def _direct_weight_grads(self, g: Any, want_k: bool, want_b: bool) -> tuple[Any, Any]:
+        """(dk, db) of the compiled loop, each batch chunk's part summed (None unless wanted)."""
         kernel, f = self.conv.kernel, self.conv.kernel.shape[3]
         loop = kernels.conv_max_pool_grad(*self.geometry)
 
@@ -109,6 +112,6 @@ class Conv2DMaxPool(Function):
             return dk, db
 
         parts = run_chunks(run, self.conv.chunks, self.parts)
-        dk = sum_parts([p[0] for p in parts]).reshape(kernel.shape) if self.needs_grad(1) else None
-        db = sum_parts([p[1] for p in parts]) if self.conv.has_bias and self.needs_grad(2) else None
+        dk = sum_parts([p[0] for p in parts]).reshape(kernel.shape) if want_k else None
+        db = sum_parts([p[1] for p in parts]) if want_b else None
         return dk, db

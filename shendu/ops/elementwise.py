@@ -1,4 +1,8 @@
-"""Element-wise functions of one tensor: exp, log, sqrt, abs, tanh, sigmoid, relu, leaky_relu, clip."""
+"""Element-wise functions of one tensor: exp, log, sqrt, abs, tanh, sigmoid, relu, leaky_relu, clip.
+
+`sigmoid`, `tanh_grad`, `sigmoid_grad` and `relu_grad` are the formulas on raw arrays that the other ops (the
+fused activations of `nn`, the fused recurrences of `recurrent`, the losses) call instead of writing them again.
+"""
 
 from __future__ import annotations
 
@@ -52,6 +56,15 @@ class Abs(Function):
         return (g * get_array_module(g).sign(self.x),)
 
 
+def tanh_grad(y: Any, out: Any = None) -> Any:
+    """tanh'(x) = 1 - y^2 from the output y = tanh x; two passes, into `out` when given."""
+    if out is None:
+        return 1 - y * y
+    xp = get_array_module(y)
+    xp.multiply(y, y, out=out)
+    return xp.subtract(1, out, out=out)
+
+
 class Tanh(Function):
     """y = tanh x;  dx = g * (1 - y^2)."""
 
@@ -60,16 +73,22 @@ class Tanh(Function):
         return self.y
 
     def backward(self, g: Any) -> tuple[Any]:
-        y = self.y
-        return (g * (1 - y * y),)
+        return (g * tanh_grad(self.y),)
 
 
-def sigmoid(x: Any) -> Any:
-    """1 / (1 + e^-x), written as 0.5 * (1 + tanh(x / 2)) so it never overflows."""
-    y = get_array_module(x).tanh(x * 0.5)
-    y += 1
+def sigmoid(x: Any, out: Any = None) -> Any:
+    """sigmoid(x) = 1 / (1 + e^-x), computed as (1 + tanh(x / 2)) / 2 so that it never overflows; four passes,
+    into `out` when given (out=x: in place)."""
+    xp = get_array_module(x)
+    y = xp.tanh(xp.multiply(x, 0.5, out=out), out=out)
     y *= 0.5
+    y += 0.5
     return y
+
+
+def sigmoid_grad(y: Any) -> Any:
+    """sigmoid'(x) = y (1 - y) from the output y = sigmoid(x)."""
+    return y * (1 - y)
 
 
 class Sigmoid(Function):
@@ -80,8 +99,12 @@ class Sigmoid(Function):
         return self.y
 
     def backward(self, g: Any) -> tuple[Any]:
-        y = self.y
-        return (g * y * (1 - y),)
+        return (g * sigmoid_grad(self.y),)
+
+
+def relu_grad(y: Any) -> Any:
+    """relu'(x) from the output y = max(x, 0): True where y > 0, else False (a mask to multiply by)."""
+    return y > 0
 
 
 class ReLU(Function):
@@ -92,7 +115,7 @@ class ReLU(Function):
         return self.y
 
     def backward(self, g: Any) -> tuple[Any]:
-        return (g * (self.y > 0),)
+        return (g * relu_grad(self.y),)
 
 
 class LeakyReLU(Function):

@@ -2,11 +2,11 @@
 
 NumPy makes one pass over memory per operation: a 2x2 max pool is four passes (two maxima, two comparisons) and
 its gradient four more, each over arrays larger than the cache; Adam's update is ten. These loops do each job in
-one pass. The pooling, scatter and Adam loops give the NumPy code's values bit for bit; the Winograd transforms and
-the first-layer convolution compute in another order and agree to rounding (the tests compare every loop with the
-NumPy path). Each loop is compiled for one geometry, so that its small loops unroll and the channel loop runs in
-SIMD lanes; the machine code is cached on disk. They release the GIL, so batch chunks still run on shendu's threads
-at once. Without numba, or with SHENDU_NUMBA=0, the NumPy code runs.
+one pass. The pooling, scatter and Adam loops give the NumPy code's values bit for bit; the Winograd transforms (their
+NumPy reference: `winograd.input_transform`, ...) and the first-layer convolution compute in another order and agree
+to rounding (the tests compare every loop with the NumPy code). Each loop is compiled for one geometry, so that its
+small loops unroll and the channel loop runs in SIMD lanes; the machine code is cached on disk. They release the GIL,
+so batch chunks still run on shendu's threads at once. Without numba, or with SHENDU_NUMBA=0, the NumPy code runs.
 """
 
 from __future__ import annotations
@@ -124,6 +124,7 @@ def col2im(kh: int, kw: int, sh: int, sw: int, dh: int, dw: int) -> Callable[...
 
 
 # --- Winograd F(2x2, 3x3) (Lavin & Gray 2016): a 2x2 block of a 3x3 convolution from 16 products, not 36 ---------
+# The tile transforms of `shendu.ops.winograd` (B^T d B, A^T M A and their adjoints), each as one loop over the tiles.
 @_jit
 def _read_tile(x: Any, i: int, r0: int, q0: int, out: Any) -> None:
     """out[u, v, c] = x[i, r0 + u, q0 + v, c] for a tile the size of out, zeros past the edge of x."""
@@ -243,13 +244,13 @@ def winograd_input_grad(dv: Any, th: int, tw: int, out: Any) -> None:
 
 
 @_jit
-def adam(g: Any, w: Any, m: Any, v: Any, b1: Any, b2: Any, step_size: Any, eps: Any) -> None:
-    """Adam's update of flat arrays in one pass, in the order of `Adam._update`'s NumPy passes (the same values):
-    m = b1 m + g;  v = b2 v + g^2;  w -= step_size * (m / (sqrt(v) + eps))."""
+def adam(g: Any, w: Any, m: Any, v: Any, b1: Any, c1: Any, b2: Any, c2: Any, step_size: Any, eps: Any) -> None:
+    """Adam's update of flat arrays in one pass, in the order of `Adam._update_inplace`'s passes (the same values):
+    m = b1 m + c1 g;  v = b2 v + c2 g^2;  w -= step_size * (m / (sqrt(v) + eps)), with c1 = 1 - b1, c2 = 1 - b2."""
     for i in range(w.size):
         gi = g[i]
-        mi = m[i] * b1 + gi
-        vi = v[i] * b2 + gi * gi
+        mi = m[i] * b1 + gi * c1
+        vi = v[i] * b2 + gi * gi * c2
         m[i] = mi
         v[i] = vi
         w[i] -= mi / (np.sqrt(vi) + eps) * step_size

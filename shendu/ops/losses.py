@@ -20,29 +20,40 @@ EPSILON = 1e-7  # Keras's backend.epsilon(): probabilities are clipped to [EPSIL
 REDUCTIONS = ("sum_over_batch_size", "mean", "sum", "mean_with_sample_weight", "none")
 
 
+def squeeze_or_expand(w: Any, ndim: int) -> Any:
+    """w lined up with values of rank `ndim` (Keras's squeeze-or-expand): an extra trailing axis of 1 is
+    dropped, missing trailing axes are added as 1 (a scalar stays a scalar)."""
+    if w.ndim == ndim + 1 and w.shape[-1] == 1:
+        return w[..., 0]
+    if 0 < w.ndim < ndim:
+        return w.reshape(w.shape + (1,) * (ndim - w.ndim))
+    return w
+
+
+def _to_shape(xp: Any, w: Any, shape: tuple[int, ...], what: str) -> Any:
+    """A sample weight or mask squeezed or expanded, then broadcast, to the losses' shape."""
+    try:
+        return xp.broadcast_to(squeeze_or_expand(w, len(shape)), shape)
+    except ValueError:
+        raise ValueError(
+            f"{what} of shape {w.shape} does not match the losses of shape {shape}; "
+            "expected one value per sample (shape (batch,)) or one per loss"
+        ) from None
+
+
 def loss_weights(losses: Any, sample_weight: Any, reduction: str, mask: Any = None) -> tuple[Any, float | None]:
     """The weight of each loss (an array of the losses' shape, or None) and the divisor (None: no reduction).
 
-    A sample weight with one axis fewer than the losses gains a trailing axis, one with an extra trailing
-    axis of 1 loses it (Keras's squeeze-or-expand); a mask (ignored labels) zeroes weights and, for the
-    mean reductions, leaves only the valid losses in the divisor.
+    The sample weight and the mask (a Keras mask, ignored labels) line up with the losses by `squeeze_or_expand`;
+    the mask zeroes weights and, for the mean reductions, leaves only the valid losses in the divisor, so the
+    loss is sum(w * mask * loss) / sum(mask) (Keras's `apply_mask`).
     """
     xp, shape, dtype = get_array_module(losses), losses.shape, losses.dtype
     w = None
     if sample_weight is not None:
-        w = xp.asarray(sample_weight, dtype=dtype)
-        if w.ndim == len(shape) + 1 and w.shape[-1] == 1:
-            w = w[..., 0]
-        elif 0 < w.ndim < len(shape):
-            w = w.reshape(w.shape + (1,) * (len(shape) - w.ndim))
-        try:
-            w = xp.broadcast_to(w, shape)
-        except ValueError:
-            raise ValueError(
-                f"sample_weight of shape {xp.shape(sample_weight)} does not match the losses of shape {shape}; "
-                "expected one weight per sample (shape (batch,)) or one per loss"
-            ) from None
+        w = _to_shape(xp, xp.asarray(sample_weight, dtype=dtype), shape, "sample_weight")
     if mask is not None:
+        mask = _to_shape(xp, xp.asarray(mask), shape, "mask")
         w = mask.astype(dtype) if w is None else w * mask
     if reduction == "none":
         return w, None

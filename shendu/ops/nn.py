@@ -1,7 +1,8 @@
 """Neural-network ops: the fused dense product, dropout, and the activations that are not elementary.
 
 Each activation here is one `Function` so that its forward and backward are single passes of array
-code instead of a chain of small ops.
+code instead of a chain of small ops. `hard_sigmoid` and `softsign` (and their derivatives from the output) are
+the formulas on raw arrays that the fused recurrences of `recurrent` call too.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 
 from shendu.backend import get_array_module
 from shendu.ops.conv import relu_inplace
-from shendu.ops.elementwise import sigmoid
+from shendu.ops.elementwise import relu_grad, sigmoid, sigmoid_grad, tanh_grad
 from shendu.ops.function import Function
 from shendu.parallel import MIN_PRODUCT_WORK, batch_chunks, run_chunks, sum_parts
 
@@ -64,7 +65,7 @@ class Linear(Function):
     def _grads(self, x2: Any, g2: Any, rows: slice = slice(None), dx: Any = None) -> tuple[Any, Any, Any]:
         """(dx, dW, db) of these rows (dx written into `dx` when given)."""
         if self.relu:
-            g2 = g2 * (self.y[rows] > 0)
+            g2 = g2 * relu_grad(self.y[rows])
         if self.needs_grad(0):
             dx = g2 @ self.w.T if dx is None else get_array_module(g2).matmul(g2, self.w.T, out=dx)
         dw = x2.T @ g2 if self.needs_grad(1) else None
@@ -159,15 +160,27 @@ class Softplus(Function):
         return (g * sigmoid(self.x),)
 
 
+def softsign(x: Any, out: Any = None) -> Any:
+    """softsign(x) = x / (1 + |x|); into `out` when given (out=x: in place)."""
+    return get_array_module(x).divide(x, 1 + abs(x), out=out)
+
+
+def softsign_grad(y: Any) -> Any:
+    """softsign'(x) = 1 / (1 + |x|)^2 = (1 - |y|)^2 from the output y = softsign(x)."""
+    d = 1 - abs(y)
+    d *= d
+    return d
+
+
 class Softsign(Function):
-    """y = x / (1 + |x|);  dx = g / (1 + |x|)^2."""
+    """y = x / (1 + |x|);  dx = g / (1 + |x|)^2 = g (1 - |y|)^2."""
 
     def forward(self, x: Any) -> Any:
-        self.d = 1 + abs(x)
-        return x / self.d
+        self.y = softsign(x)
+        return self.y
 
     def backward(self, g: Any) -> tuple[Any]:
-        return (g / (self.d * self.d),)
+        return (g * softsign_grad(self.y),)
 
 
 class Silu(Function):
@@ -179,37 +192,42 @@ class Silu(Function):
 
     def backward(self, g: Any) -> tuple[Any]:
         s = self.s
-        return (g * (s * (1 + self.x * (1 - s))),)
+        return (g * (s + self.x * sigmoid_grad(s)),)
+
+
+def hard_sigmoid(x: Any, out: Any = None) -> Any:
+    """hard_sigmoid(x) = relu6(x + 3) / 6 = clip(x / 6 + 1/2, 0, 1); into `out` when given (out=x: in place)."""
+    xp = get_array_module(x)
+    y = xp.divide(x, 6, out=out)
+    y += 0.5
+    return xp.clip(y, 0, 1, out=y)
+
+
+def hard_sigmoid_grad(y: Any) -> Any:
+    """hard_sigmoid'(x) from the output y: 1/6 where 0 < y < 1 (that is, -3 < x < 3), else 0."""
+    return ((y > 0) & (y < 1)) * y.dtype.type(1 / 6)
 
 
 class HardSigmoid(Function):
     """y = relu6(x + 3) / 6 = clip(x / 6 + 1/2, 0, 1);  dx = g / 6 where -3 < x < 3."""
 
     def forward(self, x: Any) -> Any:
-        self.x = x
-        return _hard_sigmoid(x)
+        self.y = hard_sigmoid(x)
+        return self.y
 
     def backward(self, g: Any) -> tuple[Any]:
-        x = self.x
-        return (g * (((x > -3) & (x < 3)) * g.dtype.type(1 / 6)),)
+        return (g * hard_sigmoid_grad(self.y),)
 
 
 class HardSilu(Function):
     """y = x * hard_sigmoid(x) (hard swish);  dx = g * (hard_sigmoid(x) + x / 6 where -3 < x < 3)."""
 
     def forward(self, x: Any) -> Any:
-        self.x, self.h = x, _hard_sigmoid(x)
+        self.x, self.h = x, hard_sigmoid(x)
         return x * self.h
 
     def backward(self, g: Any) -> tuple[Any]:
-        x = self.x
-        return (g * (self.h + x * (((x > -3) & (x < 3)) * g.dtype.type(1 / 6))),)
-
-
-def _hard_sigmoid(x: Any) -> Any:
-    y = x / 6
-    y += 0.5
-    return get_array_module(x).clip(y, 0, 1, out=y)
+        return (g * (self.h + self.x * hard_sigmoid_grad(self.h)),)
 
 
 class Mish(Function):
@@ -223,7 +241,7 @@ class Mish(Function):
 
     def backward(self, g: Any) -> tuple[Any]:
         t = self.t
-        return (g * (t + self.x * (1 - t * t) * sigmoid(self.x)),)
+        return (g * (t + self.x * tanh_grad(t) * sigmoid(self.x)),)
 
 
 class Gelu(Function):
@@ -251,7 +269,7 @@ class Gelu(Function):
         if self.approximate:
             t = self.t
             dinner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
-            return (g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner),)
+            return (g * (0.5 * (1 + t) + 0.5 * x * tanh_grad(t) * dinner),)
         pdf = xp.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
         return (g * (self.cdf + x * pdf),)
 

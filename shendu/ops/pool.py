@@ -14,18 +14,9 @@ import numpy as np
 
 from shendu.backend import get_array_module
 from shendu.ops import kernels
-from shendu.ops.conv import Conv2D, Padding, pad_spatial, relu_inplace, window
+from shendu.ops.conv import Padding, pad_spatial, relu_inplace, valid_length, window
 from shendu.ops.function import Function
 from shendu.parallel import batch_chunks, run_chunks
-
-
-def pool_output_length(length: int | None, pool: int, stride: int, padding: str) -> int | None:
-    """Keras's pooled length: floor((L - pool) / s) + 1 for 'valid', ceil(L / s) for 'same'."""
-    if length is None:
-        return None
-    if padding == "same":
-        return (length + stride - 1) // stride
-    return (length - pool) // stride + 1
 
 
 def _slices(axis: int, k: int, n: int, stride: int) -> list[tuple[slice, ...]]:
@@ -63,7 +54,7 @@ class _Pool2D(Function):
         n, h, w, c = shape
         hp, wp = h + t + b, w + left + r
         (ph, pw), (sh, sw) = self.pool, self.strides
-        oh, ow = (hp - ph) // sh + 1, (wp - pw) // sw + 1
+        oh, ow = valid_length(hp, ph, sh), valid_length(wp, pw, sw)
         if oh < 1 or ow < 1:
             raise ValueError(f"the padded image {(hp, wp)} is smaller than the pool size {self.pool}")
         self.x_shape, self.xpad_shape = tuple(shape), (n, hp, wp, c)
@@ -127,8 +118,7 @@ def _unroute(g: Any, idx: Any, k: int, out: Any, slices: list[tuple[slice, ...]]
 class MaxPool2D(_Pool2D):
     """y[n, p, q, c] = max over the window (p s_h ... p s_h + k_h - 1, q s_w ... q s_w + k_w - 1) of x (padded
     with -inf for 'same');  dx = g at the first maximum of each window (summed where windows overlap).
-    Both passes run on batch chunks in parallel (`shendu.parallel`). After a ReLU convolution, g is masked
-    here, on the pooled size, and the convolution told so (its `masked_grad`) to skip its full-size mask."""
+    Both passes run on batch chunks in parallel (`shendu.parallel`)."""
 
     pad_value = -np.inf
 
@@ -155,15 +145,8 @@ class MaxPool2D(_Pool2D):
 
     def backward(self, g: Any) -> tuple[Any]:
         dx = get_array_module(g).empty(self.xpad_shape, dtype=g.dtype)
-        source = self.inputs[0]._ctx
-        # after a ReLU convolution: the window's winner passed the ReLU exactly when the max is positive
-        masks_relu = isinstance(source, Conv2D) and source.relu
-        run_chunks(lambda sl, idx: self.backward_rows(g[sl], idx, dx[sl], self.y[sl] if masks_relu else None),
-                   self.chunks, self.idx)
-        dx = self.unpad(dx)
-        if masks_relu:
-            source.masked_grad = dx
-        return (dx,)
+        run_chunks(lambda sl, idx: self.backward_rows(g[sl], idx, dx[sl]), self.chunks, self.idx)
+        return (self.unpad(dx),)
 
     def backward_rows(self, g: Any, idx: Any, out: Any, relu_y: Any = None) -> Any:
         """The gradient of images (a batch chunk) with output gradient g, into `out` (padded shape); with relu_y,

@@ -17,6 +17,9 @@ by the final states along the same axis, so that one node carries them all.
 
 Masks (batch, steps) keep the previous state at padded steps; the output there is the previous output
 (zero before the first real step), or zero with `zero_output_for_mask`, as Keras computes it.
+
+The readable reference of each step, in Keras's gate order and Tensor ops, is the matching cell of
+`shendu.layers.rnn_cells` (SimpleRNNCell, LSTMCell, GRUCell); the layers' tests check that both agree.
 """
 
 from __future__ import annotations
@@ -27,56 +30,32 @@ from typing import Any
 import numpy as np
 
 from shendu import grad_mode
+from shendu.ops.conv import relu_inplace
+from shendu.ops.elementwise import relu_grad, sigmoid, sigmoid_grad, tanh_grad
 from shendu.ops.function import Function
+from shendu.ops.nn import hard_sigmoid, hard_sigmoid_grad, softsign, softsign_grad
 from shendu.parallel import MIN_PRODUCT_WORK, batch_chunks, one_blas_thread, run_chunks, submit, sum_parts
 from shendu.tensor import Tensor
 
 
-# --- activations on raw arrays: applied in place, derivative from the output --------------------------------
+# --- activations on raw arrays: applied in place, derivative from the output (the formulas: elementwise, nn) -----
 def _tanh(a: np.ndarray) -> None:
     np.tanh(a, out=a)
-
-
-def _sigmoid(a: np.ndarray) -> None:
-    a *= 0.5
-    np.tanh(a, out=a)
-    a *= 0.5
-    a += 0.5
-
-
-def _relu(a: np.ndarray) -> None:
-    np.maximum(a, 0, out=a)
 
 
 def _linear(a: np.ndarray) -> None:
     return None
 
 
-def _hard_sigmoid(a: np.ndarray) -> None:
-    a *= 1 / 6
-    a += 0.5
-    np.clip(a, 0, 1, out=a)
-
-
-def _softsign(a: np.ndarray) -> None:
-    np.divide(a, 1 + np.abs(a), out=a)
-
-
-ACTIVATIONS: dict[str, tuple[Callable[[np.ndarray], None], Callable[[np.ndarray], np.ndarray]]] = {
-    "tanh": (_tanh, lambda y: 1 - y * y),
-    "sigmoid": (_sigmoid, lambda y: y * (1 - y)),
-    "relu": (_relu, lambda y: (y > 0).astype(y.dtype)),
-    "linear": (_linear, lambda y: np.ones_like(y)),
-    "hard_sigmoid": (_hard_sigmoid, lambda y: ((y > 0) & (y < 1)) * y.dtype.type(1 / 6)),
-    "softsign": (_softsign, lambda y: (1 - np.abs(y)) ** 2),
+ACTIVATIONS: dict[str, tuple[Callable[[np.ndarray], Any], Callable[[np.ndarray], np.ndarray]]] = {
+    "tanh": (_tanh, tanh_grad),
+    "sigmoid": (lambda a: sigmoid(a, out=a), sigmoid_grad),
+    "relu": (relu_inplace, relu_grad),
+    "linear": (_linear, np.ones_like),
+    "hard_sigmoid": (lambda a: hard_sigmoid(a, out=a), hard_sigmoid_grad),
+    "softsign": (lambda a: softsign(a, out=a), softsign_grad),
 }
 """Activations the fused ops run, by Keras name: (apply in place, derivative as a function of the output)."""
-
-
-def _one_minus_square(y: np.ndarray, out: np.ndarray) -> None:
-    """out = 1 - y^2 (tanh's derivative from its output), in two passes without temporaries."""
-    np.multiply(y, y, out=out)
-    np.subtract(1, out, out=out)
 
 
 def _reorder(a: np.ndarray, units: int, order: tuple[int, ...]) -> np.ndarray:
@@ -296,7 +275,8 @@ class _Recurrence(Function):
 
 
 class SimpleRNNSequence(_Recurrence):
-    """h_t = act(x_t W + b + h_{t-1} U) over all steps;  BPTT: dA_t = dh_t act'(h_t), dh_{t-1} = dA_t U^T."""
+    """h_t = act(x_t W + b + h_{t-1} U) over all steps;  BPTT: dA_t = dh_t act'(h_t), dh_{t-1} = dA_t U^T.
+    One step of it in Tensor ops is `shendu.layers.rnn_cells.SimpleRNNCell`."""
 
     def forward(self, x: Any, kernel: Any, recurrent_kernel: Any, *rest: Any) -> Any:
         bias, states = self._unpack(rest)
@@ -316,7 +296,7 @@ class SimpleRNNSequence(_Recurrence):
             act(h)
             if keep:
                 if self.fast:
-                    _one_minus_square(h, a[t])
+                    tanh_grad(h, out=a[t])
                 else:
                     a[t] = self.d_act(h)
                 if drop is not None:
@@ -362,6 +342,8 @@ class LSTMSequence(_Recurrence):
     pass and the three gates driven by dc are one block in the backward pass. BPTT per step, with the factors
     K kept by the forward pass: dz_o = dh act(c) o', dc += dh o act'(c), dz_{i,f,c~} = dc [c~ i', c_{t-1} f',
     i c~'], dc_{t-1} = dc f, dh_{t-1} = U dz.
+    The same step in Keras's gate order i, f, c~, o, one Tensor op at a time, is `shendu.layers.rnn_cells.LSTMCell`
+    (the reference that the `LSTM` layer's tests compare this op with).
     """
 
     n_states = 2
@@ -394,7 +376,7 @@ class LSTMSequence(_Recurrence):
                 np.tanh(at, out=at)
                 if keep:
                     kt = k[t]
-                    _one_minus_square(at, kt)
+                    tanh_grad(at, out=kt)
                 sig = at[:3 * n]
                 sig *= 0.5
                 sig += 0.5
@@ -421,7 +403,7 @@ class LSTMSequence(_Recurrence):
                 kt[3 * n:] *= i
                 kct = kc[t]
                 if fast:
-                    _one_minus_square(tc, kct)
+                    tanh_grad(tc, out=kct)
                 else:
                     kct[...] = self.d_act(tc)
                 kct *= o
@@ -480,7 +462,9 @@ class GRUSequence(_Recurrence):
 
     The bias is (2, 3 units): input bias, then recurrent bias (PyTorch's b_ih and b_hh with gates reordered).
     BPTT per step: dh~' = dh (1 - z) act'(h~), dz' = dh (h - h~) z', dr' = dh~' (h U_h + b'_h) r',
-    dh_{t-1} = dh z + U [dz', dr', dh~' r].
+    dh_{t-1} = dh z + U [dz', dr', dh~' r]. Inside, the z and r biases are summed into one and the input-side
+    gradients come out as blocks h~, z, r (`_GRU_INPUT_ORDER`). The same step one Tensor op at a time is
+    `shendu.layers.rnn_cells.GRUCell` (the reference that the `GRU` layer's tests compare this op with).
     """
 
     def forward(self, x: Any, kernel: Any, recurrent_kernel: Any, *rest: Any) -> Any:
@@ -515,7 +499,7 @@ class GRUSequence(_Recurrence):
             if fast:
                 np.tanh(zr, out=zr)
                 if keep:
-                    _one_minus_square(zr, d_zr)
+                    tanh_grad(zr, out=d_zr)
                 zr *= 0.5
                 zr += 0.5
             else:
@@ -536,7 +520,7 @@ class GRUSequence(_Recurrence):
                 np.multiply(d_zr[n:], rh, out=kr[t])
                 np.multiply(hn, d_zr[:n], out=kt[n:])
                 if fast:
-                    _one_minus_square(hh, tmp)
+                    tanh_grad(hh, out=tmp)
                 else:
                     tmp[...] = self.d_act(hh)
                 np.subtract(1, z, out=kt[:n])

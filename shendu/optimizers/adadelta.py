@@ -24,8 +24,17 @@ class Adadelta(Optimizer):
     def slot_names(self) -> tuple[str, ...]:
         return ("accumulated_grad", "accumulated_delta_var")
 
-    def _update(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray], scratch: tuple[np.ndarray, ...],
-                lr: Any) -> None:
+    def _update(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray], lr: float,
+                t: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        rho, eps = self.rho, self.epsilon
+        eg2 = rho * slots["accumulated_grad"] + (1 - rho) * g**2
+        delta = np.sqrt(slots["accumulated_delta_var"] + eps) / np.sqrt(eg2 + eps) * g
+        edx2 = rho * slots["accumulated_delta_var"] + (1 - rho) * delta**2
+        return w - lr * delta, {"accumulated_grad": eg2, "accumulated_delta_var": edx2}
+
+    def _update_inplace(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray],
+                        scratch: tuple[np.ndarray, ...], lr: float) -> None:
+        """`_update` in sixteen passes, with two scratch arrays."""
         rho, eps = self.rho, self.epsilon
         eg2, edx2 = slots["accumulated_grad"], slots["accumulated_delta_var"]
         t, u = scratch

@@ -28,8 +28,14 @@ class Adagrad(Optimizer):
     def _create_slots(self, w: np.ndarray) -> dict[str, np.ndarray]:
         return {"accumulator": np.full_like(w, self.initial_accumulator_value)}
 
-    def _update(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray], scratch: tuple[np.ndarray, ...],
-                lr: Any) -> None:
+    def _update(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray], lr: float,
+                t: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        accumulator = slots["accumulator"] + g**2
+        return w - lr * g / np.sqrt(accumulator + self.epsilon), {"accumulator": accumulator}
+
+    def _update_inplace(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray],
+                        scratch: tuple[np.ndarray, ...], lr: float) -> None:
+        """`_update` in seven passes, with one scratch array."""
         acc, t = slots["accumulator"], scratch[0]
         np.multiply(g, g, out=t)
         acc += t

@@ -15,9 +15,8 @@ class Adam(Optimizer):
     """m = b1*m + (1-b1)*g;  v = b2*v + (1-b2)*g**2;  w -= lr*sqrt(1-b2**t)/(1-b1**t) * m / (sqrt(v) + epsilon).
 
     epsilon is Keras's "epsilon hat" (added to sqrt(v), not to the bias-corrected sqrt(v) as in PyTorch).
-    amsgrad uses max(v_hat, v) in place of v. For speed the slots hold the unnormalised sums
-    "momentum" = m / (1-b1) and "velocity" = v / (1-b2) (and "velocity_hat" likewise), which need two
-    fewer passes per step; the constants (1-b1) and (1-b2) are folded into the step size and epsilon.
+    amsgrad uses v_hat = max(v_hat, v) in place of v. The slots hold m ("momentum"), v ("velocity") and v_hat
+    ("velocity_hat"), as in Keras.
     """
 
     def __init__(self, learning_rate: Any = 0.001, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
@@ -34,35 +33,49 @@ class Adam(Optimizer):
     def slot_names(self) -> tuple[str, ...]:
         return ("momentum", "velocity", "velocity_hat") if self.amsgrad else ("momentum", "velocity")
 
-    def _coefficients(self, lr: float, step: int) -> Any:
-        t = step + 1
+    def _update(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray], lr: float,
+                t: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         b1, b2 = self.beta_1, self.beta_2
+        m = b1 * slots["momentum"] + (1 - b1) * g
+        v = b2 * slots["velocity"] + (1 - b2) * g**2
+        new_slots = {"momentum": m, "velocity": v}
+        if self.amsgrad:
+            v = new_slots["velocity_hat"] = np.maximum(slots["velocity_hat"], v)
         alpha = lr * math.sqrt(1 - b2**t) / (1 - b1**t)
-        root = math.sqrt(1 - b2)
-        return b1, b2, alpha * (1 - b1) / root, self.epsilon / root
+        return w - alpha * m / (np.sqrt(v) + self.epsilon), new_slots
 
-    def _update(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray], scratch: tuple[np.ndarray, ...],
-                coeffs: Any) -> None:
-        b1, b2, step_size, eps = coeffs
-        m, v = slots["momentum"], slots["velocity"]
-        if (not self.amsgrad and kernels.enabled() and isinstance(w, np.ndarray)
-                and all(a.flags.c_contiguous for a in (g, w, m, v))):
-            kernels.adam(g.reshape(-1), w.reshape(-1), m.reshape(-1), v.reshape(-1),
-                         *(w.dtype.type(c) for c in coeffs))
-            return
-        t = scratch[0]
+    def _coefficients(self, lr: float, t: int) -> tuple[float, ...]:
+        b1, b2 = self.beta_1, self.beta_2
+        return b1, 1 - b1, b2, 1 - b2, lr * math.sqrt(1 - b2**t) / (1 - b1**t), self.epsilon
+
+    def _update_inplace(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray],
+                        scratch: tuple[np.ndarray, ...], coeffs: tuple[float, ...]) -> None:
+        """`_update` in twelve passes over memory (thirteen with amsgrad), with one scratch array."""
+        b1, c1, b2, c2, alpha, eps = coeffs
+        m, v, t = slots["momentum"], slots["velocity"], scratch[0]
         m *= b1
-        m += g
-        np.multiply(g, g, out=t)
+        np.multiply(g, c1, out=t)
+        m += t
         v *= b2
+        np.multiply(g, g, out=t)
+        t *= c2
         v += t
         if self.amsgrad:
             v = np.maximum(slots["velocity_hat"], v, out=slots["velocity_hat"])
         np.sqrt(v, out=t)
         t += eps
         np.divide(m, t, out=t)
-        t *= step_size
+        t *= alpha
         w -= t
+
+    def _has_compiled_update(self) -> bool:
+        return not self.amsgrad
+
+    def _update_compiled(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray],
+                         scratch: tuple[np.ndarray, ...], coeffs: tuple[float, ...]) -> None:
+        """`_update_inplace` in one pass (`kernels.adam`), the same values bit for bit; amsgrad is not covered."""
+        m, v = slots["momentum"], slots["velocity"]
+        kernels.adam(g.reshape(-1), w.reshape(-1), m.reshape(-1), v.reshape(-1), *(w.dtype.type(c) for c in coeffs))
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()

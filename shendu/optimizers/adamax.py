@@ -22,11 +22,18 @@ class Adamax(Optimizer):
     def slot_names(self) -> tuple[str, ...]:
         return ("momentum", "norm")
 
-    def _coefficients(self, lr: float, step: int) -> Any:
-        return lr / (1 - self.beta_1 ** (step + 1))
+    def _update(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray], lr: float,
+                t: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        m = self.beta_1 * slots["momentum"] + (1 - self.beta_1) * g
+        u = np.maximum(self.beta_2 * slots["norm"], np.abs(g))
+        return w - lr / (1 - self.beta_1**t) * m / (u + self.epsilon), {"momentum": m, "norm": u}
 
-    def _update(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray], scratch: tuple[np.ndarray, ...],
-                step_size: Any) -> None:
+    def _coefficients(self, lr: float, t: int) -> float:
+        return lr / (1 - self.beta_1**t)
+
+    def _update_inplace(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray],
+                        scratch: tuple[np.ndarray, ...], step_size: float) -> None:
+        """`_update` in ten passes, with one scratch array."""
         m, u, t = slots["momentum"], slots["norm"], scratch[0]
         m *= self.beta_1
         np.multiply(g, 1 - self.beta_1, out=t)

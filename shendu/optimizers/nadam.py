@@ -13,7 +13,7 @@ class Nadam(Optimizer):
     """m, v as in Adam;  m_hat = mu_{t+1}*m / (1 - prod_{i<=t+1} mu_i) + (1 - mu_t)*g / (1 - prod_{i<=t} mu_i);
     v_hat = v / (1 - b2**t);  w -= lr * m_hat / (sqrt(v_hat) + epsilon).
 
-    The running product of mu is a function of the step count, so it is rebuilt after `set_state`.
+    prod mu_i is a running product, advanced once per step (rebuilt in the same order after `set_state`).
     """
 
     _n_scratch = 2
@@ -30,23 +30,36 @@ class Nadam(Optimizer):
     def slot_names(self) -> tuple[str, ...]:
         return ("momentum", "velocity")
 
-    def _coefficients(self, lr: float, step: int) -> Any:
-        t = step + 1
-        b1 = self.beta_1
-        if self._u_steps != step:  # restored or rewound: rebuild the product in the same order
-            self._u_product, self._u_steps = 1.0, 0
-            for i in range(1, t):
-                self._u_product *= b1 * (1.0 - 0.5 * 0.96**i)
-        u_t = b1 * (1.0 - 0.5 * 0.96**t)
-        u_next = b1 * (1.0 - 0.5 * 0.96 ** (t + 1))
-        self._u_product *= u_t
-        self._u_steps = t
-        c_m = u_next / (1 - self._u_product * u_next)
-        c_g = (1 - u_t) / (1 - self._u_product)
-        return c_m, c_g, 1 / (1 - self.beta_2**t), lr
+    def _mu(self, t: int) -> float:
+        """Keras's momentum schedule mu_t = b1 * (1 - 0.5 * 0.96**t)."""
+        return self.beta_1 * (1.0 - 0.5 * 0.96**t)
 
-    def _update(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray], scratch: tuple[np.ndarray, ...],
-                coeffs: Any) -> None:
+    def _mu_product(self, t: int) -> float:
+        """prod_{i<=t} mu_i: the running product, advanced to step t (from 1 again if the steps went back)."""
+        if self._u_steps > t:
+            self._u_product, self._u_steps = 1.0, 0
+        while self._u_steps < t:
+            self._u_steps += 1
+            self._u_product *= self._mu(self._u_steps)
+        return self._u_product
+
+    def _update(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray], lr: float,
+                t: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        b1, b2 = self.beta_1, self.beta_2
+        m = b1 * slots["momentum"] + (1 - b1) * g
+        v = b2 * slots["velocity"] + (1 - b2) * g**2
+        mu_t, mu_next, product = self._mu(t), self._mu(t + 1), self._mu_product(t)
+        m_hat = mu_next * m / (1 - product * mu_next) + (1 - mu_t) * g / (1 - product)
+        v_hat = v / (1 - b2**t)
+        return w - lr * m_hat / (np.sqrt(v_hat) + self.epsilon), {"momentum": m, "velocity": v}
+
+    def _coefficients(self, lr: float, t: int) -> tuple[float, ...]:
+        mu_t, mu_next, product = self._mu(t), self._mu(t + 1), self._mu_product(t)
+        return mu_next / (1 - product * mu_next), (1 - mu_t) / (1 - product), 1 / (1 - self.beta_2**t), lr
+
+    def _update_inplace(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray],
+                        scratch: tuple[np.ndarray, ...], coeffs: tuple[float, ...]) -> None:
+        """`_update` in seventeen passes, with two scratch arrays; m_hat = c_m*m + c_g*g."""
         c_m, c_g, inv_bc2, lr = coeffs
         b1, b2 = self.beta_1, self.beta_2
         m, v = slots["momentum"], slots["velocity"]
@@ -60,7 +73,7 @@ class Nadam(Optimizer):
         v += t
         np.multiply(m, c_m, out=t)
         np.multiply(g, c_g, out=u)
-        t += u  # m_hat
+        t += u
         np.multiply(v, inv_bc2, out=u)
         np.sqrt(u, out=u)
         u += self.epsilon

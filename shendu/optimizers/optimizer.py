@@ -1,35 +1,45 @@
 """Optimizer base class: learning rate (float, schedule or callable), clipping, weight decay, slots and state.
 
 One `apply_gradients` call runs Keras 3's sequence: clip the gradients, decay the weights
-(w -= w * weight_decay * lr), run each subclass's update rule in place on `var.data`, update the weight EMA,
+(w -= w * weight_decay * lr), run each subclass's update rule on `var.data` and its slots, update the weight EMA,
 count the step, and finally apply each variable's constraint.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
 from shendu import schedules
+from shendu.ops import kernels
 from shendu.parallel import batch_chunks, run_chunks
 from shendu.tensor import Tensor
 from shendu.variable import Variable
 
 
 class Optimizer:
-    """Base class of the optimizers: subclasses define `slot_names`, `_coefficients` and `_update`.
+    """Base class of the optimizers: subclasses define `slot_names` and the readable rule `_update`, and may add
+    its fast versions `_update_inplace` (NumPy passes) and `_update_compiled` (one numba loop).
 
-    `_coefficients(lr, step)` computes the step's scalars once per call (step counts from 0); `_update(g, w, slots,
-    scratch, coeffs)` then updates the arrays of one variable in place: `w` is `var.data`, `slots` maps slot names
-    to state arrays, `scratch` holds `_n_scratch` work arrays shaped like `w` (contents undefined). `g` is read-only.
-    The rule must be element-wise: a large variable is updated in slices on shendu's threads.
+    `_update(g, w, slots, lr, t)` is the formula on whole arrays at step t (counted from 1, Keras's `local_step`):
+    it returns the new weights and the new value of each slot, and changes nothing itself. The fast versions give
+    the same values with fewer passes over memory: `_coefficients(lr, t)` computes the step's scalars once, then
+    `_update_inplace(g, w, slots, scratch, coeffs)` updates `w` (= `var.data`) and the slots in place, using
+    `scratch`, `_n_scratch` work arrays shaped like `w` (contents undefined); `g` is read-only. They must be
+    element-wise: a large variable is updated in slices on shendu's threads. `_step` picks the version (the
+    compiled one where numba is on, else in place); setting `readable = True` (class or instance) runs `_update`,
+    and so does a subclass that overrides `_update` alone (its parent's fast versions follow the parent's rule).
     """
 
     _n_scratch = 1
+    readable = False
+    _update_inplace: Callable[..., None] | None = None
+    _update_compiled: Callable[..., None] | None = None
 
     def __init__(self, learning_rate: Any = 0.001, weight_decay: float | None = None, clipnorm: float | None = None,
                  clipvalue: float | None = None, global_clipnorm: float | None = None, use_ema: bool = False,
@@ -263,36 +273,57 @@ class Optimizer:
         return g
 
     def _step(self, grads: list[np.ndarray], variables: list[Tensor], raw_step: int, step: int) -> None:
-        """One update: clip, decay weights, then the subclass's rule for each variable."""
+        """One update: clip, decay weights, then the subclass's rule for each variable, in the version chosen here."""
         grads = self._clip_gradients(grads)
         lr = self._lr_at(raw_step)
         if self.weight_decay:
             self._apply_weight_decay(variables, lr)
-        coeffs = self._coefficients(lr, step)
-        slots, scratch, update = self._slots, self._scratch, self._update
+        t = step + 1
+        if self.readable or not _written_for_update(type(self), "_update_inplace"):
+            for g, v in zip(grads, variables):
+                self._apply_readable(g, v.data, self._slots[id(v)], lr, t)
+            return
+        coeffs = self._coefficients(lr, t)
+        compiled = kernels.enabled() and self._has_compiled_update()
         for g, v in zip(grads, variables):
-            k = id(v)
-            chunks = batch_chunks(v.data.size, 1)
-            if len(chunks) == 1 or not all(a.flags.c_contiguous for a in (v.data, *slots[k].values(), *scratch[k])):
-                update(g, v.data, slots[k], scratch[k], coeffs)
+            w, slots, scratch = v.data, self._slots[id(v)], self._scratch[id(v)]
+            contiguous = all(a.flags.c_contiguous for a in (w, *slots.values(), *scratch))
+            fast = compiled and contiguous and isinstance(w, np.ndarray)
+            update = self._update_compiled if fast else self._update_inplace
+            chunks = batch_chunks(w.size, 1)
+            if len(chunks) == 1 or not contiguous:
+                update(g, w, slots, scratch, coeffs)
             else:
-                self._update_in_slices(g, v.data, slots[k], scratch[k], coeffs, chunks)
+                self._update_in_slices(update, g, w, slots, scratch, coeffs, chunks)
 
-    def _update_in_slices(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray],
-                          scratch: tuple[np.ndarray, ...], coeffs: Any, chunks: list[slice]) -> None:
-        """`_update` on slices of a large variable's flattened arrays, on shendu's threads (the rules are
+    def _apply_readable(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray], lr: float, t: int) -> None:
+        """Run `_update` and write its results into `w` and the slot arrays (which keep their identity)."""
+        new_w, new_slots = self._update(g, w, slots, lr, t)
+        w[...] = new_w
+        for name, value in new_slots.items():
+            slots[name][...] = value
+
+    def _update_in_slices(self, update: Callable[..., None], g: np.ndarray, w: np.ndarray,
+                          slots: dict[str, np.ndarray], scratch: tuple[np.ndarray, ...], coeffs: Any,
+                          chunks: list[slice]) -> None:
+        """`update` on slices of a large variable's flattened arrays, on shendu's threads (the rules are
         element-wise, so the slices are independent)."""
         g, w = g.reshape(-1), w.reshape(-1)
         flat_slots = {n: a.reshape(-1) for n, a in slots.items()}
         flat_scratch = tuple(a.reshape(-1) for a in scratch)
-        run_chunks(lambda sl: self._update(g[sl], w[sl], {n: a[sl] for n, a in flat_slots.items()},
-                                           tuple(a[sl] for a in flat_scratch), coeffs), chunks)
+        run_chunks(lambda sl: update(g[sl], w[sl], {n: a[sl] for n, a in flat_slots.items()},
+                                     tuple(a[sl] for a in flat_scratch), coeffs), chunks)
 
-    def _coefficients(self, lr: float, step: int) -> Any:
+    def _has_compiled_update(self) -> bool:
+        """Whether `_update_compiled` covers this configuration (numba being on is checked apart)."""
+        return _written_for_update(type(self), "_update_compiled")
+
+    def _coefficients(self, lr: float, t: int) -> Any:
+        """The scalars of step t that the fast versions use, computed once per step (by default the rate)."""
         return lr
 
-    def _update(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray], scratch: tuple[np.ndarray, ...],
-                coeffs: Any) -> None:
+    def _update(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray], lr: float,
+                t: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         raise NotImplementedError(f"{type(self).__name__} must implement _update")
 
     # --- clipping and weight decay ---------------------------------------------------------------
@@ -451,3 +482,12 @@ def _load(arr: np.ndarray, value: Any, key: str, owner: str) -> None:
             f"{owner}: the restored state '{key}' has shape {value.shape} but its variable needs {arr.shape}"
         )
     arr[...] = value
+
+
+@functools.cache
+def _written_for_update(cls: type, version: str) -> bool:
+    """Whether cls has the fast `version` of its own `_update`: defined by the class that defines `_update`, or by
+    a subclass of it (a fast version inherited from above an overriding `_update` would follow the old rule)."""
+    owner = next((k for k in cls.__mro__ if vars(k).get(version) is not None), None)
+    rule = next(k for k in cls.__mro__ if "_update" in vars(k))
+    return owner is not None and issubclass(owner, rule)

@@ -34,8 +34,25 @@ class RMSprop(Optimizer):
         return ("velocity",) + (("momentum",) if self.momentum > 0 else ()) + (
             ("average_gradient",) if self.centered else ())
 
-    def _update(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray], scratch: tuple[np.ndarray, ...],
-                lr: Any) -> None:
+    def _update(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray], lr: float,
+                t: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        rho = self.rho
+        v = rho * slots["velocity"] + (1 - rho) * g**2
+        new_slots = {"velocity": v}
+        if self.centered:
+            a = new_slots["average_gradient"] = rho * slots["average_gradient"] + (1 - rho) * g
+            denominator = v - a**2 + self.epsilon
+        else:
+            denominator = v + self.epsilon
+        increment = lr * g / np.sqrt(denominator)
+        if self.momentum > 0:
+            buffer = new_slots["momentum"] = self.momentum * slots["momentum"] + increment
+            return w - buffer, new_slots
+        return w - increment, new_slots
+
+    def _update_inplace(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray],
+                        scratch: tuple[np.ndarray, ...], lr: float) -> None:
+        """`_update` in nine to sixteen passes, with one scratch array."""
         rho = self.rho
         v, t = slots["velocity"], scratch[0]
         v *= rho

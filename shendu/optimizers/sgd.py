@@ -24,8 +24,18 @@ class SGD(Optimizer):
     def slot_names(self) -> tuple[str, ...]:
         return ("momentum",) if self.momentum != 0 else ()
 
-    def _update(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray], scratch: tuple[np.ndarray, ...],
-                lr: Any) -> None:
+    def _update(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray], lr: float,
+                t: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        if self.momentum == 0:
+            return w - lr * g, {}
+        m = self.momentum * slots["momentum"] - lr * g
+        if self.nesterov:
+            return w + (self.momentum * m - lr * g), {"momentum": m}
+        return w + m, {"momentum": m}
+
+    def _update_inplace(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray],
+                        scratch: tuple[np.ndarray, ...], lr: float) -> None:
+        """`_update` in two to six passes, with one scratch array."""
         t = np.multiply(g, lr, out=scratch[0])
         if self.momentum == 0:
             w -= t

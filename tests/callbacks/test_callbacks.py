@@ -247,6 +247,18 @@ def test_model_checkpoint_full_model_and_batch_frequency(tmp_path):
         model.fit(x, y, epochs=1, verbose=0, callbacks=[ModelCheckpoint(str(tmp_path / "{val_acc}"))])
 
 
+def test_model_checkpoint_counts_the_steps_of_each_execution(tmp_path):
+    x, y = _data(40)
+    model = _model()
+    model.compile(optimizer="sgd", loss="binary_crossentropy", steps_per_execution=3)
+    path = str(tmp_path / "w-{epoch}-{batch}.weights.shendu")
+    model.fit(x, y, batch_size=4, epochs=2, verbose=0,
+              callbacks=[ModelCheckpoint(path, save_freq=4, save_weights_only=True)])
+    # the hook runs at steps 2, 5, 8, 9 of each epoch (after 3, 3, 3, 1 steps): 6 >= 4 at step 5, 3 + 1 at step 9
+    assert sorted(os.listdir(tmp_path)) == ["w-1-10.weights.shendu", "w-1-6.weights.shendu",
+                                            "w-2-10.weights.shendu", "w-2-6.weights.shendu"]
+
+
 def test_terminate_on_nan():
     class FakeModel:
         stop_training = False

@@ -11,7 +11,7 @@ import pytest
 
 import shendu as sd
 from shendu import optimizers
-from shendu.models.gan import GAN
+from shendu.applications.gan import GAN
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "examples"))

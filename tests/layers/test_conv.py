@@ -9,6 +9,7 @@ import pytest
 import shendu as sd
 from shendu import layers
 from shendu.layers.convolutional import Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
+from shendu.ops import conv as conv_ops
 
 from .harness import check_layer, random_inputs
 
@@ -77,13 +78,11 @@ def test_weights_have_keras_names_layouts_and_defaults():
     assert Conv1D(4, 5).get_config()["kernel_size"] == [5]
 
 
-def nchw(x):
-    torch = pytest.importorskip("torch")
+def nchw(torch, x):
     return torch.tensor(np.ascontiguousarray(x.transpose(0, 3, 1, 2)), requires_grad=True)
 
 
-def test_conv2d_layer_matches_torch_with_converted_weights():
-    torch = pytest.importorskip("torch")
+def test_conv2d_layer_matches_torch_with_converted_weights(torch):
     x = random_inputs((2, 9, 8, 3), dtype="float64")
     layer = Conv2D(4, (3, 2), strides=(2, 1), padding="same", activation="relu", dtype="float64")
     xs = sd.Tensor(x, requires_grad=True)
@@ -92,7 +91,7 @@ def test_conv2d_layer_matches_torch_with_converted_weights():
     with torch.no_grad():
         conv.weight.copy_(torch.tensor(layer.kernel.numpy().transpose(3, 2, 0, 1)))
         conv.bias.copy_(torch.tensor(layer.bias.numpy()))
-    xt = nchw(x)
+    xt = nchw(torch, x)
     ref = torch.relu(conv(torch.nn.functional.pad(xt, (0, 1, 1, 1))))  # TF 'same': rows (1, 1), columns (0, 1)
     np.testing.assert_allclose(out.numpy(), ref.detach().numpy().transpose(0, 2, 3, 1), rtol=1e-10, atol=1e-12)
     g = np.random.default_rng(0).standard_normal(out.shape)
@@ -103,8 +102,7 @@ def test_conv2d_layer_matches_torch_with_converted_weights():
     np.testing.assert_allclose(layer.bias.grad.numpy(), conv.bias.grad.numpy(), rtol=1e-10)
 
 
-def test_conv1d_causal_matches_torch_left_padding():
-    torch = pytest.importorskip("torch")
+def test_conv1d_causal_matches_torch_left_padding(torch):
     x = random_inputs((2, 10, 3), dtype="float64")
     layer = Conv1D(2, 3, padding="causal", dilation_rate=2, dtype="float64")
     out = layer(sd.Tensor(x)).numpy()
@@ -118,8 +116,7 @@ def test_conv1d_causal_matches_torch_left_padding():
     np.testing.assert_allclose(layer(sd.Tensor(later)).numpy()[:, :6], out[:, :6])
 
 
-def test_conv2d_transpose_layer_upsamples_like_keras_same_padding():
-    torch = pytest.importorskip("torch")
+def test_conv2d_transpose_layer_upsamples_like_keras_same_padding(torch):
     x = random_inputs((1, 3, 3, 2), dtype="float64")
     layer = Conv2DTranspose(2, 3, strides=2, padding="same", dtype="float64")
     out = layer(sd.Tensor(x)).numpy()
@@ -135,6 +132,20 @@ def test_fused_relu_is_one_op_and_other_activations_follow():
     assert type(relu_out.grad_fn).__name__ == "Conv2D" and relu_out.numpy().min() >= 0
     tanh_out = Conv2D(3, 3, activation="tanh")(x)
     assert type(tanh_out.grad_fn).__name__ == "Tanh"
+
+
+def test_conv2d_runs_winograd_where_it_pays(compiled):
+    """3x3 over 16 channels: Winograd tiles with the compiled loops, im2col without; the same values either way."""
+    x = sd.Tensor(random_inputs((2, 6, 6, 16), dtype="float64"), requires_grad=True)
+    layer = Conv2D(4, 3, padding="same", activation="relu", dtype="float64")
+    y = layer(x)
+    assert type(y.grad_fn).__name__ == ("Conv2DWinograd" if compiled else "Conv2D")
+    xr, k, b = sd.Tensor(x.numpy(), requires_grad=True), sd.Tensor(layer.kernel.numpy()), sd.Tensor(layer.bias.numpy())
+    reference = conv_ops.Conv2D.apply(xr, k, b, padding=((1, 1), (1, 1)), relu=True)
+    np.testing.assert_allclose(y.numpy(), reference.numpy(), rtol=1e-10, atol=1e-12)
+    y.backward(np.ones(y.shape))
+    reference.backward(np.ones(y.shape))
+    np.testing.assert_allclose(x.grad.numpy(), xr.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_regularizers_and_constraints_are_attached():

@@ -81,8 +81,7 @@ def test_global_average_pooling1d_mask_averages_unmasked_steps():
     np.testing.assert_allclose(xs.grad.numpy()[0, :, 0], [0.5, 0.5, 0, 0])
 
 
-def test_max_pooling2d_matches_torch():
-    torch = pytest.importorskip("torch")
+def test_max_pooling2d_matches_torch(torch):
     x = random_inputs((2, 7, 6, 3), dtype="float64")
     xs = sd.Tensor(x, requires_grad=True)
     out = MaxPooling2D(3, strides=2, padding="same", dtype="float64")(xs)

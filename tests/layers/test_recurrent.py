@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import shendu as sd
-from shendu.layers import serialization
 from shendu.layers.recurrent import GRU, LSTM, RNN, SimpleRNN
 from shendu.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
+from shendu.saving import serialization
 from tests.layers.harness import check_layer
 from tests.layers.rnn_torch import N_STATES, keras_grads, random_layer, torch_twin
 

@@ -11,12 +11,12 @@ import pytest
 
 import shendu as sd
 from shendu import layers
-from shendu.layers import serialization
 from shendu.layers.embedding import Embedding, Masking
 from shendu.layers.keras_mask import get_keras_mask
 from shendu.layers.recurrent import GRU, LSTM, RNN, SimpleRNN
 from shendu.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
 from shendu.layers.wrappers import Bidirectional, TimeDistributed
+from shendu.saving import serialization
 
 SCOPE = {c.__name__: c for c in (RNN, SimpleRNN, LSTM, GRU, SimpleRNNCell, LSTMCell, GRUCell, Embedding, Masking,
                                  Bidirectional, TimeDistributed)}

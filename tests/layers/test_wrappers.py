@@ -7,10 +7,10 @@ import pytest
 
 import shendu as sd
 from shendu import layers
-from shendu.layers import serialization
 from shendu.layers.keras_mask import get_keras_mask
 from shendu.layers.recurrent import GRU, LSTM, SimpleRNN
 from shendu.layers.wrappers import Bidirectional, TimeDistributed
+from shendu.saving import serialization
 from tests.layers.harness import call_with_weights, check_layer
 from tests.layers.rnn_torch import LAYERS, N_STATES, keras_grads, torch_twin
 

@@ -10,9 +10,7 @@ from hypothesis import strategies as st
 
 import shendu as sd
 from shendu import losses, ops
-
-torch = pytest.importorskip("torch")
-F = torch.nn.functional
+from shendu.layers.keras_mask import set_keras_mask
 
 rng = np.random.default_rng(7)
 N, C = 6, 4
@@ -41,7 +39,13 @@ def grad_of(loss_fn, y_true, pred, transform=None):
     return out.item(), x.grad.numpy()
 
 
-def torch_grad(fn, pred):
+@pytest.fixture
+def nnf(torch):
+    """torch.nn.functional (the test skips without PyTorch)."""
+    return torch.nn.functional
+
+
+def torch_grad(torch, fn, pred):
     x = torch.tensor(pred, requires_grad=True)
     out = fn(x)
     out.backward()
@@ -60,19 +64,19 @@ TARGET = rng.normal(size=(N, 3))
 
 
 @pytest.mark.parametrize(("loss", "torch_fn"), [
-    (losses.MeanSquaredError(), lambda p, t: F.mse_loss(p, t)),
-    (losses.MeanAbsoluteError(), lambda p, t: F.l1_loss(p, t)),
-    (losses.Huber(), lambda p, t: F.huber_loss(p, t, delta=1.0)),
-    (losses.Huber(delta=0.3), lambda p, t: F.huber_loss(p, t, delta=0.3)),
-    (losses.LogCosh(), lambda p, t: torch.log(torch.cosh(p - t)).mean()),
-    (losses.CosineSimilarity(), lambda p, t: -F.cosine_similarity(p, t, dim=-1).mean()),
+    (losses.MeanSquaredError(), lambda nnf, p, t: nnf.mse_loss(p, t)),
+    (losses.MeanAbsoluteError(), lambda nnf, p, t: nnf.l1_loss(p, t)),
+    (losses.Huber(), lambda nnf, p, t: nnf.huber_loss(p, t, delta=1.0)),
+    (losses.Huber(delta=0.3), lambda nnf, p, t: nnf.huber_loss(p, t, delta=0.3)),
+    (losses.LogCosh(), lambda nnf, p, t: (p - t).cosh().log().mean()),
+    (losses.CosineSimilarity(), lambda nnf, p, t: -nnf.cosine_similarity(p, t, dim=-1).mean()),
 ])
-def test_regression_losses_match_torch(loss, torch_fn):
+def test_regression_losses_match_torch(loss, torch_fn, torch, nnf):
     t = torch.tensor(TARGET)
-    assert_same(grad_of(loss, TARGET, REGRESSION), torch_grad(lambda p: torch_fn(p, t), REGRESSION))
+    assert_same(grad_of(loss, TARGET, REGRESSION), torch_grad(torch, lambda p: torch_fn(nnf, p, t), REGRESSION))
 
 
-def test_mape_msle_poisson_match_numpy_and_torch():
+def test_mape_msle_poisson_match_numpy_and_torch(torch, nnf):
     p, t = rng.uniform(0.1, 3, size=(N, 3)), rng.uniform(0.1, 3, size=(N, 3))
     value, _ = grad_of(losses.MeanAbsolutePercentageError(), t, p)
     np.testing.assert_allclose(value, np.mean(100 * np.abs(t - p) / np.abs(t)), rtol=1e-7)
@@ -80,92 +84,93 @@ def test_mape_msle_poisson_match_numpy_and_torch():
     np.testing.assert_allclose(value, np.mean((np.log1p(p) - np.log1p(t)) ** 2), rtol=1e-7)
     tt = torch.tensor(t)
     assert_same(grad_of(losses.Poisson(), t, p),
-                torch_grad(lambda x: F.poisson_nll_loss(x, tt, log_input=False, eps=1e-7), p))
+                torch_grad(torch, lambda x: nnf.poisson_nll_loss(x, tt, log_input=False, eps=1e-7), p))
 
 
-def test_hinge_losses_match_torch():
+def test_hinge_losses_match_torch(torch, nnf):
     p = rng.normal(size=(N, 3))
     labels01 = rng.integers(0, 2, size=(N, 3)).astype(np.float64)
     signed = torch.tensor(2 * labels01 - 1)
-    assert_same(grad_of(losses.Hinge(), labels01, p), torch_grad(lambda x: F.relu(1 - signed * x).mean(), p))
+    assert_same(grad_of(losses.Hinge(), labels01, p), torch_grad(torch, lambda x: nnf.relu(1 - signed * x).mean(), p))
     assert_same(grad_of(losses.SquaredHinge(), labels01, p),
-                torch_grad(lambda x: (F.relu(1 - signed * x) ** 2).mean(), p))
+                torch_grad(torch, lambda x: (nnf.relu(1 - signed * x) ** 2).mean(), p))
     t = onehot(rng.integers(0, 3, N), 3)
     tt = torch.tensor(t)
 
     def cat_hinge(x):
-        return F.relu(((1 - tt) * x).amax(-1) - (tt * x).sum(-1) + 1).mean()
+        return nnf.relu(((1 - tt) * x).amax(-1) - (tt * x).sum(-1) + 1).mean()
 
-    assert_same(grad_of(losses.CategoricalHinge(), t, p), torch_grad(cat_hinge, p))
+    assert_same(grad_of(losses.CategoricalHinge(), t, p), torch_grad(torch, cat_hinge, p))
 
 
-def test_kl_divergence_matches_torch_batchmean():
+def test_kl_divergence_matches_torch_batchmean(torch, nnf):
     p, t = probs(), probs()
     tt = torch.tensor(t)
     assert_same(grad_of(losses.KLDivergence(), t, p),
-                torch_grad(lambda x: F.kl_div(torch.log(x), tt, reduction="batchmean"), p))
+                torch_grad(torch, lambda x: nnf.kl_div(torch.log(x), tt, reduction="batchmean"), p))
 
 
-def test_binary_crossentropy_probabilities_and_logits_match_torch():
+def test_binary_crossentropy_probabilities_and_logits_match_torch(torch, nnf):
     t = rng.integers(0, 2, size=(N, 3)).astype(np.float64)
     tt = torch.tensor(t)
     p = rng.uniform(0.05, 0.95, size=(N, 3))
-    assert_same(grad_of(losses.BinaryCrossentropy(), t, p), torch_grad(lambda x: F.binary_cross_entropy(x, tt), p))
+    assert_same(grad_of(losses.BinaryCrossentropy(), t, p),
+                torch_grad(torch, lambda x: nnf.binary_cross_entropy(x, tt), p))
     z = rng.normal(size=(N, 3)) * 3
     assert_same(grad_of(losses.BinaryCrossentropy(from_logits=True), t, z),
-                torch_grad(lambda x: F.binary_cross_entropy_with_logits(x, tt), z))
+                torch_grad(torch, lambda x: nnf.binary_cross_entropy_with_logits(x, tt), z))
     smooth = torch.tensor(t * 0.8 + 0.1)
     assert_same(grad_of(losses.BinaryCrossentropy(from_logits=True, label_smoothing=0.2), t, z),
-                torch_grad(lambda x: F.binary_cross_entropy_with_logits(x, smooth), z))
+                torch_grad(torch, lambda x: nnf.binary_cross_entropy_with_logits(x, smooth), z))
 
 
-def test_categorical_crossentropy_matches_torch_with_label_smoothing():
+def test_categorical_crossentropy_matches_torch_with_label_smoothing(torch, nnf):
     labels = rng.integers(0, C, N)
     z = rng.normal(size=(N, C)) * 2
     for ls in (0.0, 0.1):
-        expected = torch_grad(lambda x, ls=ls: F.cross_entropy(x, torch.tensor(labels), label_smoothing=ls), z)
+        expected = torch_grad(torch, lambda x, ls=ls: nnf.cross_entropy(x, torch.tensor(labels), label_smoothing=ls), z)
         loss = losses.CategoricalCrossentropy(from_logits=True, label_smoothing=ls)
         assert_same(grad_of(loss, onehot(labels), z), expected)
         assert_same(grad_of(losses.CategoricalCrossentropy(label_smoothing=ls), onehot(labels), z,
                             lambda x: x.softmax()), expected)
     soft = probs()  # soft targets
     assert_same(grad_of(losses.CategoricalCrossentropy(from_logits=True), soft, z),
-                torch_grad(lambda x: F.cross_entropy(x, torch.tensor(soft)), z))
+                torch_grad(torch, lambda x: nnf.cross_entropy(x, torch.tensor(soft)), z))
 
 
-def test_categorical_crossentropy_from_probabilities_matches_torch():
+def test_categorical_crossentropy_from_probabilities_matches_torch(torch, nnf):
     p, labels = probs(), rng.integers(0, C, N)
-    expected = torch_grad(lambda x: F.nll_loss(torch.log(x / x.sum(-1, keepdim=True)), torch.tensor(labels)), p)
+    expected = torch_grad(torch, lambda x: nnf.nll_loss((x / x.sum(-1, keepdim=True)).log(), torch.tensor(labels)), p)
     assert_same(grad_of(losses.CategoricalCrossentropy(), onehot(labels), p), expected)
     assert_same(grad_of(losses.SparseCategoricalCrossentropy(), labels, p), expected)
 
 
-def test_sparse_categorical_crossentropy_matches_torch():
+def test_sparse_categorical_crossentropy_matches_torch(torch, nnf):
     labels, z = rng.integers(0, C, N), rng.normal(size=(N, C)) * 2
-    expected = torch_grad(lambda x: F.cross_entropy(x, torch.tensor(labels)), z)
+    expected = torch_grad(torch, lambda x: nnf.cross_entropy(x, torch.tensor(labels)), z)
     assert_same(grad_of(losses.SparseCategoricalCrossentropy(from_logits=True), labels, z), expected)
     assert_same(grad_of(losses.SparseCategoricalCrossentropy(), labels, z, lambda x: x.softmax()), expected)
 
 
-def test_sparse_ignore_class_matches_torch_ignore_index():
+def test_sparse_ignore_class_matches_torch_ignore_index(torch, nnf):
     labels, z = rng.integers(0, C, N), rng.normal(size=(N, C))
     labels[[1, 4]] = -1
-    expected = torch_grad(lambda x: F.cross_entropy(x, torch.tensor(labels), ignore_index=-1), z)
+    expected = torch_grad(torch, lambda x: nnf.cross_entropy(x, torch.tensor(labels), ignore_index=-1), z)
     loss = losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1)
     assert_same(grad_of(loss, labels, z), expected)
     per = losses.sparse_categorical_crossentropy(labels, z, from_logits=True, ignore_class=-1).numpy()
     assert per[1] == per[4] == 0 and np.all(per[[0, 2, 3, 5]] > 0)
 
 
-def test_sequence_sparse_crossentropy_averages_over_all_positions():
+def test_sequence_sparse_crossentropy_averages_over_all_positions(torch, nnf):
     labels, z = rng.integers(0, C, (2, 5)), rng.normal(size=(2, 5, C))
-    expected = torch_grad(lambda x: F.cross_entropy(x.reshape(-1, C), torch.tensor(labels.reshape(-1))), z)
+    expected = torch_grad(torch, lambda x: nnf.cross_entropy(x.reshape(-1, C), torch.tensor(labels.reshape(-1))), z)
     assert_same(grad_of(losses.SparseCategoricalCrossentropy(from_logits=True), labels, z), expected)
 
 
-def test_categorical_crossentropy_along_another_axis():
+def test_categorical_crossentropy_along_another_axis(torch, nnf):
     labels, z = rng.integers(0, C, N), rng.normal(size=(C, N))
-    expected = torch_grad(lambda x: F.cross_entropy(x.T, torch.tensor(labels)), z)
+    expected = torch_grad(torch, lambda x: nnf.cross_entropy(x.T, torch.tensor(labels)), z)
     loss = losses.CategoricalCrossentropy(from_logits=True, axis=0)
     assert_same(grad_of(loss, onehot(labels).T, z), expected)
     assert_same(grad_of(losses.CategoricalCrossentropy(axis=0), onehot(labels).T, z,
@@ -175,7 +180,7 @@ def test_categorical_crossentropy_along_another_axis():
 # --- the fused path and its stability ----------------------------------------------------------------------
 
 
-def test_softmax_output_takes_the_fused_logits_path():
+def test_softmax_output_takes_the_fused_logits_path(torch, nnf):
     x = sd.tensor(rng.normal(size=(N, 5)), requires_grad=True)
     w = sd.tensor(rng.normal(size=(5, C)), requires_grad=True)
     labels = rng.integers(0, C, N)
@@ -183,21 +188,21 @@ def test_softmax_output_takes_the_fused_logits_path():
     assert isinstance(loss.grad_fn, ops.losses.SparseSoftmaxCrossEntropy)
     loss.backward()
     tx, tw = torch.tensor(x.data, requires_grad=True), torch.tensor(w.data, requires_grad=True)
-    expected = F.cross_entropy(tx @ tw, torch.tensor(labels))
+    expected = nnf.cross_entropy(tx @ tw, torch.tensor(labels))
     expected.backward()
     np.testing.assert_allclose(loss.item(), expected.item(), rtol=1e-10)
     np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-9)
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-9)
 
 
-def test_sigmoid_output_takes_the_fused_logits_path():
+def test_sigmoid_output_takes_the_fused_logits_path(torch, nnf):
     z = sd.tensor(rng.normal(size=(N, 1)), requires_grad=True)
     t = rng.integers(0, 2, N)
     loss = losses.BinaryCrossentropy()(t, z.sigmoid())
     assert isinstance(loss.grad_fn, ops.losses.SigmoidCrossEntropy)
     loss.backward()
     tz = torch.tensor(z.data, requires_grad=True)
-    F.binary_cross_entropy_with_logits(tz, torch.tensor(t[:, None], dtype=torch.float64)).backward()
+    nnf.binary_cross_entropy_with_logits(tz, torch.tensor(t[:, None], dtype=torch.float64)).backward()
     np.testing.assert_allclose(z.grad.numpy(), tz.grad.numpy(), rtol=1e-9)
 
 
@@ -232,7 +237,7 @@ def test_no_grad_values_equal_graph_values():
     np.testing.assert_allclose(with_graph.numpy(), without.numpy(), rtol=1e-5)
 
 
-def test_from_logits_on_softmax_output_warns_once_and_uses_the_logits():
+def test_from_logits_on_softmax_output_warns_once_and_uses_the_logits(torch, nnf):
     z = sd.tensor(rng.normal(size=(N, C)), requires_grad=True)
     labels = rng.integers(0, C, N)
     loss = losses.SparseCategoricalCrossentropy(from_logits=True)
@@ -241,7 +246,7 @@ def test_from_logits_on_softmax_output_warns_once_and_uses_the_logits():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         loss(labels, z.softmax())
-    np.testing.assert_allclose(value.item(), F.cross_entropy(torch.tensor(z.data), torch.tensor(labels)).item())
+    np.testing.assert_allclose(value.item(), nnf.cross_entropy(torch.tensor(z.data), torch.tensor(labels)).item())
     with pytest.warns(UserWarning, match="produced by a Sigmoid activation"):
         losses.binary_crossentropy(np.ones((N, 1)), z[:, :1].sigmoid(), from_logits=True)
 
@@ -257,10 +262,10 @@ def test_from_logits_on_probability_values_warns():
 # --- reductions, sample weights, shapes ------------------------------------------------------------------
 
 
-def test_sample_weight_and_reductions_follow_keras():
+def test_sample_weight_and_reductions_follow_keras(torch, nnf):
     labels, z = rng.integers(0, C, N), rng.normal(size=(N, C))
     w = rng.uniform(0, 2, N)
-    per = F.cross_entropy(torch.tensor(z), torch.tensor(labels), reduction="none").numpy()
+    per = nnf.cross_entropy(torch.tensor(z), torch.tensor(labels), reduction="none").numpy()
     for transform in (lambda x: x, lambda x: x.softmax()):
         x = transform(sd.tensor(z, requires_grad=True))
         from_logits = x.grad_fn is None
@@ -273,12 +278,12 @@ def test_sample_weight_and_reductions_follow_keras():
         np.testing.assert_allclose(make("sum_over_batch_size")(labels, x, w[:, None]).item(), (per * w).sum() / N)
 
 
-def test_weighted_gradient_of_composed_loss():
+def test_weighted_gradient_of_composed_loss(torch, nnf):
     p, t, w = rng.normal(size=(N, 3)), rng.normal(size=(N, 3)), rng.uniform(0, 2, N)
     x = sd.tensor(p, requires_grad=True)
     losses.Huber()(t, x, sample_weight=w).backward()
     tx = torch.tensor(p, requires_grad=True)
-    (F.huber_loss(tx, torch.tensor(t), reduction="none").mean(-1) * torch.tensor(w)).mean().backward()
+    (nnf.huber_loss(tx, torch.tensor(t), reduction="none").mean(-1) * torch.tensor(w)).mean().backward()
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-9)
 
 
@@ -326,6 +331,50 @@ def test_shape_mismatches_are_explained():
         losses.MeanSquaredError()(np.zeros((3, 1)), rng.normal(size=(3, 1)), sample_weight=np.ones(4))
     with pytest.raises(ValueError, match="unknown reduction"):
         losses.MeanSquaredError(reduction="average")
+
+
+# --- Keras masks on y_pred ------------------------------------------------------------------------------
+
+STEP_MASK = np.array([[1, 1, 1, 0], [1, 0, 0, 0], [1, 1, 1, 1]], bool)
+
+
+def masked(values):
+    """A Tensor of values (3, 4, ...) carrying STEP_MASK, as the output of Embedding(mask_zero=True) would."""
+    x = sd.tensor(values, requires_grad=True)
+    set_keras_mask(x, STEP_MASK)
+    return x
+
+
+@pytest.mark.parametrize("loss", [losses.MeanSquaredError(), losses.Huber(), losses.MeanAbsoluteError()])
+def test_a_masked_output_counts_only_its_real_steps(loss):
+    p, t = rng.normal(size=(3, 4, 2)), rng.normal(size=(3, 4, 2))
+    w = np.array([1.0, 3.0, 0.5])
+    per = loss.call(t, sd.tensor(p)).numpy()
+    weighted = per * w[:, None] * STEP_MASK
+    x = masked(p)
+    value = loss(t, x, sample_weight=w)
+    assert value.item() == pytest.approx(weighted.sum() / STEP_MASK.sum())  # Keras's apply_mask
+    value.backward()
+    assert np.all(x.grad.numpy()[~STEP_MASK] == 0) and np.any(x.grad.numpy()[STEP_MASK] != 0)
+    p_other = np.where(STEP_MASK[..., None], p, 100.0)  # what the padded steps hold does not matter
+    assert loss(t, masked(p_other), sample_weight=w).item() == pytest.approx(value.item())
+    cls = type(loss)
+    assert cls(reduction="sum")(t, masked(p), w).item() == pytest.approx(weighted.sum())
+    mean_w = cls(reduction="mean_with_sample_weight")(t, masked(p), w).item()
+    assert mean_w == pytest.approx(weighted.sum() / (w[:, None] * STEP_MASK).sum())
+    np.testing.assert_allclose(cls(reduction="none")(t, masked(p), w).numpy(), weighted)
+
+
+def test_a_mask_and_ignore_class_both_drop_steps():
+    z = rng.normal(size=(3, 4, C))
+    labels = rng.integers(0, C, (3, 4))
+    labels[2, 1] = -1
+    per = losses.sparse_categorical_crossentropy(np.where(labels < 0, 0, labels), z, from_logits=True).numpy()
+    keep = STEP_MASK & (labels >= 0)
+    loss = losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1)
+    assert loss(labels, masked(z)).item() == pytest.approx((per * keep).sum() / keep.sum())
+    with pytest.raises(ValueError, match=r"mask of shape \(3, 4\) does not match the losses of shape \(3, 2\)"):
+        losses.MeanSquaredError()(np.zeros((3, 2, 1)), masked(np.zeros((3, 2, 1))))
 
 
 # --- finite differences in float64 -------------------------------------------------------------------

@@ -6,6 +6,7 @@ import pytest
 
 import shendu as sd
 from shendu import losses, metrics
+from shendu.layers.keras_mask import set_keras_mask
 
 rng = np.random.default_rng(3)
 N, C = 64, 10
@@ -142,6 +143,30 @@ def test_loss_metrics_average_per_sample_losses_over_all_samples():
     bce.update_state(t01, s, sample_weight=w)
     per = -(t01 * np.log(s[:, 0]) + (1 - t01) * np.log(1 - s[:, 0]))
     assert bce.result() == pytest.approx(weighted_mean(per, w), rel=1e-6)
+
+
+def test_averaging_metrics_leave_out_the_masked_steps_of_y_pred():
+    mask = np.array([[1, 1, 0, 0], [1, 1, 1, 1], [1, 0, 0, 0]], bool)
+    t, p = rng.normal(size=(3, 4, 2)), rng.normal(size=(3, 4, 2))
+    w = np.array([2.0, 1.0, 0.5])
+    y_pred = sd.tensor(p)
+    set_keras_mask(y_pred, mask)
+    sq = ((p - t) ** 2).mean(-1)
+    step_w = w[:, None] * mask
+    weighted = (sq * step_w).sum() / step_w.sum()
+    for metric, sample_weight, expected in (
+            (metrics.MeanSquaredError(), None, sq[mask].mean()),
+            (metrics.MeanSquaredError(), w, weighted),
+            (metrics.MeanMetricWrapper(lambda a, b: ((b - a) ** 2).mean(-1)), w[:, None], weighted),
+            (metrics.get("accuracy"), None, (np.argmax(p, -1) == np.argmax(t, -1))[mask].mean())):
+        for half in (slice(0, 2), slice(2, 3)):  # two batches
+            part = sd.tensor(p[half])
+            set_keras_mask(part, mask[half])
+            metric.update_state(t[half], part, None if sample_weight is None else sample_weight[half])
+        assert metric.result() == pytest.approx(expected)
+    unmasked = metrics.MeanSquaredError()
+    unmasked.update_state(t, p)
+    assert unmasked.result() == pytest.approx(sq.mean())
 
 
 def test_loss_metric_does_not_touch_the_graph():
@@ -354,7 +379,7 @@ def test_get_accepts_classes_instances_and_configs():
     assert type(back) is metrics.BinaryAccuracy and back.threshold == 0.7
     p = metrics.deserialize(metrics.serialize(metrics.Precision(thresholds=[0.2, 0.4], top_k=2)))
     assert p.top_k == 2 and p.init_thresholds == [0.2, 0.4]
-    with pytest.raises(ValueError, match="Unknown metric 'acuracy'"):
+    with pytest.raises(ValueError, match="Unknown metric 'acuracy'; did you mean 'accuracy'"):
         metrics.get("acuracy")
 
 

@@ -56,13 +56,6 @@ def test_structures_and_tensors():
     assert next(iter(nested))[0].shape == (1, 2)
 
 
-def test_flatten_and_pack_are_inverse():
-    value = {"a": [1, (2, 3)], "b": 4}
-    leaves, spec = da.flatten(value)
-    assert leaves == [1, 2, 3, 4]
-    assert da.pack(spec, leaves) == value
-
-
 def test_unpack_x_y_sample_weight():
     assert da.unpack_x_y_sample_weight((1, 2, 3)) == (1, 2, 3)
     assert da.unpack_x_y_sample_weight((1, 2)) == (1, 2, None)

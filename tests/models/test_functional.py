@@ -163,3 +163,20 @@ def test_layer_called_with_training_explicitly_keeps_it():
     inputs = layers.Input((200,))
     model = Model(inputs, layers.Dropout(0.5)(inputs, training=True))  # Monte-Carlo dropout
     assert (model.predict(np.ones((1, 200)), verbose=0) == 0).any()
+
+
+def test_traced_output_shape_of_a_layer_on_several_inputs():
+    """A layer without compute_output_shape finds it by running on zeros, for a list or dict of input shapes too."""
+    pair = layers.Lambda(lambda xs: layers.concatenate([xs[0], xs[1]]))
+    assert pair.compute_output_shape([(None, 3), (None, 2)]) == (None, 5)
+    keyed = layers.Lambda(lambda xs: xs["a"] * 2.0)
+    assert keyed.compute_output_shape({"a": (None, 4), "b": (None, 1)}) == (None, 4)
+
+
+def test_nested_inputs_and_outputs_keep_their_structure():
+    a, b, c = layers.Input((2,), name="a"), layers.Input((3,), name="b"), layers.Input((1,), name="c")
+    model = Model([a, b, c], {"sum": layers.Dense(1, name="s")(layers.concatenate([a, b, c])), "b": b})
+    xs = [np.ones((4, 2), "float32"), np.ones((4, 3), "float32"), np.ones((4, 1), "float32")]
+    out = model.predict(xs, verbose=0)
+    assert set(out) == {"sum", "b"} and out["sum"].shape == (4, 1)
+    np.testing.assert_array_equal(out["b"], xs[1])

@@ -9,11 +9,8 @@ import pytest
 import shendu as sd
 from shendu.ops import conv
 
-torch = pytest.importorskip("torch")
-F = torch.nn.functional
 
-
-def nchw(x):
+def nchw(torch, x):
     return torch.tensor(np.ascontiguousarray(x.transpose(0, 3, 1, 2)), requires_grad=True)
 
 
@@ -25,9 +22,9 @@ def tf_padding(mode, hw, kernel, strides, dilation):
     return tuple(conv.explicit_padding(mode, n, k, s, d) for n, k, s, d in zip(hw, kernel, strides, dilation))
 
 
-def torch_pad(t, padding, value=0.0):
+def torch_pad(torch, t, padding, value=0.0):
     (top, bottom), (left, right) = padding
-    return F.pad(t, (left, right, top, bottom), value=value)
+    return torch.nn.functional.pad(t, (left, right, top, bottom), value=value)
 
 
 def run(op, arrays, grad_seed=1, **params):
@@ -58,7 +55,7 @@ CONV_CASES = [
 
 @pytest.mark.parametrize("relu", [False, True])
 @pytest.mark.parametrize("case", CONV_CASES, ids=lambda c: "-".join(map(str, c)))
-def test_conv2d_matches_torch(case, relu, compiled):
+def test_conv2d_matches_torch(torch, case, relu, compiled):
     n, h, w, c, f, kernel, strides, dilation, groups, mode = case
     rng = np.random.default_rng(0)
     x = rng.standard_normal((n, h, w, c))
@@ -67,8 +64,10 @@ def test_conv2d_matches_torch(case, relu, compiled):
     padding = tf_padding(mode, (h, w), kernel, strides, dilation)
     y, g, (dx, dk, db) = run(conv.Conv2D, [x, k, b], strides=strides, padding=padding, dilation=dilation,
                              groups=groups, relu=relu)
-    xt, kt, bt = nchw(x), torch.tensor(k.transpose(3, 2, 0, 1), requires_grad=True), torch.tensor(b, requires_grad=True)
-    yt = F.conv2d(torch_pad(xt, padding), kt, bt, stride=strides, dilation=dilation, groups=groups)
+    xt, kt = nchw(torch, x), torch.tensor(k.transpose(3, 2, 0, 1), requires_grad=True)
+    bt = torch.tensor(b, requires_grad=True)
+    yt = torch.nn.functional.conv2d(torch_pad(torch, xt, padding), kt, bt, stride=strides, dilation=dilation,
+                                    groups=groups)
     if relu:
         yt = torch.relu(yt)
     yt.backward(torch.tensor(g.transpose(0, 3, 1, 2)))
@@ -114,10 +113,12 @@ TRANSPOSE_CASES = [
 ]
 
 
-def transpose_reference(x, k, b, strides, dilation, out_hw, crop):
+def transpose_reference(torch, x, k, b, strides, dilation, out_hw, crop):
     """Keras's Conv2DTranspose from torch's full transposed convolution: crop `crop` leading pixels,
     extend with zeros to out_hw, then add the bias everywhere."""
-    xt, kt, bt = nchw(x), torch.tensor(k.transpose(3, 2, 0, 1), requires_grad=True), torch.tensor(b, requires_grad=True)
+    F = torch.nn.functional
+    xt, kt = nchw(torch, x), torch.tensor(k.transpose(3, 2, 0, 1), requires_grad=True)
+    bt = torch.tensor(b, requires_grad=True)
     full = F.conv_transpose2d(xt, kt, stride=strides, dilation=dilation)
     fh, fw = full.shape[2:]
     full = F.pad(full, (0, max(0, crop[1] + out_hw[1] - fw), 0, max(0, crop[0] + out_hw[0] - fh)))
@@ -126,7 +127,7 @@ def transpose_reference(x, k, b, strides, dilation, out_hw, crop):
 
 
 @pytest.mark.parametrize("case", TRANSPOSE_CASES, ids=lambda c: "-".join(map(str, c)))
-def test_conv2d_transpose_matches_torch(case):
+def test_conv2d_transpose_matches_torch(torch, case):
     n, h, w, c, f, kernel, strides, dilation, mode, out_pad = case
     rng = np.random.default_rng(0)
     x = rng.standard_normal((n, h, w, c))
@@ -138,7 +139,7 @@ def test_conv2d_transpose_matches_torch(case):
     crop = tuple(conv.conv_transpose_crop(kk, s, mode, p, d) for kk, s, p, d in zip(kernel, strides, pads, dilation))
     y, g, (dx, dk, db) = run(conv.Conv2DTranspose, [x, k, b], out_hw=out_hw, crop=crop, strides=strides,
                              dilation=dilation)
-    xt, kt, bt, yt = transpose_reference(x, k, b, strides, dilation, out_hw, crop)
+    xt, kt, bt, yt = transpose_reference(torch, x, k, b, strides, dilation, out_hw, crop)
     yt.backward(torch.tensor(g.transpose(0, 3, 1, 2)))
     np.testing.assert_allclose(y, nhwc(yt), rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(dx, nhwc(xt.grad), rtol=1e-10, atol=1e-10)
@@ -185,7 +186,7 @@ DEPTHWISE_CASES = [
 
 
 @pytest.mark.parametrize("case", DEPTHWISE_CASES, ids=lambda c: "-".join(map(str, c)))
-def test_depthwise_conv2d_matches_torch(case):
+def test_depthwise_conv2d_matches_torch(torch, case):
     n, h, w, c, m, kernel, strides, dilation, mode = case
     rng = np.random.default_rng(0)
     x = rng.standard_normal((n, h, w, c))
@@ -193,9 +194,9 @@ def test_depthwise_conv2d_matches_torch(case):
     b = rng.standard_normal(c * m)
     padding = tf_padding(mode, (h, w), kernel, strides, dilation)
     y, g, (dx, dk, db) = run(conv.DepthwiseConv2D, [x, k, b], strides=strides, padding=padding, dilation=dilation)
-    xt, bt = nchw(x), torch.tensor(b, requires_grad=True)
+    xt, bt = nchw(torch, x), torch.tensor(b, requires_grad=True)
     kt = torch.tensor(k.reshape(*kernel, 1, c * m).transpose(3, 2, 0, 1), requires_grad=True)  # (C*m, 1, kh, kw)
-    yt = F.conv2d(torch_pad(xt, padding), kt, bt, stride=strides, dilation=dilation, groups=c)
+    yt = torch.nn.functional.conv2d(torch_pad(torch, xt, padding), kt, bt, stride=strides, dilation=dilation, groups=c)
     yt.backward(torch.tensor(g.transpose(0, 3, 1, 2)))
     np.testing.assert_allclose(y, nhwc(yt), rtol=1e-10, atol=1e-10)
     np.testing.assert_allclose(dx, nhwc(xt.grad), rtol=1e-10, atol=1e-10)
@@ -230,4 +231,4 @@ def test_output_lengths_and_padding_follow_keras(length, kernel, stride, mode, d
     assert conv.conv_output_length(length, kernel, stride, mode, dilation) == out
     assert conv.explicit_padding(mode, length, kernel, stride, dilation) == pads
     lo, hi = pads
-    assert (length + lo + hi - (kernel - 1) * dilation - 1) // stride + 1 == out
+    assert conv.valid_length(length + lo + hi, kernel, stride, dilation) == out  # the padded input's valid length

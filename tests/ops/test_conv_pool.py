@@ -9,11 +9,8 @@ import pytest
 import shendu as sd
 from shendu.ops import conv, pool, resize
 
-torch = pytest.importorskip("torch")
-F = torch.nn.functional
 
-
-def nchw(x):
+def nchw(torch, x):
     return torch.tensor(np.ascontiguousarray(x.transpose(0, 3, 1, 2)), requires_grad=True)
 
 
@@ -49,13 +46,14 @@ def padding_of(case):
 
 
 @pytest.mark.parametrize("case", POOL_CASES, ids=lambda c: "-".join(map(str, c)))
-def test_max_pool_matches_torch(case, compiled):
+def test_max_pool_matches_torch(torch, case, compiled):
+    F = torch.nn.functional
     n, h, w, c, p, s, mode = case
     x = np.random.default_rng(0).standard_normal((n, h, w, c))
     padding = padding_of(case)
     y, g, dx = forward_backward(pool.MaxPool2D, x, pool_size=p, strides=s, padding=padding)
-    assert y.shape[1:3] == (pool.pool_output_length(h, p[0], s[0], mode), pool.pool_output_length(w, p[1], s[1], mode))
-    xt = nchw(x)
+    assert y.shape[1:3] == (conv.conv_output_length(h, p[0], s[0], mode), conv.conv_output_length(w, p[1], s[1], mode))
+    xt = nchw(torch, x)
     (top, bottom), (left, right) = padding
     yt = F.max_pool2d(F.pad(xt, (left, right, top, bottom), value=-np.inf), p, s)
     yt.backward(torch.tensor(g.transpose(0, 3, 1, 2)))
@@ -64,12 +62,13 @@ def test_max_pool_matches_torch(case, compiled):
 
 
 @pytest.mark.parametrize("case", POOL_CASES, ids=lambda c: "-".join(map(str, c)))
-def test_avg_pool_matches_torch_counting_only_real_pixels(case):
+def test_avg_pool_matches_torch_counting_only_real_pixels(torch, case):
+    F = torch.nn.functional
     n, h, w, c, p, s, _ = case
     x = np.random.default_rng(0).standard_normal((n, h, w, c))
     padding = padding_of(case)
     y, g, dx = forward_backward(pool.AvgPool2D, x, pool_size=p, strides=s, padding=padding)
-    xt = nchw(x)
+    xt = nchw(torch, x)
     (top, bottom), (left, right) = padding
     pads = (left, right, top, bottom)
     total = F.avg_pool2d(F.pad(xt, pads), p, s, divisor_override=1)
@@ -88,11 +87,12 @@ def test_same_avg_pool_corner_is_mean_of_real_pixels():
 
 
 @pytest.mark.parametrize("window", [(2, 2), (3, 3)])
-def test_max_pool_ties_route_to_the_first_maximum_like_torch(window, compiled):
+def test_max_pool_ties_route_to_the_first_maximum_like_torch(torch, window, compiled):
+    F = torch.nn.functional
     rng = np.random.default_rng(5)
     x = rng.integers(0, 2, (2, 6, 6, 3)).astype(np.float64)  # many ties
     _, g, dx = forward_backward(pool.MaxPool2D, x, pool_size=window, strides=window)
-    xt = nchw(x)
+    xt = nchw(torch, x)
     F.max_pool2d(xt, window).backward(torch.tensor(g.transpose(0, 3, 1, 2)))
     np.testing.assert_array_equal(dx, nhwc(xt.grad))
 
@@ -121,10 +121,11 @@ def test_pool_gradcheck(op, pool_size, strides, padding, compiled):
     assert sd.gradcheck(lambda t: op.apply(t, pool_size=pool_size, strides=strides, padding=padding), [x])
 
 
-def test_upsample_nearest_matches_torch():
+def test_upsample_nearest_matches_torch(torch):
+    F = torch.nn.functional
     x = np.random.default_rng(0).standard_normal((2, 3, 4, 2))
     y, g, dx = forward_backward(resize.UpSampleNearest2D, x, size=(2, 3))
-    xt = nchw(x)
+    xt = nchw(torch, x)
     yt = F.interpolate(xt, scale_factor=(2, 3), mode="nearest")
     yt.backward(torch.tensor(g.transpose(0, 3, 1, 2)))
     np.testing.assert_allclose(y, nhwc(yt))
@@ -132,10 +133,11 @@ def test_upsample_nearest_matches_torch():
 
 
 @pytest.mark.parametrize(("hw", "out_hw"), [((3, 4), (6, 8)), ((2, 5), (6, 5)), ((4, 4), (5, 7))])
-def test_resize_bilinear_matches_torch_half_pixel(hw, out_hw):
+def test_resize_bilinear_matches_torch_half_pixel(torch, hw, out_hw):
+    F = torch.nn.functional
     x = np.random.default_rng(0).standard_normal((2, *hw, 3))
     y, g, dx = forward_backward(resize.ResizeBilinear, x, out_hw=out_hw)
-    xt = nchw(x)
+    xt = nchw(torch, x)
     yt = F.interpolate(xt, size=out_hw, mode="bilinear", align_corners=False)
     yt.backward(torch.tensor(g.transpose(0, 3, 1, 2)))
     np.testing.assert_allclose(y, nhwc(yt), rtol=1e-12, atol=1e-12)

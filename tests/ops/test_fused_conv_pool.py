@@ -1,5 +1,5 @@
 """The fused Conv2D + ReLU + MaxPool2D op against the three ops one after the other (values and gradients, in one
-piece and in chunks on two threads), and gradcheck in float64."""
+piece and in chunks on two threads, its convolution im2col or Winograd), and gradcheck in float64."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ CASES = [
     ((4, 11, 11, 2), (3, 3, 2, 5), {}, {"pool_size": (3, 2), "strides": (2, 1)}, False),
     ((4, 12, 12, 4), (3, 3, 2, 6), {"groups": 2, "dilation": (2, 1)}, {"pool_size": (2, 2), "strides": (2, 2)}, True),
     ((3, 8, 8, 1), (3, 3, 1, 4), {}, {"pool_size": (2, 2), "strides": (2, 2)}, True),
+    # 3x3 over 16 channels: a Winograd convolution inside when the compiled loops run
+    ((3, 8, 9, 16), (3, 3, 16, 5), {"padding": ((1, 1), (1, 1))}, {"pool_size": (2, 2), "strides": (2, 2)}, True),
+    ((2, 9, 8, 16), (3, 3, 16, 3), {}, {"pool_size": (3, 2), "strides": (2, 2)}, False),
 ]
 
 
@@ -48,6 +51,20 @@ def test_fused_op_matches_the_ops_one_by_one(monkeypatch, case, threads, compile
                                arrays)
     finally:
         parallel.set_num_threads(before)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c[-1]])
+def test_relu_conv_then_max_pool_equals_the_separate_relu(case, compiled):
+    """A ReLU convolution followed by a max pool, as two ops: the convolution masks the gradient the pool sends
+    it, as a separate ReLU would."""
+    shape, kshape, conv_params, pool_params, _ = case
+    rng = np.random.default_rng(2)
+    arrays = [rng.standard_normal(shape), rng.standard_normal(kshape), rng.standard_normal(kshape[-1]) - 0.5]
+    got = values_and_grads(lambda x, k, b: pool.MaxPool2D.apply(conv.Conv2D.apply(x, k, b, relu=True, **conv_params),
+                                                                **pool_params), arrays)
+    want = values_and_grads(lambda *t: unfused(*t, conv_params, pool_params, True), arrays)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
 

@@ -8,8 +8,6 @@ import pytest
 
 from shendu.ops import conv, kernels, pool
 
-pytest.importorskip("numba")
-
 
 def both_paths(fn):
     """fn() with the compiled loops on, then off."""
@@ -29,7 +27,7 @@ def both_paths(fn):
     ((2, 7, 8, 3), (3, 3), (2, 2), True),    # overlapping windows
     ((2, 6, 9, 3), (2, 3), (1, 3), False),
 ])
-def test_max_pool_loops_match_numpy(shape, window, strides, relu, dtype):
+def test_max_pool_loops_match_numpy(numba, shape, window, strides, relu, dtype):
     rng = np.random.default_rng(0)
     x = rng.integers(-3, 4, shape).astype(dtype)  # small integers: many ties
     x[0, 0, 0, 0] = np.nan
@@ -52,7 +50,7 @@ def test_max_pool_loops_match_numpy(shape, window, strides, relu, dtype):
 
 @pytest.mark.parametrize(("kernel", "strides", "dilation", "groups"), [
     ((3, 3), (1, 1), (1, 1), 1), ((2, 3), (2, 1), (1, 2), 1), ((3, 3), (1, 1), (1, 1), 2)])
-def test_col2im_loop_matches_numpy(kernel, strides, dilation, groups):
+def test_col2im_loop_matches_numpy(numba, kernel, strides, dilation, groups):
     rng = np.random.default_rng(2)
     n, oh, ow, cg = 2, 4, 5, 3
     taps = rng.standard_normal((*kernel, groups, n, oh, ow, cg)).astype(np.float32)

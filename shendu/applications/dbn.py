@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from shendu.models import saving
-from shendu.models.rbm import RBM, read_arrays, write_arrays
+from shendu import saving
+from shendu.applications.rbm import RBM, read_arrays, write_arrays
 
 
 class DBN:

@@ -8,8 +8,8 @@ import itertools
 import numpy as np
 import pytest
 
-from shendu.models import saving
-from shendu.models.rbm import RBM
+from shendu import saving
+from shendu.applications.rbm import RBM
 
 PROTOTYPES = np.array([[1] * 6 + [0] * 6, [0] * 6 + [1] * 6, [1, 0] * 6], dtype=np.float32)
 

@@ -9,9 +9,9 @@ import pytest
 
 import shendu as sd
 from shendu import layers
+from shendu.applications.autoencoder import Sampling
 from shendu.layers import Input
 from shendu.models import Model, load_model
-from shendu.models.autoencoder import Sampling
 
 
 def closed_form_kl(mean: np.ndarray, log_var: np.ndarray) -> float:

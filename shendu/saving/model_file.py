@@ -1,4 +1,5 @@
-"""Saving without pickle: a zip of `config.json`, the weights and the optimizer state in safetensors format.
+"""The .shendu model file, without pickle: a zip of `config.json`, the weights and the optimizer state in
+safetensors format (see `safetensors_format`; NumPy alone reads and writes it).
 
 The file is written to a temporary name and renamed, so a crash never leaves half a model behind.
 Loading checks every weight's name and shape and says which are missing, unexpected or misshapen.
@@ -8,54 +9,24 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
+
+from shendu.saving import safetensors_format
+from shendu.saving.file_utils import ModelFileError, atomic_write
+from shendu.saving.serialization import deserialize
 
 FORMAT = "shendu.model/1"
 CONFIG, METADATA = "config.json", "metadata.json"
 WEIGHTS, OPTIMIZER = "model.weights.safetensors", "optimizer.safetensors"
 
 
-class ModelFileError(ValueError):
-    """A model or weights file that cannot be read: corrupted, truncated, or not a shendu file."""
-
-
-def _safetensors() -> Any:
-    try:
-        import safetensors.numpy as st
-    except ImportError as err:  # pragma: no cover - the dependency is part of the install
-        raise ImportError("saving and loading need the 'safetensors' package: pip install safetensors") from err
-    return st
-
-
-@contextmanager
-def atomic_write(path: str | os.PathLike[str]) -> Iterator[str]:
-    """Yield a temporary path beside `path`; on success rename it over `path`, else remove it."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=folder)
-    os.close(fd)
-    try:
-        yield tmp
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
 def _weight_dict(model: Any) -> dict[str, np.ndarray]:
     """The model's weights as arrays, keyed by their place in the model (see `_named_weights`)."""
-    return {key: _contiguous(var.data) for key, var in _named_weights(model).items()}
+    return {key: np.asarray(var.data) for key, var in _named_weights(model).items()}
 
 
 def _named_weights(model: Any) -> dict[str, Any]:
@@ -79,12 +50,6 @@ def _named_weights(model: Any) -> dict[str, Any]:
     return out
 
 
-def _contiguous(value: Any) -> np.ndarray:
-    """A C-contiguous array for safetensors, keeping 0-d arrays 0-d (np.ascontiguousarray would not)."""
-    arr = np.asarray(value)
-    return arr if arr.flags.c_contiguous else arr.copy()
-
-
 def _check_and_assign(model: Any, tensors: dict[str, np.ndarray], source: str) -> None:
     """Assign saved arrays to the model's weights by name; refuse with a list of every mismatch."""
     own = _named_weights(model)
@@ -105,19 +70,10 @@ def _check_and_assign(model: Any, tensors: dict[str, np.ndarray], source: str) -
         own[key].assign(arr.astype(own[key].dtype, copy=False))
 
 
-def _load_tensors(data: bytes, source: str) -> dict[str, np.ndarray]:
-    try:
-        return _safetensors().load(data)
-    except Exception as err:
-        raise ModelFileError(f"{source} is corrupted or truncated: cannot read its tensors ({err})") from None
-
-
 def save_weights(model: Any, path: str | os.PathLike[str]) -> None:
     """Write the model's weights to a safetensors file, atomically."""
     _require_built(model)
-    blob = _safetensors().save(_weight_dict(model), metadata={"format": FORMAT})
-    with atomic_write(path) as tmp, open(tmp, "wb") as f:
-        f.write(blob)
+    safetensors_format.save_file(_weight_dict(model), path, metadata={"format": FORMAT})
 
 
 def load_weights(model: Any, path: str | os.PathLike[str]) -> None:
@@ -127,10 +83,9 @@ def load_weights(model: Any, path: str | os.PathLike[str]) -> None:
         raise FileNotFoundError(f"load_weights: no file at {path}")
     if zipfile.is_zipfile(path):
         with _open_zip(path) as zf:
-            tensors = _load_tensors(_read(zf, WEIGHTS, path), path)
+            tensors = safetensors_format.load(_read(zf, WEIGHTS, path), path)
     else:
-        with open(path, "rb") as f:
-            tensors = _load_tensors(f.read(), path)
+        tensors = safetensors_format.load_file(path)
     _require_built(model)
     _check_and_assign(model, tensors, path)
 
@@ -138,25 +93,21 @@ def load_weights(model: Any, path: str | os.PathLike[str]) -> None:
 def save_model(model: Any, path: str | os.PathLike[str]) -> None:
     """Write architecture, compile settings, weights and optimizer state to one zip file, atomically."""
     _require_built(model)
-    st = _safetensors()
     config = {"class_name": type(model).__name__, "config": model.get_config(),
               "compile_config": _compile_config(model), "build_input_shape": _build_shape(model)}
     metadata = {"format": FORMAT, "shendu_version": _version(), "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
     with atomic_write(path) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
         zf.writestr(METADATA, json.dumps(metadata, indent=2))
         zf.writestr(CONFIG, json.dumps(config, indent=2, default=_json_default))
-        zf.writestr(WEIGHTS, st.save(_weight_dict(model), metadata={"format": FORMAT}))
+        zf.writestr(WEIGHTS, safetensors_format.save(_weight_dict(model), metadata={"format": FORMAT}))
         optimizer = getattr(model, "optimizer", None)
         if optimizer is not None and getattr(optimizer, "iterations", 0):
-            state = {k: _contiguous(v) for k, v in optimizer.get_state().items()}
-            zf.writestr(OPTIMIZER, st.save(state))
+            zf.writestr(OPTIMIZER, safetensors_format.save(optimizer.get_state()))
 
 
 def load_model(path: str | os.PathLike[str], custom_objects: dict[str, Any] | None = None,
                compile: bool = True) -> Any:
     """Rebuild a model saved by `save_model`; it predicts exactly as it did and training resumes where it stopped."""
-    from shendu.layers import deserialize
-
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"load_model: no file at {path}")
@@ -167,8 +118,8 @@ def load_model(path: str | os.PathLike[str], custom_objects: dict[str, Any] | No
             config = json.loads(_read(zf, CONFIG, path))
         except json.JSONDecodeError as err:
             raise ModelFileError(f"{path}: {CONFIG} is corrupted ({err})") from None
-        weights = _load_tensors(_read(zf, WEIGHTS, path), path)
-        opt_state = _load_tensors(_read(zf, OPTIMIZER, path), path) if OPTIMIZER in zf.namelist() else None
+        weights = safetensors_format.load(_read(zf, WEIGHTS, path), path)
+        opt_state = safetensors_format.load(_read(zf, OPTIMIZER, path), path) if OPTIMIZER in zf.namelist() else None
     model = deserialize({"class_name": config["class_name"], "config": config["config"]}, custom_objects)
     if not model.built and config.get("build_input_shape") is not None:
         model.build(_to_shape(config["build_input_shape"]))

@@ -1,70 +1,20 @@
-"""Keras-style serialization: objects <-> {"class_name", "config"} dicts, and the registry of custom objects.
+"""Objects <-> Keras's {"class_name", "config"} dicts: layers and models, and the initializers, regularizers,
+constraints and activations they hold.
 
-`serialize(layer)` / `deserialize(config, custom_objects)` for layers (and models); custom classes and
-functions are found through `register_keras_serializable` or `custom_objects`. Names resolve in Keras's
-order: `custom_objects`, then an active `custom_object_scope`, then the registry, then the built-ins.
+`serialize(layer)` / `deserialize(config, custom_objects)` for layers (and models); `serialize_object`,
+`deserialize_object` and `get_object` for the smaller objects, each kind passing its own built-ins. Names
+resolve through `object_registration` (custom_objects, the active scopes, the registry, the built-ins).
 """
 
 from __future__ import annotations
 
-import contextlib
+import importlib
 import inspect
-from collections.abc import Callable, Iterator
 from typing import Any
 
-_REGISTERED: dict[str, Any] = {}  # "Package>Name" -> object
-_REGISTERED_NAMES: dict[Any, str] = {}  # object -> "Package>Name"
-_SCOPES: list[dict[str, Any]] = []  # active custom_object_scope dicts, innermost last
+from shendu.saving.object_registration import custom_object_scope, get_registered_name, get_registered_object
 
-
-def register_keras_serializable(package: str = "Custom", name: str | None = None) -> Callable[[Any], Any]:
-    """Decorator: make a class or function findable by `deserialize` under the name 'package>name'."""
-
-    def decorator(obj: Any) -> Any:
-        registered = f"{package}>{name or obj.__name__}"
-        if inspect.isclass(obj) and not hasattr(obj, "get_config"):
-            raise ValueError(f"register_keras_serializable: {obj.__name__} has no get_config() method to serialize it")
-        _REGISTERED[registered] = obj
-        _REGISTERED_NAMES[obj] = registered
-        return obj
-
-    return decorator
-
-
-def get_registered_name(obj: Any) -> str:
-    """The name an object serializes under: 'package>name' if registered, else its own name."""
-    return _REGISTERED_NAMES.get(obj) or getattr(obj, "__name__", type(obj).__name__)
-
-
-def get_registered_object(name: str, custom_objects: dict[str, Any] | None = None,
-                          module_objects: dict[str, Any] | None = None) -> Any:
-    """The object for a name from custom_objects, the active scopes, the registry or module_objects; else None."""
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    for scope in reversed(_SCOPES):
-        if name in scope:
-            return scope[name]
-    if name in _REGISTERED:
-        return _REGISTERED[name]
-    if module_objects and name in module_objects:
-        return module_objects[name]
-    return None
-
-
-@contextlib.contextmanager
-def custom_object_scope(*scopes: dict[str, Any] | None) -> Iterator[None]:
-    """Within this block, names in these dicts resolve to their objects (as `keras.utils.custom_object_scope`)."""
-    merged: dict[str, Any] = {}
-    for scope in scopes:
-        merged.update(scope or {})
-    _SCOPES.append(merged)
-    try:
-        yield
-    finally:
-        _SCOPES.pop()
-
-
-CustomObjectScope = custom_object_scope
+_LAYER_MODULES = ("shendu.layers", "shendu.models")
 
 
 def serialize(layer: Any) -> dict[str, Any]:
@@ -152,16 +102,14 @@ def _unknown(kind: str, name: str) -> str:
 
 
 def _builtin_layers() -> dict[str, Any]:
-    """Classes a config may name without registration: everything exported by shendu.layers and shendu.models."""
-    import importlib
+    """Classes a config may name without registration: everything exported by shendu.layers and shendu.models.
 
+    Looked up by module name when a config is read, not imported here: those floors sit above this one (and
+    `import shendu` has already loaded them, so this is a dictionary lookup in `sys.modules`).
+    """
     out: dict[str, Any] = {}
-    for module_name in ("shendu.layers", "shendu.models"):
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        for key, value in vars(module).items():
+    for module_name in _LAYER_MODULES:
+        for key, value in vars(importlib.import_module(module_name)).items():
             if inspect.isclass(value) and hasattr(value, "from_config"):
                 out.setdefault(key, value)
     return out

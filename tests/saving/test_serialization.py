@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import shendu
 from shendu import activations, initializers, layers, regularizers
-from shendu.layers import serialization
+from shendu.saving import object_registration
 
 
 @layers.register_keras_serializable(package="TestPkg")
@@ -43,7 +46,7 @@ def test_registered_layer_round_trips_under_its_registered_name():
     assert d["class_name"] == "TestPkg>Doubler"
     rebuilt = layers.deserialize(d)
     assert isinstance(rebuilt, Doubler) and rebuilt.factor == 3.0
-    assert serialization.get_registered_object("TestPkg>Doubler") is Doubler
+    assert object_registration.get_registered_object("TestPkg>Doubler") is Doubler
 
 
 def test_unknown_class_raises_naming_it_and_the_remedy():
@@ -110,3 +113,18 @@ def test_input_layer_and_regularizer_configs():
     assert (reg.l1, reg.l2) == (0.1, 0.2)
     with pytest.raises(ValueError, match="Unknown regularizer: 'L3'"):
         regularizers.deserialize({"class_name": "L3", "config": {}})
+
+
+def test_the_saving_floor_imports_nothing_above_it_and_the_leaves_import_it_at_the_top():
+    root = Path(shendu.__file__).parent
+    for path in (root / "saving").glob("*.py"):
+        tree = ast.parse(path.read_text())
+        names = [node.module for node in tree.body if isinstance(node, ast.ImportFrom) and node.module]
+        names += [alias.name for node in tree.body if isinstance(node, ast.Import) for alias in node.names]
+        above = [n for n in names if n.split(".")[0] == "shendu" and not n.startswith("shendu.saving")]
+        assert not above, f"{path.name} imports {above}"
+    for leaf in ("activations", "initializers", "constraints", "regularizers"):
+        tree = ast.parse((root / f"{leaf}.py").read_text())
+        nested = [node.lineno for fn in ast.walk(tree) if isinstance(fn, ast.FunctionDef)
+                  for node in ast.walk(fn) if isinstance(node, (ast.Import, ast.ImportFrom))]
+        assert not nested, f"{leaf}.py imports inside functions at lines {nested}"

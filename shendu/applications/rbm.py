@@ -9,24 +9,16 @@ from __future__ import annotations
 
 import json
 import os
-import struct
 from typing import Any
 
 import numpy as np
 
-from shendu.models import saving
+from shendu import saving
+from shendu.ops.elementwise import sigmoid
+from shendu.saving import safetensors_format
 from shendu.utils.progbar import Progbar
 
 FORMAT = "shendu.rbm/1"
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    """sigmoid(x) = (1 + tanh(x / 2)) / 2: one ufunc pass, no overflow for large |x|."""
-    out = np.multiply(x, 0.5)
-    np.tanh(out, out=out)
-    out += 1.0
-    out *= 0.5
-    return out
 
 
 class RBM:
@@ -85,11 +77,13 @@ class RBM:
 
     def hidden_probabilities(self, v: np.ndarray) -> np.ndarray:
         """p(h = 1 | v) = sigmoid(vW + c)."""
-        return sigmoid(v @ self.W + self.hidden_bias)
+        z = v @ self.W + self.hidden_bias
+        return sigmoid(z, out=z)
 
     def visible_probabilities(self, h: np.ndarray) -> np.ndarray:
         """p(v = 1 | h) = sigmoid(hWᵀ + b)."""
-        return sigmoid(h @ self.W.T + self.visible_bias)
+        z = h @ self.W.T + self.visible_bias
+        return sigmoid(z, out=z)
 
     def gibbs(self, v: Any) -> np.ndarray:
         """One Gibbs step v -> h -> v' with binary samples at both layers; returns v'."""
@@ -260,10 +254,7 @@ class RBM:
 
 def write_arrays(path: str | os.PathLike[str], arrays: dict[str, np.ndarray], config: dict[str, Any]) -> None:
     """Arrays and a JSON config in one safetensors file (the config in its metadata), written atomically."""
-    blob = saving._safetensors().save({k: np.ascontiguousarray(v) for k, v in arrays.items()},
-                                      metadata={"format": FORMAT, "config": json.dumps(config)})
-    with saving.atomic_write(path) as tmp, open(tmp, "wb") as f:
-        f.write(blob)
+    safetensors_format.save_file(arrays, path, metadata={"format": FORMAT, "config": json.dumps(config)})
 
 
 def read_arrays(path: str | os.PathLike[str], expected: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -273,11 +264,10 @@ def read_arrays(path: str | os.PathLike[str], expected: str) -> tuple[dict[str, 
         raise FileNotFoundError(f"{expected}.load: no file at {path}")
     with open(path, "rb") as f:
         blob = f.read()
-    arrays = saving._load_tensors(blob, path)
-    try:  # safetensors: an 8-byte little-endian header length, then the JSON header holding __metadata__
-        (length,) = struct.unpack("<Q", blob[:8])
-        config = json.loads(json.loads(blob[8:8 + length])["__metadata__"]["config"])
-    except (KeyError, TypeError, ValueError, struct.error) as err:
+    arrays = safetensors_format.load(blob, path)
+    try:
+        config = json.loads(safetensors_format.load_metadata(blob, path)["config"])
+    except (KeyError, ValueError) as err:
         raise saving.ModelFileError(f"{path} has no readable {expected} config ({err})") from None
     if config.get("class_name") != expected:
         raise saving.ModelFileError(f"{path} holds a {config.get('class_name')!r}, not a {expected}")

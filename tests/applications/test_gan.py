@@ -11,10 +11,10 @@ import pytest
 
 import shendu as sd
 from shendu import layers, optimizers
+from shendu.applications.gan import GAN, class_quality, frechet_distance
 from shendu.callbacks import Callback
 from shendu.layers.base import Layer
 from shendu.models import Model, Sequential, load_model
-from shendu.models.gan import GAN, class_quality, frechet_distance
 from shendu.utils.image_grid import image_grid, save_image_grid
 
 DOCS = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "generative.md")

@@ -11,7 +11,7 @@ import numpy as np
 from shendu import backend
 from shendu import random as sd_random
 from shendu.layers.base import Layer
-from shendu.layers.serialization import register_keras_serializable
+from shendu.saving import register_keras_serializable
 from shendu.tensor import Tensor
 
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import shendu as sd
+from shendu.applications.dbn import DBN
+from shendu.applications.rbm import RBM
 from shendu.models import load_model
-from shendu.models.dbn import DBN
-from shendu.models.rbm import RBM
 
 PROTOTYPES = np.array([[1] * 6 + [0] * 6, [0] * 6 + [1] * 6, [1, 0] * 6, [0, 1] * 6], dtype=np.float32)
 

@@ -7,11 +7,11 @@ import pytest
 
 import shendu as sd
 from shendu import layers
+from shendu.applications.autoencoder import StackedAutoencoder
 from shendu.layers.convolutional import Conv2D
 from shendu.layers.pooling import MaxPooling2D
 from shendu.layers.reshaping_image import UpSampling2D
 from shendu.models import Sequential
-from shendu.models.autoencoder import StackedAutoencoder
 
 
 def low_rank(n: int = 512, dim: int = 16, rank: int = 3, seed: int = 0) -> np.ndarray:

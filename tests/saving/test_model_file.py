@@ -2,6 +2,8 @@
 
 import json
 import os
+import subprocess
+import sys
 import zipfile
 
 import numpy as np
@@ -9,7 +11,7 @@ import pytest
 
 import shendu as sd
 from shendu.keras import Input, Model, Sequential, layers
-from shendu.models.saving import ModelFileError, load_model, load_weights, save_weights
+from shendu.saving import ModelFileError, load_model, load_weights, safetensors_format, save_weights
 
 
 def _data(n=96, seed=0):
@@ -176,3 +178,56 @@ def test_unbuilt_model_cannot_be_saved(tmp_path):
     model = Sequential([layers.Dense(2)])
     with pytest.raises(ValueError, match="no weights yet"):
         model.save(tmp_path / "m.shendu")
+
+
+def test_without_safetensors_numpy_saves_and_loads_the_same_model(tmp_path, monkeypatch):
+    model, x, _ = _trained()
+    monkeypatch.setattr(safetensors_format, "_st", None)
+    model.save(tmp_path / "m.shendu")
+    model.save_weights(tmp_path / "w.weights.safetensors")
+    loaded = load_model(tmp_path / "m.shendu")
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    assert int(loaded.optimizer.iterations) == int(model.optimizer.iterations)
+    twin = _mlp()
+    twin.load_weights(tmp_path / "w.weights.safetensors")
+    np.testing.assert_array_equal(twin.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_model_files_cross_between_numpy_and_the_safetensors_package(safetensors, tmp_path, monkeypatch):
+    model, x, _ = _trained()
+    with monkeypatch.context() as patch:
+        patch.setattr(safetensors_format, "_st", None)
+        model.save(tmp_path / "numpy.shendu")
+    model.save(tmp_path / "package.shendu")
+    from_numpy = load_model(tmp_path / "numpy.shendu")
+    monkeypatch.setattr(safetensors_format, "_st", None)
+    from_package = load_model(tmp_path / "package.shendu")
+    for loaded in (from_numpy, from_package):
+        np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_numpy_only_install_trains_saves_and_loads_a_cnn(tmp_path):
+    """A fresh interpreter with numba and safetensors hidden: import, fit a small CNN, save, load, same output."""
+    script = f"""
+import sys
+sys.modules["safetensors"] = sys.modules["numba"] = None
+import numpy as np
+import shendu as sd
+from shendu.keras import Input, Sequential, layers
+from shendu.saving import load_model, safetensors_format
+assert safetensors_format._st is None
+sd.random.seed(0)
+x = np.random.default_rng(0).normal(size=(16, 8, 8, 1)).astype("float32")
+y = np.arange(16) % 3
+model = Sequential([Input((8, 8, 1)), layers.Conv2D(4, 3, activation="relu"), layers.MaxPooling2D(),
+                    layers.Flatten(), layers.Dense(3, activation="softmax")])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+model.save({str(tmp_path / "cnn.shendu")!r})
+loaded = load_model({str(tmp_path / "cnn.shendu")!r})
+np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                          cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
