@@ -135,9 +135,9 @@ def test_chunked_ops_match_one_piece(threads, name):
         np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)
 
 
-def test_relu_mask_skipped_only_when_the_pool_is_the_only_consumer():
-    """conv(relu) -> max pool gives the gradients of the unfused relu; a second consumer of the conv output
-    (whose gradient the pool did not mask) still gets the convolution's own mask."""
+def test_fused_relu_conv_then_pool_with_and_without_a_second_consumer():
+    """conv(relu) -> max pool gives the gradients of a separate relu, also when a second consumer of the conv
+    output sends it a gradient of its own."""
     rng = np.random.default_rng(1)
     x, k, b = rng.standard_normal((2, 6, 6, 2)), rng.standard_normal((3, 3, 2, 3)), rng.standard_normal(3) - 1.5
 
