@@ -4,8 +4,6 @@
 `tf.float32`, ... while `shendu.tensor`, `backward()` and `shendu.ops` show how it works underneath.
 """
 
-import numpy as _np
-
 from shendu import (
     activations,
     applications,
@@ -25,6 +23,7 @@ from shendu import (
     schedules,
     utils,
 )
+from shendu import tf as _tf
 from shendu.backend import floatx, get_array_module, set_floatx
 from shendu.creation import (
     arange,
@@ -43,19 +42,19 @@ from shendu.gradcheck import GradcheckError, gradcheck
 from shendu.ops import Function
 from shendu.parallel import get_num_threads, set_num_threads
 from shendu.tensor import Tensor
+from shendu.tf import *  # noqa: F403  (TensorFlow's names override the NumPy-style ones above)
+from shendu.tf import config, image, linalg, nn, saved_model, signal, strings, train, version
+from shendu.tf import math_ops as math
 from shendu.variable import Variable
-
-float16, float32, float64 = _np.dtype("float16"), _np.dtype("float32"), _np.dtype("float64")
-int8, int16, int32, int64, uint8, bool_ = (_np.dtype(t) for t in ("int8", "int16", "int32", "int64", "uint8", "bool"))
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Function", "GradcheckError", "Tensor", "Variable", "activations", "applications", "arange", "bool_",
-    "callbacks", "cast",
-    "concatenate", "constant", "constraints", "convert_to_tensor", "data", "datasets", "enable_grad", "float16",
-    "float32", "float64", "floatx", "get_array_module", "get_num_threads", "gradcheck", "initializers", "int16",
-    "int32", "int64", "int8", "is_grad_enabled", "keras", "layers", "losses", "maximum", "metrics", "minimum",
-    "models", "no_grad", "ones", "ones_like", "optimizers", "pad", "random", "regularizers", "schedules",
-    "set_floatx", "set_num_threads", "stack", "tensor", "uint8", "utils", "where", "zeros", "zeros_like",
+    *_tf.__all__, "Function", "GradcheckError", "Tensor", "Variable", "activations", "applications", "arange",
+    "callbacks", "cast", "concatenate", "config", "constant", "constraints", "convert_to_tensor", "data", "datasets",
+    "enable_grad", "floatx", "get_array_module", "get_num_threads", "gradcheck", "image", "initializers",
+    "is_grad_enabled", "keras", "layers", "linalg", "losses", "math", "maximum", "metrics", "minimum", "models", "nn",
+    "no_grad", "ones", "ones_like", "optimizers", "pad", "random", "regularizers", "saved_model", "schedules",
+    "set_floatx", "set_num_threads", "signal", "stack", "strings", "tensor", "train", "utils", "version", "where", "zeros",
+    "zeros_like",
 ]

@@ -1,0 +1,5 @@
+"""tf.signal: the FFTs tutorials use."""
+
+from __future__ import annotations
+
+__all__: list[str] = []
