@@ -55,6 +55,6 @@ __all__ = [
     "enable_grad", "floatx", "get_array_module", "get_num_threads", "gradcheck", "image", "initializers",
     "is_grad_enabled", "keras", "layers", "linalg", "losses", "math", "maximum", "metrics", "minimum", "models", "nn",
     "no_grad", "ones", "ones_like", "optimizers", "pad", "random", "regularizers", "saved_model", "schedules",
-    "set_floatx", "set_num_threads", "signal", "stack", "strings", "tensor", "train", "utils", "version", "where", "zeros",
-    "zeros_like",
+    "set_floatx", "set_num_threads", "signal", "stack", "strings", "tensor", "train", "utils", "version", "where",
+    "zeros", "zeros_like",
 ]
