@@ -12,7 +12,7 @@ def main(steps: int = 200, lr: float = 0.1) -> tuple[float, float]:
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, (256, 1)).astype("float32")
     y = 3 * x + 2 + rng.normal(0, 0.1, x.shape).astype("float32")
-    w = sd.zeros(1, 1, requires_grad=True)
+    w = sd.zeros((1, 1), requires_grad=True)
     b = sd.zeros(1, requires_grad=True)
     xt, yt = sd.tensor(x), sd.tensor(y)
     for step in range(steps + 1):

@@ -24,6 +24,7 @@ from shendu import (
     utils,
 )
 from shendu import tf as _tf
+from shendu._version import __version__ as __version__
 from shendu.backend import floatx, get_array_module, set_floatx
 from shendu.creation import (
     arange,
@@ -43,11 +44,9 @@ from shendu.ops import Function
 from shendu.parallel import get_num_threads, set_num_threads
 from shendu.tensor import Tensor
 from shendu.tf import *  # noqa: F403  (TensorFlow's names override the NumPy-style ones above)
-from shendu.tf import config, image, linalg, nn, saved_model, signal, strings, train, version
+from shendu.tf import config, image, linalg, nn, saved_model, signal, strings, test, train, version
 from shendu.tf import math_ops as math
 from shendu.variable import Variable
-
-__version__ = "0.1.0"
 
 __all__ = [
     *_tf.__all__, "Function", "GradcheckError", "Tensor", "Variable", "activations", "applications", "arange",
@@ -55,6 +54,6 @@ __all__ = [
     "enable_grad", "floatx", "get_array_module", "get_num_threads", "gradcheck", "image", "initializers",
     "is_grad_enabled", "keras", "layers", "linalg", "losses", "math", "maximum", "metrics", "minimum", "models", "nn",
     "no_grad", "ones", "ones_like", "optimizers", "pad", "random", "regularizers", "saved_model", "schedules",
-    "set_floatx", "set_num_threads", "signal", "stack", "strings", "tensor", "train", "utils", "version", "where",
-    "zeros", "zeros_like",
+    "set_floatx", "set_num_threads", "signal", "stack", "strings", "tensor", "test", "train", "utils",
+    "version", "where", "zeros", "zeros_like",
 ]

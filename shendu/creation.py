@@ -1,4 +1,4 @@
-"""Making tensors: from data, filled with zeros or ones, or a range."""
+"""Making tensors: from data (TensorFlow's default dtypes), filled with zeros or ones, or a range; dtype conversion."""
 
 from __future__ import annotations
 
@@ -9,38 +9,90 @@ import numpy as np
 from shendu import backend
 from shendu.tensor import Tensor
 
+_ALIASES = {"float": "float32", "half": "float16", "double": "float64", "string": "object", "str": "object"}
+_INT32 = np.iinfo(np.int32)
+
+
+def as_dtype(type_value: Any) -> np.dtype:
+    """The NumPy dtype that TensorFlow's `type_value` names: a dtype, a type, or a name ('float' is float32,
+    'string' and Python `object` the object dtype that holds strings, as TensorFlow's `.numpy()` gives them)."""
+    if isinstance(type_value, str):
+        type_value = _ALIASES.get(type_value, type_value)
+    elif type_value is float:
+        return np.dtype("float32")
+    try:
+        dtype = np.dtype(type_value)
+    except TypeError:
+        raise TypeError(f"tf.as_dtype: cannot convert {type_value!r} to a dtype; expected a dtype such as "
+                        "tf.float32, a name such as 'int32', or a NumPy type") from None
+    return np.dtype(object) if dtype.kind in "US" else dtype
+
 
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor holding data (Python floats become float32; arrays keep their dtype)."""
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
-def _shape(shape: tuple[Any, ...]) -> tuple[int, ...]:
-    if len(shape) == 1 and not isinstance(shape[0], int):
-        return tuple(shape[0])
-    return tuple(shape)
+def shape_tuple(shape: Any, fn: str) -> tuple[int, ...]:
+    """A shape argument (an int, a list or tuple, a 1-D integer tensor or array, a TensorShape) as a tuple of ints."""
+    if isinstance(shape, Tensor):
+        shape = shape.data
+    if hasattr(shape, "as_list"):
+        shape = shape.as_list()
+    try:
+        arr = np.asarray([int(np.asarray(d)) for d in shape] if isinstance(shape, (list, tuple)) else shape)
+    except TypeError:
+        arr = None
+    if arr is None or arr.ndim > 1 or (arr.size and arr.dtype.kind not in "iu"):
+        raise ValueError(f"{fn}: expected a shape (an int or a list of ints), got {shape!r}")
+    return tuple(int(d) for d in arr.reshape(-1))
 
 
-def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """A tensor of zeros; `zeros(2, 3)` or `zeros((2, 3))`."""
-    return Tensor(np.zeros(_shape(shape), dtype=dtype or backend.floatx()), requires_grad=requires_grad)
+def default_array(value: Any) -> Any:
+    """value as an array with TensorFlow's default dtypes: Python floats float32, Python ints int32 (int64 when
+    they do not fit), bools bool, strings the object dtype; NumPy arrays and Tensors keep theirs."""
+    if isinstance(value, Tensor):
+        return value.data
+    arr = backend.as_array(value) if isinstance(value, (np.ndarray, np.generic)) else np.asarray(value)
+    if arr.dtype.kind in "US":
+        return arr.astype(object)
+    if isinstance(value, (np.ndarray, np.generic)) or arr.dtype.kind not in "fi":
+        return arr
+    if arr.dtype.kind == "f":
+        return arr.astype(np.float32)
+    return arr.astype(np.int32) if arr.size == 0 or (_INT32.min <= arr.min() and arr.max() <= _INT32.max) else arr
 
 
-def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """A tensor of ones; `ones(2, 3)` or `ones((2, 3))`."""
-    return Tensor(np.ones(_shape(shape), dtype=dtype or backend.floatx()), requires_grad=requires_grad)
+def zeros(shape: Any, dtype: Any = np.float32, name: str | None = None, *, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros, as `tf.zeros([2, 3])`; `requires_grad=True` makes it a leaf that takes a gradient."""
+    return Tensor(np.zeros(shape_tuple(shape, "tf.zeros"), dtype=_fill_dtype(dtype, "tf.zeros")),
+                  requires_grad=requires_grad)
 
 
-def zeros_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Zeros with the shape (and dtype, unless given) of t."""
-    arr = t.data if isinstance(t, Tensor) else backend.as_array(t)
-    return Tensor(np.zeros_like(arr, dtype=dtype), requires_grad=requires_grad)
+def ones(shape: Any, dtype: Any = np.float32, name: str | None = None, *, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones, as `tf.ones([2, 3])`; `requires_grad=True` makes it a leaf that takes a gradient."""
+    return Tensor(np.ones(shape_tuple(shape, "tf.ones"), dtype=_fill_dtype(dtype, "tf.ones")),
+                  requires_grad=requires_grad)
 
 
-def ones_like(t: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Ones with the shape (and dtype, unless given) of t."""
-    arr = t.data if isinstance(t, Tensor) else backend.as_array(t)
-    return Tensor(np.ones_like(arr, dtype=dtype), requires_grad=requires_grad)
+def _fill_dtype(dtype: Any, fn: str) -> np.dtype:
+    """zeros/ones' dtype, the error saying that the shape is one argument (NumPy-style `zeros(2, 3)` lands here)."""
+    try:
+        return as_dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{fn}: dtype {dtype!r} is not a dtype; the shape is one argument: {fn}([2, 3])") from None
+
+
+def zeros_like(input: Any, dtype: Any = None, name: str | None = None, *, requires_grad: bool = False) -> Tensor:
+    """Zeros with the shape (and dtype, unless given) of input."""
+    arr = default_array(input)
+    return Tensor(np.zeros(arr.shape, dtype=as_dtype(dtype or arr.dtype)), requires_grad=requires_grad)
+
+
+def ones_like(input: Any, dtype: Any = None, name: str | None = None, *, requires_grad: bool = False) -> Tensor:
+    """Ones with the shape (and dtype, unless given) of input."""
+    arr = default_array(input)
+    return Tensor(np.ones(arr.shape, dtype=as_dtype(dtype or arr.dtype)), requires_grad=requires_grad)
 
 
 def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None) -> Tensor:
@@ -55,22 +107,46 @@ def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any 
     return Tensor(arr)
 
 
-def constant(value: Any, dtype: Any = None, shape: Any = None) -> Tensor:
-    """A tensor that takes no gradient, as `tf.constant`; a scalar value fills `shape` when given."""
-    arr = backend.as_array(value, dtype)
+def constant(value: Any, dtype: Any = None, shape: Any = None, name: str | None = None) -> Tensor:
+    """A tensor holding a copy of value, taking no gradient, as `tf.constant`: Python floats become float32 and
+    ints int32; a single value fills `shape`, other values are reshaped to it."""
+    arr = np.array(_array(value, dtype))
     if shape is not None:
-        shape = tuple(shape)
-        arr = np.broadcast_to(arr, shape).copy() if arr.size == 1 else arr.reshape(shape)
+        shape = shape_tuple(shape, "tf.constant")
+        if arr.size == 1:
+            arr = np.broadcast_to(arr.reshape(()), shape).copy()
+        elif arr.size == int(np.prod(shape)):
+            arr = arr.reshape(shape)
+        else:
+            raise TypeError(f"tf.constant: {arr.size} values cannot fill shape {shape} (expected one value or "
+                            f"{int(np.prod(shape))})")
     return Tensor(arr)
 
 
-def convert_to_tensor(value: Any, dtype: Any = None) -> Tensor:
-    """Tensors pass through (cast when dtype is given); anything else becomes a tensor, as `tf.convert_to_tensor`."""
+def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None, name: str | None = None) -> Tensor:
+    """Tensors (and Variables) pass through; anything else becomes a tensor with TensorFlow's default dtypes,
+    or `dtype`, or `dtype_hint` where the value converts to it exactly, as `tf.convert_to_tensor`."""
     if isinstance(value, Tensor):
-        return value if dtype is None or value.dtype == np.dtype(dtype) else value.astype(dtype)
-    return Tensor(value, dtype=dtype)
+        if dtype is not None and value.dtype != as_dtype(dtype):
+            raise ValueError(f"tf.convert_to_tensor: the tensor has dtype {value.dtype}, but dtype "
+                             f"{as_dtype(dtype)} was requested; use tf.cast to convert it")
+        return value
+    arr = _array(value, dtype)
+    if dtype is None and dtype_hint is not None and arr.dtype.kind in "biuf":
+        hinted = _array(value, dtype_hint)
+        if hinted.dtype.kind in "biuf" and np.array_equal(hinted, arr):
+            arr = hinted
+    return Tensor(arr)
 
 
-def cast(x: Any, dtype: Any) -> Tensor:
-    """x converted to dtype, as `tf.cast` (differentiable between float dtypes)."""
-    return convert_to_tensor(x).astype(dtype)
+def _array(value: Any, dtype: Any) -> Any:
+    """value as an array of dtype, or of TensorFlow's default dtype for it when dtype is None."""
+    if dtype is None:
+        return default_array(value)
+    return np.asarray(value.data if isinstance(value, Tensor) else value, dtype=as_dtype(dtype))
+
+
+def cast(x: Any, dtype: Any, name: str | None = None) -> Tensor:
+    """x converted to dtype, as `tf.cast`: differentiable between float dtypes; floats cast to integers
+    truncate toward zero, and any non-zero value casts to True."""
+    return convert_to_tensor(x).astype(as_dtype(dtype))

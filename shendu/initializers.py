@@ -124,16 +124,6 @@ class RandomUniform(_Random):
         return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
 
 
-def _truncated_standard_normal(rng: np.random.Generator, shape: Shape) -> np.ndarray:
-    """Standard normal samples, those beyond two standard deviations drawn again (Keras's truncation)."""
-    out = rng.standard_normal(tuple(shape))
-    bad = np.abs(out) > 2
-    while bad.any():
-        out[bad] = rng.standard_normal(int(bad.sum()))
-        bad = np.abs(out) > 2
-    return out
-
-
 class TruncatedNormal(_Random):
     """Samples from N(mean, stddev^2) restricted to mean +- 2 stddev."""
 
@@ -142,7 +132,7 @@ class TruncatedNormal(_Random):
         self.mean, self.stddev = mean, stddev
 
     def __call__(self, shape: Shape, dtype: Any = None) -> np.ndarray:
-        return (self.mean + self.stddev * _truncated_standard_normal(self._rng(), shape)).astype(_dtype(dtype))
+        return (self.mean + self.stddev * sd_random.truncated_standard_normal(self._rng(), shape)).astype(_dtype(dtype))
 
     def get_config(self) -> dict[str, Any]:
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
@@ -183,7 +173,7 @@ class VarianceScaling(_Random):
             limit = math.sqrt(3 * variance)
             values = rng.uniform(-limit, limit, tuple(shape))
         elif self.distribution == "truncated_normal":
-            values = math.sqrt(variance) / 0.87962566103423978 * _truncated_standard_normal(rng, shape)
+            values = math.sqrt(variance) / 0.87962566103423978 * sd_random.truncated_standard_normal(rng, shape)
         else:
             values = math.sqrt(variance) * rng.standard_normal(tuple(shape))
         return values.astype(_dtype(dtype))

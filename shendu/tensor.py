@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from operator import attrgetter
+import operator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from shendu import backend
+from shendu.tensor_shape import TensorShape
 
 if TYPE_CHECKING:
     from shendu.ops.function import Function
@@ -18,9 +20,10 @@ class Tensor:
 
     `requires_grad=True` makes a leaf whose `.grad` receives d(output)/d(tensor) after `backward()`.
     Python lists and floats become float32 (see `backend.floatx`); arrays keep their dtype.
+    NumPy functions take tensors and return NumPy values (`np.mean(t)`), as they do with TensorFlow's tensors.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__")
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_shape", "__weakref__")
     __array_priority__ = 1000  # so that `ndarray + Tensor` calls Tensor.__radd__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
@@ -38,8 +41,27 @@ class Tensor:
 
     # --- array attributes -------------------------------------------------------------------------
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+    def shape(self) -> TensorShape:
+        """The shape as a `TensorShape` (a tuple with TensorFlow's `as_list()`, `rank`, ...), made once per array."""
+        data = self.data
+        try:
+            cached = self._shape
+            if cached[0] is data:
+                return cached[1]
+        except AttributeError:  # not asked for before: make_tensor leaves the slot empty
+            pass
+        shape = tuple.__new__(TensorShape, data.shape)
+        self._shape = (data, shape)
+        return shape
+
+    def get_shape(self) -> TensorShape:
+        """The shape (TensorFlow's alias of `.shape`)."""
+        return self.shape
+
+    def set_shape(self, shape: Any) -> None:
+        """Check that shape (None for unknown sizes) fits this tensor's; an eager tensor's shape never changes."""
+        if not self.shape.is_compatible_with(shape):
+            raise ValueError(f"Tensor's shape {self.shape} is not compatible with supplied shape {TensorShape(shape)}.")
 
     @property
     def ndim(self) -> int:
@@ -67,6 +89,12 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return len(self.data)
 
+    def __iter__(self) -> Iterator[Tensor]:
+        """The sub-tensors along the first axis (each `self[i]`, so gradients flow)."""
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self.data)))
+
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         """NumPy's conversion protocol: `np.asarray(t)` shares memory, `np.array(t)` copies (copy=True)."""
         arr = self.data if isinstance(self.data, np.ndarray) else self.data.get()
@@ -74,9 +102,15 @@ class Tensor:
             return arr.astype(dtype)
         return arr.copy() if copy else arr
 
-    def numpy(self) -> np.ndarray:
-        """The values as a NumPy array (shares memory; no gradient)."""
-        return np.asarray(self)
+    def numpy(self) -> Any:
+        """The values as a NumPy array (shares memory; no gradient); a 0-d tensor gives a NumPy scalar
+        (np.float32, np.int64, ...), as TensorFlow's `numpy()` does."""
+        arr = np.asarray(self)
+        return arr[()] if arr.ndim == 0 else arr
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        """NumPy functions (`np.mean`, `np.concatenate`, ...) run on the arrays and return NumPy values, no gradient."""
+        return func(*_arrays_in(args), **_arrays_in(kwargs))
 
     def item(self) -> Any:
         """The single value of a one-element tensor as a Python number."""
@@ -118,7 +152,19 @@ class Tensor:
     def __int__(self) -> int:
         return int(self.item())
 
+    def __index__(self) -> int:
+        """A 0-d integer tensor as an index or count: `range(t)`, `items[t]`."""
+        return operator.index(self.data)
+
+    def __format__(self, spec: str) -> str:
+        """`f"{loss:.4f}"` formats a 0-d tensor's value; without a spec, the tensor's text."""
+        return format(self.numpy(), spec) if spec else str(self)
+
     __hash__ = object.__hash__
+
+    def ref(self) -> Reference:
+        """A hashable reference to this tensor, compared by identity (TensorFlow's `Tensor.ref()`)."""
+        return Reference(self)
 
     # --- autograd --------------------------------------------------------------------------------
     def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
@@ -142,7 +188,7 @@ class Tensor:
             grad = xp.ones(self.data.shape, dtype=self.data.dtype)
         else:
             grad = xp.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
-            if grad.shape != self.shape:
+            if grad.shape != self.data.shape:
                 raise ValueError(f"backward(): grad has shape {grad.shape} but the output has shape {self.shape}")
         stored: set[int] = set()
         root = self._ctx
@@ -156,11 +202,7 @@ class Tensor:
                 for t, gi in zip(fn.inputs, fn.backward(g)):
                     if gi is None or not t.requires_grad:
                         continue
-                    data = t.data
-                    if gi.shape != data.shape:
-                        gi = _ops.sum_to_shape(gi, data.shape)
-                    if gi.dtype != data.dtype:
-                        gi = gi.astype(data.dtype)
+                    gi = _fit(gi, t.data)
                     ctx = t._ctx
                     if ctx is None:
                         _accumulate(t, gi, stored)
@@ -209,6 +251,37 @@ class Tensor:
 
     def __rmatmul__(self, other: Any) -> Tensor:
         return _ops.MatMul.apply(_operand(other, self), self)
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return _ops.arithmetic.FloorDiv.apply(self, _operand(other, self))
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return _ops.arithmetic.FloorDiv.apply(_operand(other, self), self)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return _ops.arithmetic.FloorMod.apply(self, _operand(other, self))
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return _ops.arithmetic.FloorMod.apply(_operand(other, self), self)
+
+    def __and__(self, other: Any) -> Tensor:
+        """Logical and of bool tensors (bitwise for integers), as TensorFlow's `&`; no gradient."""
+        return Tensor(np.bitwise_and(self.data, _raw(other)))
+
+    __rand__ = __and__
+
+    def __or__(self, other: Any) -> Tensor:
+        return Tensor(np.bitwise_or(self.data, _raw(other)))
+
+    __ror__ = __or__
+
+    def __xor__(self, other: Any) -> Tensor:
+        return Tensor(np.bitwise_xor(self.data, _raw(other)))
+
+    __rxor__ = __xor__
+
+    def __invert__(self) -> Tensor:
+        return Tensor(np.invert(self.data))
 
     def __neg__(self) -> Tensor:
         return _ops.Neg.apply(self)
@@ -346,6 +419,111 @@ _new = object.__new__
 _ndarray_types: tuple[type, ...] = (np.ndarray,) if backend.cupy is None else (np.ndarray, backend.cupy.ndarray)
 
 
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], grad_outputs: Any = None,
+         retain_graph: bool = False) -> list[Tensor | None]:
+    """d(outputs)/d(input) for each input, returned and not stored in any `.grad` (as `torch.autograd.grad`).
+
+    Several outputs add their gradients; `grad_outputs` gives each output's gradient (None: ones, a scalar output
+    needs none). An input no output depends on gets None. The nodes walked are freed unless `retain_graph`.
+    """
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs)
+    seeds = []
+    for out, g in zip(outputs, grad_outputs, strict=True):
+        if g is None and out.data.size != 1:
+            raise RuntimeError(f"grad(): an output has shape {out.shape}, not a scalar; pass its grad_outputs")
+        seeds.append((out, seed_gradient(out, g, "grad()")))
+    return [None if g is None else make_tensor(g, None) for g in backprop(seeds, inputs, retain_graph)]
+
+
+def seed_gradient(out: Tensor, g: Any, where: str) -> Any:
+    """The gradient array that starts a backward pass at out: g in out's shape and dtype, or ones when g is None."""
+    xp = backend.get_array_module(out.data)
+    if g is None:
+        return xp.ones(out.data.shape, dtype=out.data.dtype)
+    g = xp.asarray(g.data if isinstance(g, Tensor) else g, dtype=out.data.dtype)
+    if g.shape != out.data.shape:
+        raise ValueError(f"{where}: an output gradient has shape {g.shape} but its output has shape {out.shape}")
+    return g
+
+
+def backprop(seeds: Sequence[tuple[Tensor, Any]], sources: Sequence[Tensor], retain_graph: bool = False,
+             through: Callable[[Function], bool] | None = None) -> list[Any]:
+    """The gradient arrays of `sources` (None where nothing arrives), from gradient arrays seeded at some tensors.
+
+    Only the nodes that lead to a source are walked, and with `through` only those it accepts: a tensor made by a
+    node it refuses is a constant (how a GradientTape ignores what it did not record). No `.grad` is read or
+    written; the walked nodes are freed unless `retain_graph`. Each returned array is owned by its caller.
+    """
+    slots: dict[int, list[int]] = {}
+    for i, s in enumerate(sources):
+        slots.setdefault(id(s), []).append(i)
+    order = _nodes_to_sources([t._ctx for t, _ in seeds], slots, through)
+    needed = set(order)
+    found: list[Any] = [None] * len(sources)
+    grads: dict[Function, Any] = {}
+
+    def arrive(t: Tensor, g: Any) -> None:
+        for i in slots.get(id(t), ()):
+            found[i] = g if found[i] is None else found[i] + g
+        ctx = t._ctx
+        if ctx in needed:
+            grads[ctx] = grads[ctx] + g if ctx in grads else g
+
+    for t, g in seeds:
+        arrive(t, _fit(g, t.data))
+    for fn in order:
+        g = grads.pop(fn, None)
+        if g is not None:
+            for t, gi in zip(fn.inputs, fn.backward(g)):
+                if gi is not None and t.requires_grad and (id(t) in slots or t._ctx in needed):
+                    arrive(t, _fit(gi, t.data))
+        if not retain_graph:
+            fn.release()
+    owned: set[int] = set()
+    for i, g in enumerate(found):
+        if g is not None:
+            if g.base is not None or id(g) in owned or not g.flags.writeable:
+                found[i] = g = g.copy()
+            owned.add(id(g))
+    return found
+
+
+def _nodes_to_sources(roots: list[Function | None], slots: dict[int, list[int]],
+                      through: Callable[[Function], bool] | None) -> list[Function]:
+    """The nodes reachable from roots (those `through` accepts) from which some source (by id) is reachable, newest
+    first (the order of the backward walk)."""
+    seen: set[Function] = set()
+    stack = [fn for fn in roots if fn is not None and (through is None or through(fn))]
+    while stack:
+        fn = stack.pop()
+        if fn in seen:
+            continue
+        if fn.inputs is None:
+            raise RuntimeError(_FREED)
+        seen.add(fn)
+        stack.extend(c for t in fn.inputs if (c := t._ctx) is not None and c not in seen
+                     and (through is None or through(c)))
+    needed: set[Function] = set()
+    for fn in sorted(seen, key=_seq):
+        for t in fn.inputs:
+            if id(t) in slots or t._ctx in needed:
+                needed.add(fn)
+                break
+    return sorted(needed, key=_seq, reverse=True)
+
+
+def _fit(g: Any, data: Any) -> Any:
+    """A gradient in its tensor's shape (a broadcast one summed back) and dtype."""
+    if g.shape != data.shape:
+        g = _ops.sum_to_shape(g, data.shape)
+    if g.dtype != data.dtype:
+        g = g.astype(data.dtype)
+    return g
+
+
 def _accumulate(t: Tensor, g: Any, stored: set[int]) -> None:
     """Add g to a leaf's gradient. A new `.grad` owns its array: views, and arrays already given to
     another leaf in this pass (`stored`), are copied so that updating one gradient in place never changes another.
@@ -380,10 +558,11 @@ def _reverse_topological(root: Function) -> list[Function]:
     return sorted(seen, key=_seq, reverse=True)
 
 
-_seq = attrgetter("seq")
+_seq = operator.attrgetter("seq")
 _FREED = (
     "backward(): trying to backward through the graph a second time; its saved values were freed "
-    "by the first backward(). Pass retain_graph=True to the first call if you need to backward twice."
+    "by the first backward(). Pass retain_graph=True to the first call if you need to backward twice "
+    "(or GradientTape(persistent=True) to take several gradients from one tape)."
 )
 
 
@@ -392,12 +571,48 @@ def _raw(x: Any) -> Any:
 
 
 def _operand(other: Any, like: Tensor) -> Tensor:
-    """Make the other operand of a binary op a Tensor; Python and NumPy numbers take the tensor's float dtype."""
+    """Make the other operand of a binary op a Tensor; Python and NumPy numbers take the tensor's float dtype, and
+    Python ints an integer tensor's dtype (as TensorFlow: int32 + 2 stays int32)."""
     if isinstance(other, Tensor):
         return other
-    if isinstance(other, (int, float, np.number)) and like.data.dtype.kind == "f":
+    kind = like.data.dtype.kind
+    if kind == "f" and isinstance(other, (int, float, np.number)):
+        return make_tensor(np.asarray(other, dtype=like.data.dtype), None)
+    if kind in "iu" and type(other) is int and np.can_cast(np.min_scalar_type(other), like.data.dtype):
         return make_tensor(np.asarray(other, dtype=like.data.dtype), None)
     return make_tensor(backend.as_array(other), None)
+
+
+def _arrays_in(value: Any) -> Any:
+    """value with every Tensor inside (lists, tuples, dict values) replaced by its array."""
+    if isinstance(value, Tensor):
+        return value.data
+    if isinstance(value, (list, tuple)):
+        return type(value)(_arrays_in(v) for v in value) if not hasattr(value, "_fields") else value
+    if isinstance(value, dict):
+        return {k: _arrays_in(v) for k, v in value.items()}
+    return value
+
+
+class Reference:
+    """A hashable handle on a tensor, equal only to handles on the same tensor (`Tensor.ref()`); `deref()` gives it."""
+
+    __slots__ = ("_tensor",)
+
+    def __init__(self, tensor: Tensor) -> None:
+        self._tensor = tensor
+
+    def deref(self) -> Tensor:
+        return self._tensor
+
+    def __hash__(self) -> int:
+        return id(self._tensor)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Reference) and other._tensor is self._tensor
+
+    def __repr__(self) -> str:
+        return f"<Reference to {self._tensor!r}>"
 
 
 def _index(index: Any) -> Any:

@@ -46,6 +46,12 @@ def matplotlib():
     return mpl
 
 
+@pytest.fixture(scope="session")
+def pillow():
+    """Pillow's PIL.Image, for the tests that read and write image files (skips the test without it)."""
+    return _extra("PIL.Image")
+
+
 @pytest.fixture(params=COMPILED, ids=["numpy", "compiled"])
 def compiled(request):
     """Runs the test with the compiled loops (numba) off, then on; the setting restored afterwards."""

@@ -1,10 +1,13 @@
-"""The backward pass: order, accumulation, freeing the graph, no_grad, errors, and gradient ownership."""
+"""The backward pass: order, accumulation, freeing the graph, no_grad, errors, and gradient ownership; `grad()`,
+which returns gradients instead of storing them; the gradient mode per thread."""
+
+import threading
 
 import numpy as np
 import pytest
 
 import shendu as sd
-from shendu.tensor import Tensor
+from shendu.tensor import Tensor, grad
 
 
 def leaf(values, dtype=np.float64):
@@ -219,3 +222,99 @@ def test_custom_function_returning_none_for_a_required_input():
     y.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [0.5])
     assert u.grad is None
+
+
+def test_grad_returns_what_backward_would_store_and_stores_nothing(torch):
+    a0, b0 = np.array([[0.5, -1.0], [2.0, 0.3]]), np.array([1.5, -0.5])
+    a, b = leaf(a0), leaf(b0)
+    stale = sd.tensor([9.0, 9.0])
+    b.grad = stale
+    h = (a @ b).tanh()
+    loss = (h * h).sum() + b.sum()
+    ga, gb, gh = grad(loss, [a, b, h], retain_graph=True)
+    assert a.grad is None and b.grad is stale
+    ta, tb = torch.tensor(a0, requires_grad=True), torch.tensor(b0, requires_grad=True)
+    th = torch.tanh(ta @ tb)
+    th.retain_grad()
+    ((th * th).sum() + tb.sum()).backward()
+    for ours, theirs in [(ga, ta.grad), (gb, tb.grad), (gh, th.grad)]:
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+    loss.backward()
+    np.testing.assert_allclose(a.grad.numpy(), ga.numpy())
+
+
+def test_grad_of_several_outputs_with_weights_and_unconnected_inputs():
+    x, unused = leaf([1.0, 2.0]), leaf([3.0])
+    y1, y2 = x * x, x.exp().sum()
+    gx, gu = grad([y1, y2], [x, unused], grad_outputs=[sd.tensor([1.0, 0.0]), None], retain_graph=True)
+    np.testing.assert_allclose(gx.numpy(), [2.0 + np.e, np.exp(2.0)])
+    assert gu is None
+    with pytest.raises(RuntimeError, match="not a scalar"):
+        grad(y1, x)
+    with pytest.raises(ValueError, match="has shape"):
+        grad(y1, x, grad_outputs=sd.tensor([1.0]))
+
+
+def test_grad_frees_the_walked_graph_unless_retained():
+    x = leaf([1.0, 2.0])
+    y = (x * x).sum()
+    grad(y, x, retain_graph=True)
+    grad(y, x)
+    with pytest.raises(RuntimeError, match="second time"):
+        grad(y, x)
+
+
+def test_grad_gives_each_input_its_own_writable_array():
+    x = leaf([1.0, 2.0])
+    y = x + x  # Add's backward hands the same array to both operands
+    g1, g2 = grad(y.sum(), [x, x])
+    assert not np.shares_memory(g1.numpy(), g2.numpy()) and g1.numpy().flags.writeable
+    np.testing.assert_array_equal(g1.numpy(), [2.0, 2.0])
+
+
+def test_no_grad_restores_the_exact_previous_mode():
+    with sd.no_grad():
+        with sd.no_grad():
+            assert not sd.is_grad_enabled()
+        assert not sd.is_grad_enabled()
+        with sd.enable_grad():
+            assert sd.is_grad_enabled()
+        assert not sd.is_grad_enabled()
+    assert sd.is_grad_enabled()
+
+
+def test_grad_mode_is_per_thread():
+    inside, outside = threading.Event(), threading.Event()
+    seen = {}
+
+    def infer():
+        with sd.no_grad():
+            inside.set()
+            outside.wait(5)
+            seen["worker"] = sd.is_grad_enabled()
+
+    worker = threading.Thread(target=infer)
+    worker.start()
+    inside.wait(5)
+    x = leaf([1.0])
+    seen["main"] = (x * 2).requires_grad and sd.is_grad_enabled()
+    outside.set()
+    worker.join()
+    assert seen == {"main": True, "worker": False}
+
+
+def test_a_no_grad_decorated_function_runs_in_several_threads_at_once():
+    barrier = threading.Barrier(4)
+    modes = []
+
+    @sd.no_grad()
+    def infer():
+        barrier.wait(5)
+        modes.append(sd.is_grad_enabled())
+
+    threads = [threading.Thread(target=infer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert modes == [False] * 4 and sd.is_grad_enabled()

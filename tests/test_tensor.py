@@ -155,7 +155,7 @@ def test_methods_shape_helpers():
     assert x.expand_dims(0).shape == (1, 2, 3)
     assert x.expand_dims((0, -1)).shape == (1, 2, 3, 1)
     assert x.expand_dims(1).squeeze().shape == (2, 3)
-    assert sd.zeros(1, 2, 1).squeeze(axis=0).shape == (2, 1)
+    assert sd.zeros((1, 2, 1)).squeeze(axis=0).shape == (2, 1)
     assert x.flatten().shape == (6,)
     y = sd.tensor(np.arange(24.0).reshape(2, 3, 4))
     np.testing.assert_array_equal(y.transpose(2, 0, 1).numpy(), np.arange(24.0).reshape(2, 3, 4).transpose(2, 0, 1))
@@ -172,7 +172,7 @@ def test_argmax_argmin_are_integer_and_not_differentiable():
 
 
 def test_creation_functions():
-    assert sd.zeros(2, 3).shape == (2, 3) and sd.zeros(2, 3).dtype == np.float32
+    assert sd.zeros((2, 3)).shape == (2, 3) and sd.zeros([2, 3]).dtype == np.float32
     assert sd.ones((4,)).numpy().sum() == 4
     assert sd.zeros(2, dtype="float64").dtype == np.float64
     base = sd.tensor(np.ones((2, 2), dtype=np.float64))
@@ -191,18 +191,89 @@ def test_arange_dtypes():
 
 def test_random_is_seeded_and_repeatable():
     sd.random.seed(42)
-    a = sd.random.normal(size=(3, 4))
-    b = sd.random.uniform(-1, 1, size=5)
+    a = sd.random.normal((3, 4))
+    b = sd.random.uniform([5], minval=-1, maxval=1)
     sd.random.seed(42)
-    np.testing.assert_array_equal(a.numpy(), sd.random.normal(size=(3, 4)).numpy())
-    np.testing.assert_array_equal(b.numpy(), sd.random.uniform(-1, 1, size=5).numpy())
+    np.testing.assert_array_equal(a.numpy(), sd.random.normal((3, 4)).numpy())
+    np.testing.assert_array_equal(b.numpy(), sd.random.uniform([5], minval=-1, maxval=1).numpy())
     assert a.dtype == np.float32 and a.shape == (3, 4)
     assert np.all((b.numpy() >= -1) & (b.numpy() < 1))
-    assert not np.array_equal(a.numpy(), sd.random.normal(size=(3, 4)).numpy())
-    assert sd.random.normal(2.0, 0.5, size=10, dtype="float64", requires_grad=True).requires_grad
+    assert not np.array_equal(a.numpy(), sd.random.normal((3, 4)).numpy())
+    assert sd.random.normal([10], 2.0, 0.5, dtype="float64").dtype == np.float64
 
 
 def test_random_statistics():
     sd.random.seed(0)
-    n = sd.random.normal(3.0, 2.0, size=20000).numpy()
+    n = sd.random.normal([20000], mean=3.0, stddev=2.0).numpy()
     assert abs(n.mean() - 3.0) < 0.05 and abs(n.std() - 2.0) < 0.05
+
+
+def test_numpy_of_a_0d_tensor_is_a_numpy_scalar():
+    value = sd.tensor(2.5).numpy()
+    assert isinstance(value, np.float32) and value == 2.5
+    count = sd.tensor(np.array(3, dtype=np.int32)).numpy()
+    assert isinstance(count, np.int32)
+    assert sd.layers.Dense(units=count).units == 3
+    assert isinstance(sd.tensor([1.0]).numpy(), np.ndarray)
+
+
+def test_numpy_functions_take_tensors_and_return_numpy_values():
+    a, b = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([[5.0, 6.0]])
+    x = sd.tensor(a, requires_grad=True)
+    for got, expected in [
+        (np.mean(x), np.mean(a)), (np.sum(x, axis=0), a.sum(axis=0)), (np.max(x), 4.0), (np.std(x), np.std(a)),
+        (np.concatenate([x, sd.tensor(b)]), np.concatenate([a, b])), (np.stack([x, x]), np.stack([a, a])),
+        (np.transpose(x), a.T), (np.reshape(x, (4,)), a.reshape(4)), (np.where(x > 2, x, 0.0), np.where(a > 2, a, 0.0)),
+        (np.clip(x, 1.5, 3.5), np.clip(a, 1.5, 3.5)), (np.exp(x), np.exp(a)),
+    ]:
+        assert not isinstance(got, Tensor)
+        np.testing.assert_allclose(got, expected)
+    np.testing.assert_allclose(x, a)
+    assert np.shape(x) == (2, 2) and np.asarray(x) is x.data
+
+
+def test_newaxis_indexing_and_its_gradient():
+    x = sd.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x[..., None]
+    assert y.shape == (3, 1) and x[None, :, None].shape == (1, 3, 1)
+    (y * sd.tensor([[1.0], [2.0], [3.0]])).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 2.0, 3.0])
+
+
+def test_iteration_over_the_first_axis_keeps_gradients():
+    x = sd.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    rows = list(x)
+    assert len(rows) == 2 and all(isinstance(r, Tensor) and r.shape == (2,) for r in rows)
+    (rows[1] * 3.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0.0, 0.0], [3.0, 3.0]])
+    a, b = sd.tensor([5.0, 6.0])
+    assert float(a) == 5.0 and float(b) == 6.0
+    with pytest.raises(TypeError, match="0-d"):
+        iter(sd.tensor(1.0))
+
+
+def test_python_conversions_of_small_tensors():
+    assert bool(sd.tensor([1.0])) and not bool(sd.tensor(0.0))
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(sd.tensor([1.0, 2.0]))
+    n = sd.tensor(np.array(3))
+    assert list(range(n)) == [0, 1, 2] and ["a", "b", "c", "d"][n] == "d"
+    with pytest.raises(TypeError):
+        range(sd.tensor(3.0))
+    with pytest.raises(TypeError):
+        range(sd.tensor(np.array([3])))
+    loss = sd.tensor(0.123456)
+    assert f"{loss:.4f}" == "0.1235" and f"{loss}" == str(loss) and f"{loss:>8.2f}" == "    0.12"
+    with pytest.raises(TypeError):
+        f"{sd.tensor([1.0, 2.0]):.2f}"
+
+
+def test_tensors_are_hashable_by_identity_and_ref_gives_a_handle():
+    x, y = sd.tensor([1.0]), sd.tensor([1.0])
+    assert len({x, y}) == 2 and {x: 1}[x] == 1
+    assert x.ref() == x.ref() and x.ref() != y.ref() and x.ref().deref() is x
+    assert {x.ref(): "x"}[x.ref()] == "x"
+
+
+def test_dtype_names_and_rank():
+    assert sd.tensor([1.0]).dtype.name == "float32" and sd.tensor(np.zeros((2, 3, 4))).ndim == 3

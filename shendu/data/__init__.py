@@ -1,5 +1,12 @@
-"""The input pipeline: tf.data's Dataset on NumPy arrays (vectorized batching, background prefetch)."""
+"""tf.data: the input pipeline (`Dataset`, the file readers, `Options`); elements are shendu Tensors."""
 
-from shendu.data.dataset import AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset
+from shendu.data import experimental
+from shendu.data.dataset import AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset, DatasetIterator
+from shendu.data.options import Options, ThreadingOptions
+from shendu.data.readers import TextLineDataset
+from shendu.data.spec import DatasetSpec
 
-__all__ = ["AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "Dataset"]
+Iterator = DatasetIterator
+
+__all__ = ["AUTOTUNE", "INFINITE_CARDINALITY", "UNKNOWN_CARDINALITY", "Dataset", "DatasetSpec", "Iterator",
+           "Options", "TextLineDataset", "ThreadingOptions", "experimental"]

@@ -12,7 +12,10 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from shendu.data.dataset import AUTOTUNE, Dataset, check_count
+
 _END = object()
+_AUTOTUNE_PREFETCH = 4
 _POLL_SECONDS = 0.05
 _JOIN_SECONDS = 5.0
 
@@ -71,3 +74,20 @@ def prefetch(make_iterator: Callable[[], Iterator[Any]], buffer_size: int) -> It
             except queue.Empty:
                 break
         worker.join(_JOIN_SECONDS)
+
+
+class PrefetchDataset(Dataset):
+    def __init__(self, source: Dataset, buffer_size: int) -> None:
+        size = check_count("Dataset.prefetch", buffer_size)
+        if size < 1 and size != AUTOTUNE:
+            raise ValueError(f"Dataset.prefetch: buffer_size must be at least 1 or AUTOTUNE, got {buffer_size}")
+        self._input, self._size = source, _AUTOTUNE_PREFETCH if size == AUTOTUNE else size
+
+    def _cardinality(self) -> int:
+        return self._input._cardinality()
+
+    def _element_spec(self) -> Any:
+        return self._input.element_spec
+
+    def _iterate(self) -> Iterator[Any]:
+        return prefetch(self._input._elements, self._size)

@@ -165,7 +165,7 @@ class TextVectorization(Layer):
         return (self._check_batch(b) for b in batches)
 
     def _check_batch(self, batch: Any) -> Any:
-        if isinstance(batch, tuple) and any(isinstance(b, np.ndarray) for b in batch):
+        if isinstance(batch, tuple) and any(isinstance(b, (np.ndarray, Tensor)) for b in batch):
             raise TypeError(f"TextVectorization '{self.name}': adapt expects batches of strings, got a tuple of "
                             "arrays; for a dataset of (text, label) pairs adapt on `ds.map(lambda x, y: x)`")
         return batch
@@ -181,8 +181,8 @@ class TextVectorization(Layer):
 
     def _standardize(self, text: str) -> str:
         mode = self.standardize
-        if callable(mode):
-            return mode(text)
+        if callable(mode):  # it may return a str or a 0-d array or Tensor of one (tf.strings functions do)
+            return _text(np.asarray(mode(text), dtype=object).item(), self.encoding)
         if mode in ("lower", "lower_and_strip_punctuation"):
             text = text.lower()
         if mode in ("strip_punctuation", "lower_and_strip_punctuation"):
@@ -192,8 +192,8 @@ class TextVectorization(Layer):
     def _split(self, text: str) -> list[str]:
         if self.split is None:
             return [text]
-        if callable(self.split):
-            return list(self.split(text))
+        if callable(self.split):  # a list of str, or a 1-D array or Tensor of them (tf.strings.split gives one)
+            return [_text(t, self.encoding) for t in np.asarray(self.split(text), dtype=object).reshape(-1)]
         if self.split == "character":
             return list(text)
         return [t for t in _WHITESPACE.split(text) if t]

@@ -170,10 +170,12 @@ class IterableDataAdapter:
         except TypeError:
             self.num_batches = None
         cardinality = getattr(data, "cardinality", None)
-        self.infinite = callable(cardinality) and cardinality() == -1
+        self.infinite = callable(cardinality) and int(cardinality()) == -1  # a Dataset's is a 0-d Tensor
         self._cast = backend.floatx() if backend.floatx() != np.float64 else None
 
     def _convert(self, v: Any) -> Any:
+        """A batch leaf as an array: a Tensor's own array (a Dataset's batches are Tensors; no copy), float64 cast
+        to floatx."""
         if isinstance(v, Tensor):
             v = v.data
         elif not isinstance(v, np.ndarray):

@@ -1,4 +1,5 @@
-"""Element-wise arithmetic with NumPy broadcasting: + - * / ** and negation, maximum, minimum."""
+"""Element-wise arithmetic with NumPy broadcasting: + - * / ** and negation, maximum, minimum, floor division and
+modulo, the squared difference, and the sum of n tensors."""
 
 from __future__ import annotations
 
@@ -108,7 +109,11 @@ class Pow(Function):
 
 
 class Maximum(Function):
-    """y = max(a, b) element-wise; the gradient goes to the larger input, split evenly on ties."""
+    """y = max(a, b) element-wise; the gradient goes to the larger input. On a tie it is split evenly (ties="split",
+    as torch) or goes all to a (ties="first", as TensorFlow: da = g where a >= b)."""
+
+    def __init__(self, ties: str = "split") -> None:
+        self.ties = ties
 
     def forward(self, a: Any, b: Any) -> Any:
         xp = get_array_module(a)
@@ -116,11 +121,15 @@ class Maximum(Function):
         return xp.maximum(a, b)
 
     def backward(self, g: Any) -> tuple[Any, Any]:
-        return _split_by_winner(g, self.a > self.b, self.a == self.b)
+        return _split_by_winner(g, self.a > self.b, self.a == self.b, self.ties)
 
 
 class Minimum(Function):
-    """y = min(a, b) element-wise; the gradient goes to the smaller input, split evenly on ties."""
+    """y = min(a, b) element-wise; the gradient goes to the smaller input. On a tie it is split evenly (ties="split",
+    as torch) or goes all to a (ties="first", as TensorFlow: da = g where a <= b)."""
+
+    def __init__(self, ties: str = "split") -> None:
+        self.ties = ties
 
     def forward(self, a: Any, b: Any) -> Any:
         xp = get_array_module(a)
@@ -128,10 +137,57 @@ class Minimum(Function):
         return xp.minimum(a, b)
 
     def backward(self, g: Any) -> tuple[Any, Any]:
-        return _split_by_winner(g, self.a < self.b, self.a == self.b)
+        return _split_by_winner(g, self.a < self.b, self.a == self.b, self.ties)
 
 
-def _split_by_winner(g: Any, a_wins: Any, tie: Any) -> tuple[Any, Any]:
-    """Route g to a where a wins, to b where b wins, and half to each on a tie."""
-    share_a = a_wins + 0.5 * tie
+def _split_by_winner(g: Any, a_wins: Any, tie: Any, ties: str) -> tuple[Any, Any]:
+    """Route g to a where a wins, to b where b wins, and on a tie half to each (ties="split") or all to a."""
+    share_a = a_wins + (0.5 if ties == "split" else 1.0) * tie
     return g * share_a.astype(g.dtype), g * (1 - share_a).astype(g.dtype)
+
+
+class FloorDiv(Function):
+    """y = floor(a / b) (Python's //);  da = db = 0: a step function."""
+
+    def forward(self, a: Any, b: Any) -> Any:
+        return get_array_module(a).floor_divide(a, b)
+
+    def backward(self, g: Any) -> tuple[Any, Any]:
+        zero = get_array_module(g).zeros_like(g)
+        return zero, zero
+
+
+class FloorMod(Function):
+    """y = a - b floor(a / b) (Python's %, the sign of b);  da = g, db = -g floor(a / b)."""
+
+    def forward(self, a: Any, b: Any) -> Any:
+        self.q, y = get_array_module(a).divmod(a, b)
+        return y
+
+    def backward(self, g: Any) -> tuple[Any, Any]:
+        return g, (-g * self.q if self.needs_grad(1) else None)
+
+
+class SquaredDifference(Function):
+    """y = (a - b)^2;  da = 2 g (a - b), db = -da."""
+
+    def forward(self, a: Any, b: Any) -> Any:
+        self.d = a - b
+        return self.d * self.d
+
+    def backward(self, g: Any) -> tuple[Any, Any]:
+        da = 2 * g * self.d
+        return da, -da
+
+
+class AddN(Function):
+    """y = x_1 + ... + x_n for tensors of one shape;  dx_i = g."""
+
+    def forward(self, *xs: Any) -> Any:
+        y = xs[0].copy()
+        for x in xs[1:]:
+            y += x
+        return y
+
+    def backward(self, g: Any) -> tuple[Any, ...]:
+        return (g,) * len(self.inputs)

@@ -1,4 +1,5 @@
-"""Element-wise functions of one tensor: exp, log, sqrt, abs, tanh, sigmoid, relu, leaky_relu, clip.
+"""Element-wise functions of one tensor: exp, log, sqrt, abs, tanh, sigmoid, relu, leaky_relu, clip, log1p, expm1,
+sin, cos, tan, erf, and the step functions sign, floor, ceil, round.
 
 `sigmoid`, `tanh_grad`, `sigmoid_grad` and `relu_grad` are the formulas on raw arrays that the other ops (the
 fused activations of `nn`, the fused recurrences of `recurrent`, the losses) call instead of writing them again.
@@ -6,6 +7,7 @@ fused activations of `nn`, the fused recurrences of `recurrent`, the losses) cal
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from shendu.backend import get_array_module
@@ -32,6 +34,28 @@ class Log(Function):
 
     def backward(self, g: Any) -> tuple[Any]:
         return (g / self.x,)
+
+
+class Log1p(Function):
+    """y = ln(1 + x), exact for small x;  dx = g / (1 + x)."""
+
+    def forward(self, x: Any) -> Any:
+        self.x = x
+        return get_array_module(x).log1p(x)
+
+    def backward(self, g: Any) -> tuple[Any]:
+        return (g / (1 + self.x),)
+
+
+class Expm1(Function):
+    """y = e^x - 1, exact for small x;  dx = g (y + 1)."""
+
+    def forward(self, x: Any) -> Any:
+        self.y = get_array_module(x).expm1(x)
+        return self.y
+
+    def backward(self, g: Any) -> tuple[Any]:
+        return (g * (self.y + 1),)
 
 
 class Sqrt(Function):
@@ -159,3 +183,90 @@ class Clip(Function):
         if self.hi is not None:
             inside = inside & (self.x <= self.hi)
         return (g * inside,)
+
+
+class Sin(Function):
+    """y = sin x;  dx = g cos x."""
+
+    def forward(self, x: Any) -> Any:
+        self.x = x
+        return get_array_module(x).sin(x)
+
+    def backward(self, g: Any) -> tuple[Any]:
+        return (g * get_array_module(g).cos(self.x),)
+
+
+class Cos(Function):
+    """y = cos x;  dx = -g sin x."""
+
+    def forward(self, x: Any) -> Any:
+        self.x = x
+        return get_array_module(x).cos(x)
+
+    def backward(self, g: Any) -> tuple[Any]:
+        return (-g * get_array_module(g).sin(self.x),)
+
+
+class Tan(Function):
+    """y = tan x;  dx = g (1 + y^2)."""
+
+    def forward(self, x: Any) -> Any:
+        self.y = get_array_module(x).tan(x)
+        return self.y
+
+    def backward(self, g: Any) -> tuple[Any]:
+        return (g * (1 + self.y * self.y),)
+
+
+class Erf(Function):
+    """y = erf x = 2/sqrt(pi) integral_0^x e^(-t^2) dt;  dx = g 2/sqrt(pi) e^(-x^2). The values come from `nn.erf`."""
+
+    def forward(self, x: Any) -> Any:
+        from shendu.ops.nn import erf  # nn imports this module: the one formula of erf lives there
+
+        self.x = x
+        return erf(x)
+
+    def backward(self, g: Any) -> tuple[Any]:
+        return (g * (2 / math.sqrt(math.pi)) * get_array_module(g).exp(-(self.x * self.x)),)
+
+
+class _Step(Function):
+    """A piecewise-constant function of x: its gradient is zero (where it has one), so backward passes zeros."""
+
+    def forward(self, x: Any) -> Any:
+        return self.step(get_array_module(x), x)
+
+    def step(self, xp: Any, x: Any) -> Any:
+        raise NotImplementedError
+
+    def backward(self, g: Any) -> tuple[Any]:
+        return (get_array_module(g).zeros_like(g),)
+
+
+class Sign(_Step):
+    """y = -1, 0 or 1 by the sign of x;  dx = 0."""
+
+    def step(self, xp: Any, x: Any) -> Any:
+        return xp.sign(x)
+
+
+class Floor(_Step):
+    """y = the largest integer <= x;  dx = 0."""
+
+    def step(self, xp: Any, x: Any) -> Any:
+        return xp.floor(x)
+
+
+class Ceil(_Step):
+    """y = the smallest integer >= x;  dx = 0."""
+
+    def step(self, xp: Any, x: Any) -> Any:
+        return xp.ceil(x)
+
+
+class Round(_Step):
+    """y = x rounded to the nearest integer, halves to even (banker's rounding, as TensorFlow and NumPy);  dx = 0."""
+
+    def step(self, xp: Any, x: Any) -> Any:
+        return xp.round(x)

@@ -45,7 +45,7 @@ class Function:
         except ValueError as err:
             shapes = " and ".join(str(t.data.shape) for t in inputs)
             raise ValueError(f"{cls.__name__}: cannot apply to shapes {shapes}: {err}") from None
-        if grad_mode.enabled:
+        if grad_mode.state.enabled:
             for t in inputs:
                 if t.requires_grad:
                     fn.inputs = inputs

@@ -155,7 +155,7 @@ class _Recurrence(Function):
     @classmethod
     def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
         """As `Function.apply`; the backward factors are kept only when a gradient will be asked for."""
-        params["keep"] = grad_mode.enabled and any(t.requires_grad for t in inputs)
+        params["keep"] = grad_mode.state.enabled and any(t.requires_grad for t in inputs)
         with one_blas_thread():
             return super().apply(*inputs, **params)
 

@@ -1,4 +1,5 @@
-"""Ops that move values without changing them: reshape, transpose, indexing, joining and padding."""
+"""Ops that move values without changing them: reshape, transpose, indexing, joining, padding, broadcasting and
+scattering."""
 
 from __future__ import annotations
 
@@ -118,15 +119,80 @@ class Where(Function):
 
 
 class Pad(Function):
-    """y = x padded with a constant;  dx = the centre of g, the padding cut away."""
+    """y = x padded by `pad_width` ((before, after) per axis) with a constant, or mirrored ('reflect' leaves the
+    edge out, 'symmetric' repeats it);  dx = the centre of g, plus for a mirror each padded g added to its source.
+    """
 
-    def __init__(self, pad_width: Any, constant_values: float = 0) -> None:
-        self.pad_width, self.constant_values = pad_width, constant_values
+    def __init__(self, pad_width: Any, constant_values: float = 0, mode: str = "constant") -> None:
+        self.pad_width, self.constant_values, self.mode = pad_width, constant_values, mode
 
     def forward(self, x: Any) -> Any:
+        xp = get_array_module(x)
         width = np.broadcast_to(np.asarray(self.pad_width, dtype=int), (x.ndim, 2))
-        self.center = tuple(slice(int(lo), int(lo) + n) for (lo, _), n in zip(width, x.shape))
-        return get_array_module(x).pad(x, width, mode="constant", constant_values=self.constant_values)
+        if self.mode == "constant":
+            self.center = tuple(slice(int(lo), int(lo) + n) for (lo, _), n in zip(width, x.shape))
+            return xp.pad(x, width, mode="constant", constant_values=self.constant_values)
+        self.width, self.shape = width, x.shape
+        return xp.pad(x, width, mode=self.mode)
 
     def backward(self, g: Any) -> tuple[Any]:
-        return (g[self.center],)
+        if self.mode == "constant":
+            return (g[self.center],)
+        xp = get_array_module(g)
+        size = int(np.prod(self.shape))
+        source = xp.pad(xp.arange(size).reshape(self.shape), self.width, mode=self.mode)  # where each y came from
+        dx = xp.bincount(source.ravel(), weights=g.ravel(), minlength=size)
+        return (dx.astype(g.dtype).reshape(self.shape),)
+
+
+class BroadcastTo(Function):
+    """y = x broadcast to `shape` (a new array);  dx = g summed back over the broadcast axes (by the engine)."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+    def forward(self, x: Any) -> Any:
+        return get_array_module(x).broadcast_to(x, self.shape).copy()
+
+    def backward(self, g: Any) -> tuple[Any]:
+        return (g,)
+
+
+def nd_index(indices: Any) -> tuple[Any, ...]:
+    """TensorFlow's (..., m) index array as a NumPy index of the first m axes: (indices[..., 0], ...)."""
+    return tuple(indices[..., k] for k in range(indices.shape[-1]))
+
+
+class ScatterND(Function):
+    """y = zeros(shape) with y[indices[j]] += updates[j] (repeated indices add up);  dupdates[j] = g[indices[j]]."""
+
+    def __init__(self, indices: Any, shape: tuple[int, ...]) -> None:
+        self.index, self.shape = nd_index(indices), shape
+
+    def forward(self, updates: Any) -> Any:
+        xp = get_array_module(updates)
+        y = xp.zeros(self.shape, dtype=updates.dtype)
+        xp.add.at(y, self.index, updates)
+        return y
+
+    def backward(self, g: Any) -> tuple[Any]:
+        return (g[self.index],)
+
+
+class ScatterNDUpdate(Function):
+    """y = x with y[indices[j]] = updates[j];  dx = g zeroed where overwritten, dupdates[j] = g[indices[j]]."""
+
+    def __init__(self, indices: Any) -> None:
+        self.index = nd_index(indices)
+
+    def forward(self, x: Any, updates: Any) -> Any:
+        y = x.copy()
+        y[self.index] = updates
+        return y
+
+    def backward(self, g: Any) -> tuple[Any, Any]:
+        dx = None
+        if self.needs_grad(0):
+            dx = g.copy()
+            dx[self.index] = 0
+        return dx, g[self.index]

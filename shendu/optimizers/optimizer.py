@@ -190,6 +190,10 @@ class Optimizer:
             self._slots[k] = slots
             self._scratch[k] = tuple(np.empty_like(w) for _ in range(self._n_scratch))
 
+    def state_key(self, var: Tensor) -> str | None:
+        """The name that prefixes `var`'s slots in `get_state()` (f"{key}/{slot}"), or None if it has no state here."""
+        return self._keys.get(id(var))
+
     def _unique_key(self, name: str) -> str:
         taken = set(self._keys.values())
         key, n = name, 1

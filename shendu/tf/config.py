@@ -1,5 +1,206 @@
-"""tf.config and tf.device: the devices shendu can really use."""
+"""tf.config and tf.device: the devices shendu can really use, and TensorFlow's runtime switches.
+
+shendu computes with NumPy on the CPU: that is the one device it lists. It has no GPU support yet (CuPy comes in a
+later release), so it lists no GPU, and `tf.device('/GPU:0')` runs on the CPU with a warning, as TensorFlow's soft
+device placement does on a machine without one. The thread counts map to shendu's own threads
+(`shendu.set_num_threads`); the switches that mean nothing to an eager NumPy runtime (memory growth, XLA, graph
+mode) are accepted where TensorFlow accepts them and documented as having no effect.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import contextlib
+import warnings
+from collections.abc import Iterator, Sequence
+from types import SimpleNamespace
+from typing import Any, NamedTuple
+
+from shendu import parallel
+
+
+class PhysicalDevice(NamedTuple):
+    """A device of the machine, as TensorFlow names it: PhysicalDevice(name='/physical_device:CPU:0', ...)."""
+
+    name: str
+    device_type: str
+
+
+class LogicalDevice(NamedTuple):
+    """A device operations run on, named as `tf.device` takes it: LogicalDevice(name='/device:CPU:0', ...)."""
+
+    name: str
+    device_type: str
+
+
+_CPU = PhysicalDevice(name="/physical_device:CPU:0", device_type="CPU")
+_PHYSICAL: tuple[PhysicalDevice, ...] = (_CPU,)  # no GPU until shendu runs on CuPy
+_VALID_DEVICE_TYPES = frozenset({"CPU", "GPU", "TPU", "CUSTOM", "EPU"})  # those TensorFlow's device names allow
+_settings: dict[str, Any] = {"soft_device_placement": True, "inter_op_threads": 0}
+_warned_devices: set[str] = set()
+
+
+def list_physical_devices(device_type: str | None = None) -> list[PhysicalDevice]:
+    """The machine's devices shendu can use, of this type ("CPU", "GPU"; None for all): the CPU, and no GPU yet.
+
+    As TensorFlow, an unknown type (or "cpu" in lower case) gives an empty list, not an error.
+    """
+    return [d for d in _PHYSICAL if device_type is None or d.device_type == device_type]
+
+
+def list_logical_devices(device_type: str | None = None) -> list[LogicalDevice]:
+    """The devices operations can be placed on, named as `tf.device` takes them (e.g. '/device:CPU:0')."""
+    return [LogicalDevice(name=d.name.replace("/physical_device:", "/device:"), device_type=d.device_type)
+            for d in get_visible_devices(device_type)]
+
+
+def get_visible_devices(device_type: str | None = None) -> list[PhysicalDevice]:
+    """The physical devices shendu may use: all it lists (the CPU cannot be hidden, and there is nothing else)."""
+    return list_physical_devices(device_type)
+
+
+def set_visible_devices(devices: PhysicalDevice | Sequence[PhysicalDevice], device_type: str | None = None) -> None:
+    """Choose the visible devices among `list_physical_devices(device_type)`: the common
+    `set_visible_devices([], 'GPU')` works (there is no GPU to hide); hiding the CPU raises, as shendu runs on it."""
+    chosen = [devices] if isinstance(devices, PhysicalDevice) else list(devices)
+    for d in chosen:
+        if d not in _PHYSICAL:
+            raise ValueError(f"tf.config.set_visible_devices: unrecognized device {d!r}; expected one of "
+                             f"tf.config.list_physical_devices(): {list(_PHYSICAL)}")
+    hidden = [d for d in list_physical_devices(device_type) if d not in chosen]
+    if hidden:
+        raise ValueError(f"tf.config.set_visible_devices: shendu computes on the CPU and cannot hide it; "
+                         f"got devices={chosen}, device_type={device_type!r}")
+
+
+def set_memory_growth(device: PhysicalDevice, enable: bool) -> None:
+    """Memory growth is a GPU setting: as TensorFlow, the CPU (shendu's only device today) refuses it."""
+    if device not in _PHYSICAL:
+        raise ValueError(f"tf.config.experimental.set_memory_growth: unrecognized device {device!r}; expected one "
+                         f"of tf.config.list_physical_devices('GPU'): {list_physical_devices('GPU')}")
+    raise ValueError(f"tf.config.experimental.set_memory_growth: cannot set memory growth on {device.name}: only "
+                     f"GPUs have it (shendu has no GPU support yet)")
+
+
+def set_soft_device_placement(enabled: bool) -> None:
+    """On (the default, as in TensorFlow 2): `tf.device` on a missing device runs on the CPU; off: it raises."""
+    _settings["soft_device_placement"] = bool(enabled)
+
+
+def get_soft_device_placement() -> bool:
+    """Whether `tf.device` on a device shendu lacks falls back to the CPU."""
+    return _settings["soft_device_placement"]
+
+
+@contextlib.contextmanager
+def device(device_name: str | None) -> Iterator[None]:
+    """Place the operations inside on this device ('/CPU:0', '/cpu:0', '/device:CPU:0', ...; None for no choice).
+
+    A device shendu lacks ('/GPU:0') runs on the CPU with a warning, once per device, as TensorFlow's soft device
+    placement does; with `set_soft_device_placement(False)` it raises instead.
+    """
+    device_type, index = _parse_device(device_name)
+    if device_type is not None and not (device_type == "CPU" and index in (None, 0)):
+        name = f"{device_type}:{'*' if index is None else index}"
+        if not get_soft_device_placement():
+            raise RuntimeError(f"tf.device: shendu has no device {name} (it computes on the CPU; GPU support is not "
+                               f"there yet) and soft device placement is off")
+        if name not in _warned_devices:
+            _warned_devices.add(name)
+            warnings.warn(f"tf.device({device_name!r}): shendu has no device {name} (no GPU support yet); these "
+                          f"operations run on the CPU", stacklevel=3)
+    yield
+
+
+def _parse_device(name: str | None) -> tuple[str | None, int | None]:
+    """(device type, index) of a TensorFlow device name; the job, replica and task fields are read and ignored."""
+    if name is None:
+        return None, None
+    if not isinstance(name, str):
+        raise TypeError(f"tf.device: expected a device name string such as '/CPU:0' (or None), got "
+                        f"{type(name).__name__}")
+    device_type, index = None, None
+    for part in name.split("/"):
+        fields = part.split(":")
+        if not part or (len(fields) == 2 and fields[0] in ("job", "replica", "task")):
+            continue
+        if len(fields) in (1, 2) and fields[0].upper() in _VALID_DEVICE_TYPES:
+            kind, number = fields[0].upper(), fields[1] if len(fields) == 2 else "*"
+        elif len(fields) == 3 and fields[0] == "device":
+            kind, number = fields[1].upper(), fields[2]
+        else:
+            raise ValueError(f"tf.device: cannot read the device name {name!r} (unknown part {part!r}); expected "
+                             f"e.g. '/CPU:0', '/GPU:0' or '/job:localhost/replica:0/task:0/device:CPU:0'")
+        if device_type is not None:
+            raise ValueError(f"tf.device: the device name {name!r} names more than one device type")
+        if number != "*" and not number.isdigit():
+            raise ValueError(f"tf.device: the device index in {name!r} must be a number or '*', got {number!r}")
+        device_type, index = kind, None if number == "*" else int(number)
+    return device_type, index
+
+
+def set_intra_op_parallelism_threads(num_threads: int) -> None:
+    """Threads inside one operation: shendu's batch threads (`shendu.set_num_threads`); 0 picks the default."""
+    if int(num_threads) < 0:
+        raise ValueError(f"tf.config.threading.set_intra_op_parallelism_threads: expected a count >= 0 (0 lets "
+                         f"shendu choose), got {num_threads}")
+    parallel.set_num_threads(int(num_threads) or parallel._default_threads())
+
+
+def get_intra_op_parallelism_threads() -> int:
+    """The threads shendu's operations use (`shendu.get_num_threads()`): a count, where TensorFlow reports 0 for
+    its default."""
+    return parallel.get_num_threads()
+
+
+def set_inter_op_parallelism_threads(num_threads: int) -> None:
+    """Threads running independent operations at once: kept, but without effect, since shendu runs eagerly one
+    operation after another; the work inside each operation is split by `set_intra_op_parallelism_threads`."""
+    if int(num_threads) < 0:
+        raise ValueError(f"tf.config.threading.set_inter_op_parallelism_threads: expected a count >= 0, got "
+                         f"{num_threads}")
+    _settings["inter_op_threads"] = int(num_threads)
+
+
+def get_inter_op_parallelism_threads() -> int:
+    """The value given to `set_inter_op_parallelism_threads` (0, TensorFlow's "let the system choose", by default)."""
+    return _settings["inter_op_threads"]
+
+
+def run_functions_eagerly(run_eagerly: bool) -> None:
+    """shendu always runs `tf.function`s eagerly (it builds no graphs): True is what it does; False changes nothing."""
+    if not isinstance(run_eagerly, bool):
+        raise TypeError(f"tf.config.run_functions_eagerly: expected a bool, got {run_eagerly!r}")
+
+
+def functions_run_eagerly() -> bool:
+    """Always True: `tf.function` in shendu calls the Python function as it is."""
+    return True
+
+
+def set_jit(enabled: bool | str) -> None:
+    """XLA compilation: accepted without effect; shendu has no XLA (its compiled loops are numba's, always on when
+    numba is installed)."""
+
+
+def enable_op_determinism() -> None:
+    """Accepted without effect: shendu's operations already give the same results on every run with the same seeds
+    (its thread chunks are combined in a fixed order)."""
+
+
+experimental = SimpleNamespace(
+    list_physical_devices=list_physical_devices, list_logical_devices=list_logical_devices,
+    get_visible_devices=get_visible_devices, set_visible_devices=set_visible_devices,
+    set_memory_growth=set_memory_growth, enable_op_determinism=enable_op_determinism,
+)
+"""tf.config.experimental: the names TensorFlow 2.0 code still calls there."""
+threading = SimpleNamespace(
+    set_intra_op_parallelism_threads=set_intra_op_parallelism_threads,
+    get_intra_op_parallelism_threads=get_intra_op_parallelism_threads,
+    set_inter_op_parallelism_threads=set_inter_op_parallelism_threads,
+    get_inter_op_parallelism_threads=get_inter_op_parallelism_threads,
+)
+"""tf.config.threading."""
+optimizer = SimpleNamespace(set_jit=set_jit)
+"""tf.config.optimizer (graph optimizer settings; shendu has no graph)."""
+
+__all__: list[str] = ["device"]  # the top-level tf.device; the rest is reached as tf.config.<name>

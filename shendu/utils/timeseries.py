@@ -66,7 +66,8 @@ def timeseries_dataset_from_array(data: Any, targets: Any, sequence_length: int,
     target_series = None if targets is None else targets[start:end]
     offsets = np.arange(length) * rate
 
-    def windows(pos: np.ndarray) -> Any:
+    def windows(pos: Any) -> Any:
+        pos = np.asarray(pos)  # the Dataset hands map functions Tensors
         x = series[pos[..., None] + offsets]
         return x if target_series is None else (x, target_series[pos])
 

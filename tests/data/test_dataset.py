@@ -10,7 +10,7 @@ import pytest
 
 import shendu
 from shendu.data import AUTOTUNE, INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset
-from shendu.data import dataset as dataset_module
+from shendu.data import batching as batching_module
 
 
 def rows(n: int = 10):
@@ -187,9 +187,12 @@ def test_from_generator_args_types_shapes_and_unknown_length():
         list(Dataset.from_generator(gen, output_types="float32", args=(1,)))
 
 
-def test_as_numpy_iterator_gives_arrays():
-    items = list(Dataset.from_generator(lambda: iter([(1, 2.0)])).as_numpy_iterator())
-    assert isinstance(items[0][0], np.ndarray) and items[0][1].dtype == np.float64
+def test_as_numpy_iterator_gives_arrays_and_numpy_scalars():
+    items = list(Dataset.from_generator(lambda: iter([(1, [2.0, 3.0])])).as_numpy_iterator())
+    assert isinstance(items[0][0], np.integer) and isinstance(items[0][1], np.ndarray)
+    assert items[0][1].dtype == np.float32  # Python floats become float32, as tf.constant makes them
+    texts = list(Dataset.from_tensor_slices(np.array([b"ab", b"c"], dtype=object)).as_numpy_iterator())
+    assert texts == [b"ab", b"c"] and type(texts[0]) is bytes
 
 
 def test_prefetch_gives_the_same_elements_and_len():
@@ -256,7 +259,7 @@ def test_prefetch_overlaps_preparation_with_computation():
 
 def test_mnist_sized_epoch_is_vectorized(monkeypatch):
     """Batches of tensor slices are gathered by one index per array, never stacked element by element."""
-    monkeypatch.setattr(dataset_module, "_stack", lambda elements: pytest.fail("stacked element by element"))
+    monkeypatch.setattr(batching_module, "_stack", lambda elements: pytest.fail("stacked element by element"))
     x = np.arange(60_000 * 4, dtype=np.uint8).reshape(60_000, 2, 2)
     y = np.arange(60_000)
     batches = list(Dataset.from_tensor_slices((x, y)).shuffle(60_000, seed=1).batch(64))

@@ -102,3 +102,18 @@ def test_class_weight_multiplies_given_sample_weights():
     _, (_, _, w) = next(iter(it))
     np.testing.assert_allclose(w[:, 0], [2.0, 10.0, 2.0, 10.0])
     assert w.shape == (4, 3)
+
+
+def test_dataset_batches_of_tensors_are_unwrapped_without_copies():
+    x = np.arange(24, dtype="float32").reshape(12, 2)
+    y = np.arange(12)
+    adapter = da.make_adapter(Dataset.from_tensor_slices(({"pixels": x}, y)).batch(5))
+    assert adapter.num_batches == 3 and not adapter.infinite
+    bx, by, bw = next(iter(adapter))
+    assert isinstance(bx["pixels"], np.ndarray) and isinstance(by, np.ndarray) and bw is None
+    assert np.shares_memory(bx["pixels"], x) and np.shares_memory(by, y)  # views of the source arrays
+    weighted = da.make_adapter(Dataset.from_tensor_slices((x, y, np.ones(12))).batch(12))
+    assert next(iter(weighted))[2].dtype == np.float32  # float64 weights become floatx, as arrays do
+    assert da.make_adapter(Dataset.from_tensor_slices(x).repeat()).infinite
+    with pytest.raises(ValueError, match="steps_per_epoch"):
+        da.EpochIterator(da.make_adapter(Dataset.from_tensor_slices(x).repeat()))

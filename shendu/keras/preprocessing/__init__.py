@@ -1,5 +1,7 @@
 """tf.keras.preprocessing: the Keras 2 paths that tutorials still import from."""
 
 from shendu.keras.preprocessing import sequence
+from shendu.utils.dataset_from_directory import text_dataset_from_directory
+from shendu.utils.image_dataset import image_dataset_from_directory
 
-__all__ = ["sequence"]
+__all__ = ["image_dataset_from_directory", "sequence", "text_dataset_from_directory"]

@@ -1,0 +1,30 @@
+"""tf.test: the GPU probes TensorFlow scripts print at start-up, answered from the devices shendu really uses."""
+
+from __future__ import annotations
+
+from shendu.tf import config
+
+
+def is_gpu_available(cuda_only: bool = False, min_cuda_compute_capability: tuple[int, int] | None = None) -> bool:
+    """Whether shendu can compute on a GPU: False until its GPU support lands (TensorFlow deprecates this probe
+    for `tf.config.list_physical_devices('GPU')`, which says the same)."""
+    return bool(config.list_physical_devices("GPU"))
+
+
+def gpu_device_name() -> str:
+    """The name of the first GPU ('/device:GPU:0'), or '' when there is none, as in TensorFlow."""
+    gpus = config.list_logical_devices("GPU")
+    return gpus[0].name if gpus else ""
+
+
+def is_built_with_cuda() -> bool:
+    """False: shendu is NumPy code with no CUDA build."""
+    return False
+
+
+def is_built_with_gpu_support() -> bool:
+    """False: shendu has no GPU support yet."""
+    return False
+
+
+__all__ = ["gpu_device_name", "is_built_with_cuda", "is_built_with_gpu_support", "is_gpu_available"]
