@@ -38,18 +38,16 @@ class Tensor:
         self.grad: Tensor | None = None
         self.requires_grad = bool(requires_grad)
         self._ctx: Function | None = None
+        self._shape: tuple[Any, TensorShape] | None = None  # (the array it was made for, its TensorShape)
 
     # --- array attributes -------------------------------------------------------------------------
     @property
     def shape(self) -> TensorShape:
         """The shape as a `TensorShape` (a tuple with TensorFlow's `as_list()`, `rank`, ...), made once per array."""
         data = self.data
-        try:
-            cached = self._shape
-            if cached[0] is data:
-                return cached[1]
-        except AttributeError:  # not asked for before: make_tensor leaves the slot empty
-            pass
+        cached = self._shape
+        if cached is not None and cached[0] is data:
+            return cached[1]
         shape = tuple.__new__(TensorShape, data.shape)
         self._shape = (data, shape)
         return shape
@@ -412,6 +410,7 @@ def make_tensor(data: Any, ctx: Function | None) -> Tensor:
     t.grad = None
     t.requires_grad = ctx is not None
     t._ctx = ctx
+    t._shape = None
     return t
 
 

@@ -88,7 +88,7 @@ class TensorShape(tuple):
     # --- tuple behaviour kept TensorFlow's way ------------------------------------------------------
     def __getitem__(self, key: Any) -> Any:
         """An int index gives the size (int or None); a slice gives a TensorShape."""
-        if isinstance(key, slice):
+        if type(key) is slice:
             return tuple.__new__(TensorShape, tuple.__getitem__(self, key))
         return tuple.__getitem__(self, key)
 
@@ -99,6 +99,8 @@ class TensorShape(tuple):
         return as_shape(other).concatenate(self)
 
     def __eq__(self, other: object) -> bool:
+        if type(other) in _PLAIN and self is not _UNKNOWN and other is not _UNKNOWN:  # the common case, at C speed
+            return tuple.__eq__(self, other)
         if not isinstance(other, (list, tuple)):
             return NotImplemented
         try:
@@ -108,6 +110,8 @@ class TensorShape(tuple):
         return self.rank == other.rank and tuple.__eq__(self, other)
 
     def __ne__(self, other: object) -> bool:
+        if type(other) in _PLAIN and self is not _UNKNOWN and other is not _UNKNOWN:
+            return tuple.__ne__(self, other)
         equal = self.__eq__(other)
         return equal if equal is NotImplemented else not equal
 
@@ -162,6 +166,7 @@ class _UnknownShape(TensorShape):
 
 
 _UNKNOWN = tuple.__new__(_UnknownShape, ())
+_PLAIN = (tuple, TensorShape)  # shapes compared element by element (an unknown rank aside)
 
 
 def as_shape(shape: Any) -> TensorShape:

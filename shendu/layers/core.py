@@ -61,7 +61,7 @@ class Dense(Layer):
 
     def call(self, inputs: Tensor) -> Tensor:
         kernel = self.kernel
-        if inputs.shape[-1:] != kernel.shape[:1]:
+        if inputs.data.shape[-1:] != kernel.data.shape[:1]:
             raise ValueError(
                 f"Dense '{self.name}': expected inputs whose last axis is {kernel.shape[0]}, got shape {inputs.shape}"
             )

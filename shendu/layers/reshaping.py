@@ -24,7 +24,8 @@ class Flatten(Layer):
     def call(self, inputs: Tensor) -> Tensor:
         if self.data_format == "channels_first" and inputs.ndim > 2:
             inputs = ops.Transpose.apply(inputs, axes=(0, *range(2, inputs.ndim), 1))
-        return ops.Reshape.apply(inputs, shape=(inputs.shape[0], math.prod(inputs.shape[1:])))
+        shape = inputs.data.shape
+        return ops.Reshape.apply(inputs, shape=(shape[0], math.prod(shape[1:])))
 
     def compute_output_shape(self, input_shape: Any) -> Shape:
         shape = tuple(input_shape)

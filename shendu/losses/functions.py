@@ -28,7 +28,7 @@ def fused_binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = Fals
     """`binary_crossentropy`, weighted and reduced in the same op (from the logits behind a Sigmoid output)."""
     name = "binary_crossentropy"
     x, from_logits = logits_or_probs(name, as_pred(y_pred), ops.Sigmoid, from_logits)
-    t = np.broadcast_to(as_true(name, y_true, x), x.shape)
+    t = np.broadcast_to(as_true(name, y_true, x), x.data.shape)
     if label_smoothing:
         t = t * (1.0 - label_smoothing) + 0.5 * label_smoothing
     x, t = to_last(x, axis), np.moveaxis(t, axis, -1)
@@ -57,7 +57,7 @@ def fused_sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits:
     name = "sparse_categorical_crossentropy"
     x, from_logits = logits_or_probs(name, as_pred(y_pred), ops.Softmax, from_logits, axis)
     x = to_last(x, axis)
-    labels, kept = sparse_labels(name, y_true, x.shape, ignore_class)
+    labels, kept = sparse_labels(name, y_true, x.data.shape, ignore_class)
     if kept is not None:
         mask = kept if mask is None else np.logical_and(kept, loss_ops.squeeze_or_expand(np.asarray(mask), kept.ndim))
     op = loss_ops.SparseSoftmaxCrossEntropy if from_logits else loss_ops.SparseCategoricalCrossEntropy
