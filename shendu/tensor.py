@@ -52,6 +52,12 @@ class Tensor:
         self._shape = (data, shape)
         return shape
 
+    @property
+    def device(self) -> str:
+        """Where the values live, in TensorFlow's spelling: the CPU for NumPy arrays, the GPU for CuPy arrays."""
+        kind = "CPU" if isinstance(self.data, np.ndarray) else "GPU"
+        return f"/job:localhost/replica:0/task:0/device:{kind}:0"
+
     def get_shape(self) -> TensorShape:
         """The shape (TensorFlow's alias of `.shape`)."""
         return self.shape

@@ -277,3 +277,14 @@ def test_tensors_are_hashable_by_identity_and_ref_gives_a_handle():
 
 def test_dtype_names_and_rank():
     assert sd.tensor([1.0]).dtype.name == "float32" and sd.tensor(np.zeros((2, 3, 4))).ndim == 3
+
+
+def test_device_names_the_cpu_for_numpy_values():
+    assert sd.tensor([1.0]).device == "/job:localhost/replica:0/task:0/device:CPU:0"
+
+
+def test_layers_list_their_trainable_variables():
+    dense = sd.keras.layers.Dense(2)
+    dense.build((None, 3))
+    assert [v.shape for v in dense.trainable_variables] == [(3, 2), (2,)]
+    assert dense.non_trainable_variables == []

@@ -108,6 +108,20 @@ class Layer:
                     self._layers.append(v)
         object.__setattr__(self, name, value)
 
+    @property
+    def trainable(self) -> bool:
+        """Whether training updates this layer's weights. Setting it also says so to the weights themselves
+        (`requires_grad`), so a GradientTape, like fit, takes gradients of exactly the trainable ones."""
+        return self.__dict__.get("_trainable", True)
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self.__dict__["_trainable"] = bool(value)
+        if "_layers" in self.__dict__:
+            for v in self.weights:
+                if v.data.dtype.kind == "f":
+                    v.requires_grad = bool(value) and v.trainable
+
     # --- weights -----------------------------------------------------------------------------------
     def add_weight(self, name: str | None = None, shape: Sequence[int] = (), initializer: Any = None,
                    dtype: Any = None, trainable: bool = True, regularizer: Any = None,
@@ -159,6 +173,14 @@ class Layer:
     @property
     def variables(self) -> list[Variable]:
         return self.weights
+
+    @property
+    def trainable_variables(self) -> list[Variable]:
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self) -> list[Variable]:
+        return self.non_trainable_weights
 
     def get_weights(self) -> list[np.ndarray]:
         """The weights as NumPy arrays (copies), in the order of `weights`."""

@@ -166,14 +166,6 @@ class Model(Trainer, Layer):
     def non_trainable_weights(self) -> list[Any]:
         return _unique(super().non_trainable_weights)
 
-    @property
-    def trainable_variables(self) -> list[Any]:
-        return self.trainable_weights
-
-    @property
-    def non_trainable_variables(self) -> list[Any]:
-        return self.non_trainable_weights
-
     # --- summary, config, saving -------------------------------------------------------------------
     def summary(self, line_length: int | None = None, positions: list[float] | None = None,
                 print_fn: Any = None, expand_nested: bool = False, show_trainable: bool = False,

@@ -346,3 +346,21 @@ def test_custom_training_loop_trains_exactly_as_fit(compiled, make_optimizer):
     for ours, theirs in zip(model.get_weights(), reference.get_weights()):
         np.testing.assert_array_equal(ours, theirs)
     assert all(v.grad is None for v in model.trainable_variables)
+
+
+def test_a_layer_unfrozen_after_fit_gets_gradients_on_a_tape():
+    """fit leaves frozen weights without requires_grad; setting `trainable` again says so to the weights."""
+    model = tf.keras.Sequential([tf.keras.layers.Dense(3, input_shape=(2,)), tf.keras.layers.Dense(1)])
+    model.layers[0].trainable = False
+    model.compile("sgd", "mse")
+    model.fit(np.ones((4, 2)), np.ones((4, 1)), verbose=0)
+    assert len(model.trainable_variables) == 2
+    model.layers[0].trainable = True
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(model(np.ones((4, 2))))
+    grads = tape.gradient(loss, model.trainable_variables)
+    assert len(grads) == 4 and all(g is not None for g in grads)
+    model.layers[0].trainable = False
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(model(np.ones((4, 2))))
+    assert tape.gradient(loss, model.layers[0].kernel) is None
