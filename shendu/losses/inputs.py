@@ -76,14 +76,15 @@ def _warn_once(name: str, why: str) -> None:
                       stacklevel=5)
 
 
-def _warn_if_probabilities(name: str, x: Tensor, rows: bool) -> None:
-    """Warn (once per loss) when from_logits=True meets values that look like probabilities."""
+def _warn_if_probabilities(name: str, x: Tensor) -> None:
+    """Warn (once per loss) when from_logits=True meets rows that look like probabilities (in [0, 1], summing to 1).
+    Binary losses are not checked: single logits in [0, 1] are ordinary (a fresh GAN discriminator gives them)."""
     if name in _warned or not x.size:
         return
     d = x.data
-    if d.min() >= 0 and d.max() <= 1 and (not rows or np.allclose(d.sum(axis=-1), 1, atol=1e-3)):
-        summing = " and rows summing to 1" if rows else ""
-        _warn_once(name, f"looks like probabilities (values in [0, 1]{summing}) and thus may not represent logits")
+    if d.min() >= 0 and d.max() <= 1 and np.allclose(d.sum(axis=-1), 1, atol=1e-3):
+        _warn_once(name, "looks like probabilities (values in [0, 1] and rows summing to 1) and thus may not "
+                         "represent logits")
 
 
 def logits_or_probs(name: str, y_pred: Tensor, op: type, from_logits: bool, axis: int = -1) -> tuple[Tensor, bool]:
@@ -93,8 +94,8 @@ def logits_or_probs(name: str, y_pred: Tensor, op: type, from_logits: bool, axis
         if from_logits:
             _warn_once(name, f"was produced by a {op.__name__} activation and thus does not represent logits")
         return logits, True
-    if from_logits:
-        _warn_if_probabilities(name, to_last(y_pred, axis), rows=op is ops.Softmax)
+    if from_logits and op is ops.Softmax:
+        _warn_if_probabilities(name, to_last(y_pred, axis))
     return y_pred, from_logits
 
 

@@ -32,6 +32,15 @@ def test_keras_import_paths_tutorials_use():
     np.testing.assert_allclose(np.linalg.norm(normalize(np.array([[3.0, 4.0]])), axis=-1), [1.0])
 
 
+def test_keras_2_preprocessing_paths():
+    """The time-series tutorial's first versions read tf.keras.preprocessing.timeseries_dataset_from_array."""
+    from shendu.keras import preprocessing
+
+    assert preprocessing.timeseries_dataset_from_array is tf.keras.utils.timeseries_dataset_from_array
+    assert preprocessing.image_dataset_from_directory is tf.keras.utils.image_dataset_from_directory
+    assert preprocessing.text_dataset_from_directory is tf.keras.utils.text_dataset_from_directory
+
+
 def test_tutorial_regression_fits_with_the_tf_spelling():
     tf.keras.utils.set_random_seed(0)
     x = np.linspace(-1, 1, 64).reshape(-1, 1).astype("float32")

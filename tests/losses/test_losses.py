@@ -259,6 +259,15 @@ def test_from_logits_on_probability_values_warns():
         losses.categorical_crossentropy(onehot(rng.integers(0, C, N)), rng.normal(size=(N, C)), from_logits=True)
 
 
+def test_binary_logits_in_zero_one_do_not_warn():
+    """A fresh GAN discriminator's logits often all lie in [0, 1]: ordinary logits, not probabilities."""
+    logits = np.full((8, 1), 0.03) + rng.uniform(0, 0.01, (8, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value = losses.BinaryCrossentropy(from_logits=True)(np.ones((8, 1)), logits)
+    np.testing.assert_allclose(value.item(), np.logaddexp(0, -logits).mean(), rtol=1e-6)
+
+
 # --- reductions, sample weights, shapes ------------------------------------------------------------------
 
 
