@@ -37,6 +37,7 @@ from shendu.optimizers import Optimizer
 from shendu.saving import safetensors_format
 from shendu.saving.file_utils import ModelFileError, atomic_write
 from shendu.tensor import Tensor
+from shendu.tf.module import Module
 from shendu.variable import Variable
 
 FORMAT = "shendu.checkpoint/1"
@@ -70,10 +71,19 @@ def _check_trackable(value: Any, name: str) -> None:
             if not isinstance(key, str) or "/" in key:
                 raise ValueError(f"tf.train.Checkpoint: '{name}' has the key {key!r}: keys must be strings without '/'")
             _check_trackable(item, f"{name}[{key!r}]")
-    elif not isinstance(value, (Variable, Layer, Optimizer, Checkpoint)):
+    elif not isinstance(value, (Variable, Layer, Optimizer, Checkpoint, Module)):
         raise ValueError(f"tf.train.Checkpoint: '{name}' ({type(value).__name__}) holds no checkpointable state; "
-                         f"expected a Variable, a Layer or Model, an optimizer, a Checkpoint, or a list or dict of "
-                         f"them")
+                         f"expected a Variable, a Layer or Model, a tf.Module, an optimizer, a Checkpoint, or a list "
+                         f"or dict of them")
+
+
+def _holds_state(value: Any) -> bool:
+    """Whether a tf.Module's attribute is checkpointable state (or a list or dict holding some)."""
+    if isinstance(value, (list, tuple)):
+        return any(_holds_state(v) for v in value)
+    if isinstance(value, dict):
+        return any(_holds_state(v) for v in value.values())
+    return isinstance(value, (Variable, Layer, Optimizer, Checkpoint, Module))
 
 
 def _walk(obj: Any, path: str, graph: _Graph) -> None:
@@ -95,6 +105,11 @@ def _walk(obj: Any, path: str, graph: _Graph) -> None:
         graph.optimizers[path] = obj
     elif isinstance(obj, Checkpoint):
         obj._walk_into(path, graph)
+    elif isinstance(obj, Module):  # its attributes that hold state, by name (others, e.g. numbers, are not state)
+        for key in sorted(vars(obj)):
+            value = vars(obj)[key]
+            if _holds_state(value):
+                _walk(value, _join(path, key), graph)
     elif isinstance(obj, Layer):
         if obj.built:
             _walk_layer(obj, path, graph)

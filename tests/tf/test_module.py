@@ -68,3 +68,18 @@ def test_name_scope_and_bad_names():
         assert scope == "block/"
     with pytest.raises(ValueError, match="not a valid module name"):
         tf.Module(name="1 bad")
+
+
+def test_a_module_checkpoint_round_trip(tmp_path):
+    model = Sequential()
+    model.note = "not state"
+    ckpt = tf.train.Checkpoint(model=model)
+    path = ckpt.write(str(tmp_path / "module"))
+    saved = [v.numpy() for v in model.variables]
+    for v in model.trainable_variables:
+        v.assign(tf.zeros(v.shape))
+    tf.train.Checkpoint(model=model).read(path).assert_consumed()
+    for v, want in zip(model.variables, saved):
+        np.testing.assert_array_equal(v.numpy(), want)
+    names = [name for name, _ in tf.train.list_variables(path)]
+    assert "model/dense_1/w" in names and "model/steps" in names
