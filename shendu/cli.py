@@ -1,8 +1,13 @@
-"""The `shendu` command: train, evaluate, predict with and summarize models on the standard datasets."""
+"""The `shendu` command: train, evaluate, predict with and summarize models on the standard datasets.
+
+No input ends in a traceback: a bad argument is one line on stderr and exit status 2 (argparse's convention), a
+failure (a missing or malformed model file, a dataset that cannot be read) one line and exit status 1.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -41,17 +46,62 @@ def _cnn() -> Any:
 
 
 ARCHITECTURES: dict[str, Callable[[], Any]] = {"mlp": _mlp, "cnn": _cnn}
+DATASETS = ("fashion_mnist", "mnist")
 
 
 def _load(dataset: str) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """A dataset by name, pixels scaled to [0, 1]."""
+    """A dataset by name (one of DATASETS: 28x28 images, as the architectures take), pixels scaled to [0, 1]."""
     from shendu.keras import datasets
 
-    loader = getattr(datasets, dataset, None)
-    if loader is None:
-        raise SystemExit(f"shendu: unknown dataset {dataset!r}; known: mnist, fashion_mnist")
-    (x, y), (xt, yt) = loader.load_data()
+    (x, y), (xt, yt) = getattr(datasets, dataset).load_data()
     return (x.astype("float32") / 255.0, y), (xt.astype("float32") / 255.0, yt)
+
+
+def _load_model(path: str, compile: bool = True) -> Any:
+    """The model saved at path; any error while reading it becomes a ModelFileError naming the file."""
+    from shendu.keras.models import load_model
+    from shendu.saving.file_utils import ModelFileError
+
+    try:
+        return load_model(path, compile=compile)
+    except (OSError, ValueError):
+        raise
+    except Exception as err:  # a malformed file must not end in a traceback
+        raise ModelFileError(f"{path}: cannot load the model ({type(err).__name__}: {err})") from err
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
+    return value
+
+
+def _check_output(path: str) -> str | None:
+    """Why the model could not be saved at path (checked before training), or None."""
+    if os.path.isdir(path):
+        return f"--output {path} is a directory; give a file name such as {os.path.join(path, 'model.shendu')}"
+    folder = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(folder):
+        folder = os.path.dirname(folder)
+    if not os.path.isdir(folder):
+        return f"--output {path}: {folder} is a file, not a directory"
+    if not os.access(folder, os.W_OK):
+        return f"--output {path}: the directory {folder} is not writable"
+    return None
 
 
 def train(args: argparse.Namespace) -> None:
@@ -64,24 +114,25 @@ def train(args: argparse.Namespace) -> None:
     model.compile(optimizer=args.optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x, y, epochs=args.epochs, batch_size=args.batch_size, validation_split=args.validation_split,
               verbose=args.verbose)
-    loss, acc = model.evaluate(xt, yt, verbose=0)
+    scores = _scores(model.evaluate(xt, yt, verbose=0, return_dict=True))
     model.save(args.output)
-    print(f"test accuracy {acc:.4f}  test loss {loss:.4f}  (model saved to {args.output})")
+    print(f"{scores}  (model saved to {args.output})")
+
+
+def _scores(logs: dict[str, float]) -> str:
+    """'test accuracy A  test loss L' (the accuracy where the model was compiled with it)."""
+    accuracy = f"test accuracy {logs['accuracy']:.4f}  " if "accuracy" in logs else ""
+    return f"{accuracy}test loss {logs['loss']:.4f}"
 
 
 def evaluate(args: argparse.Namespace) -> None:
-    from shendu.keras.models import load_model
-
-    model = load_model(args.path)
+    model = _load_model(args.path)
     _, (xt, yt) = _load(args.dataset)
-    loss, acc = model.evaluate(xt, yt, verbose=args.verbose)
-    print(f"test accuracy {acc:.4f}  test loss {loss:.4f}")
+    print(_scores(model.evaluate(xt, yt, verbose=args.verbose, return_dict=True)))
 
 
 def predict(args: argparse.Namespace) -> None:
-    from shendu.keras.models import load_model
-
-    model = load_model(args.path)
+    model = _load_model(args.path, compile=False)
     _, (xt, yt) = _load(args.dataset)
     probs = model.predict(xt[: args.count], verbose=0)
     for i, (p, label) in enumerate(zip(probs, yt[: args.count])):
@@ -89,21 +140,26 @@ def predict(args: argparse.Namespace) -> None:
 
 
 def summary(args: argparse.Namespace) -> None:
-    from shendu.keras.models import load_model
+    _load_model(args.path, compile=False).summary()
 
-    load_model(args.path, compile=False).summary()
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, reporting a bad argument in one line on stderr (exit status 2)."""
+
+    def error(self, message: str) -> Any:
+        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="shendu", description="Train and use shendu models from the shell.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="shendu", description="Train and use shendu models from the shell.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     t = sub.add_parser("train", help="train a model on a dataset, save it and print its test accuracy")
     t.add_argument("model", choices=sorted(ARCHITECTURES))
-    t.add_argument("--dataset", default="mnist")
-    t.add_argument("--epochs", type=int, default=5)
-    t.add_argument("--batch-size", type=int, default=64)
+    t.add_argument("--dataset", default="mnist", choices=DATASETS)
+    t.add_argument("--epochs", type=_positive_int, default=5)
+    t.add_argument("--batch-size", type=_positive_int, default=64)
     t.add_argument("--optimizer", default="adam")
-    t.add_argument("--validation-split", type=float, default=0.0)
+    t.add_argument("--validation-split", type=_fraction, default=0.0)
     t.add_argument("--seed", type=int, default=None)
     t.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
     t.add_argument("--output", default=None, help="where to save the model (default: <model>.shendu)")
@@ -114,23 +170,52 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=helptext)
         p.add_argument("path", help="a model file written by `shendu train` or model.save()")
         if name != "summary":
-            p.add_argument("--dataset", default="mnist")
+            p.add_argument("--dataset", default="mnist", choices=DATASETS)
         if name == "evaluate":
             p.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2))
         if name == "predict":
-            p.add_argument("--count", type=int, default=10)
+            p.add_argument("--count", type=_positive_int, default=10)
         p.set_defaults(func=func)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if getattr(args, "output", "") is None:
+def _check_train_args(args: argparse.Namespace) -> str | None:
+    """What argparse cannot check alone, before training: the optimizer's name and where the model will be saved."""
+    from shendu import optimizers
+
+    if args.output is None:
         args.output = f"{args.model}.shendu"
+    problem = _check_output(args.output)
+    if problem is not None:
+        return problem
+    try:
+        optimizers.get(args.optimizer)
+    except ValueError as err:
+        return f"argument --optimizer: {err}"
+    return None
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; 0 on success, 1 on a failure (one line on stderr); bad arguments exit with status 2."""
+    args = build_parser().parse_args(argv)
+    problem = _check_train_args(args) if args.command == "train" else None
+    if problem is not None:
+        print(f"shendu train: error: {problem}", file=sys.stderr)
+        raise SystemExit(2)
     try:
         args.func(args)
-    except (FileNotFoundError, ValueError) as err:
-        print(f"shendu: {err}", file=sys.stderr)
+    except (OSError, ValueError) as err:
+        print(f"shendu {args.command}: {_one_line(err)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"shendu {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # no traceback for any input: the error's kind and message in one line
+        print(f"shendu {args.command}: {type(err).__name__}: {_one_line(err)}", file=sys.stderr)
         return 1
     return 0
 

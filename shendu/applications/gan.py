@@ -233,6 +233,10 @@ class GAN(Model):
     def from_config(cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> GAN:
         from shendu.layers import deserialize
 
+        missing = [key for key in ("generator", "discriminator", "latent_dim") if key not in config]
+        if missing:
+            raise ValueError(f"GAN.from_config: the config lacks {missing}; a GAN config holds its generator, "
+                             f"discriminator and latent_dim (got keys {sorted(config)})")
         config = dict(config)
         generator = deserialize(config.pop("generator"), custom_objects)
         discriminator = deserialize(config.pop("discriminator"), custom_objects)

@@ -1,5 +1,6 @@
 """Callbacks with Keras's names: hooks into fit/evaluate/predict for logging, checkpoints and schedules."""
 
+from shendu.callbacks.backup_and_restore import BackupAndRestore
 from shendu.callbacks.callback import Callback, CallbackList
 from shendu.callbacks.csv_logger import CSVLogger
 from shendu.callbacks.early_stopping import EarlyStopping
@@ -11,6 +12,6 @@ from shendu.callbacks.progbar_logger import ProgbarLogger
 from shendu.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = [
-    "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback", "LearningRateScheduler",
-    "ModelCheckpoint", "ProgbarLogger", "ReduceLROnPlateau", "TerminateOnNaN",
+    "BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback",
+    "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger", "ReduceLROnPlateau", "TerminateOnNaN",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from shendu.callbacks._monitor import monitor_op
+from shendu.callbacks._monitor import finite_or_warn, monitor_op
 from shendu.callbacks.callback import Callback
 
 
@@ -58,7 +58,7 @@ class EarlyStopping(Callback):
             self.best_weights = self.model.get_weights()
             self.best_epoch = epoch
         self.wait += 1
-        if self._is_improvement(current, self.best):
+        if finite_or_warn("EarlyStopping", self.monitor, current, epoch) and self._is_improvement(current, self.best):
             self.best = current
             self.best_epoch = epoch
             if self.restore_best_weights:

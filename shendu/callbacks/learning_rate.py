@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from shendu.callbacks._monitor import finite_or_warn
 from shendu.callbacks.callback import Callback
 
 
@@ -114,7 +115,7 @@ class ReduceLROnPlateau(Callback):
         if self.in_cooldown():
             self.cooldown_counter -= 1
             self.wait = 0
-        if self.monitor_op(current, self.best):
+        if finite_or_warn("ReduceLROnPlateau", self.monitor, current, epoch) and self.monitor_op(current, self.best):
             self.best = current
             self.wait = 0
         elif not self.in_cooldown():

@@ -6,7 +6,7 @@ import os
 import warnings
 from typing import Any
 
-from shendu.callbacks._monitor import monitor_op
+from shendu.callbacks._monitor import finite_or_warn, monitor_op
 from shendu.callbacks.callback import Callback
 
 
@@ -69,6 +69,8 @@ class ModelCheckpoint(Callback):
             current = logs.get(self.monitor)
             if current is None:
                 warnings.warn(f"Can save best model only with {self.monitor} available, skipping.", stacklevel=3)
+                return
+            if not finite_or_warn("ModelCheckpoint", self.monitor, current, epoch):
                 return
             if self.best is not None and not self.monitor_op(current, self.best):
                 if self.verbose > 0:

@@ -7,6 +7,10 @@ hashes and the arrays it expects; a file the user provides is checked by its arr
 from __future__ import annotations
 
 import os
+import struct
+import tokenize
+import zipfile
+import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,7 +28,30 @@ class DatasetNotFoundError(FileNotFoundError):
 
 
 class InvalidDatasetFileError(ValueError):
-    """A dataset file was found but does not hold the expected arrays (keys, dtypes, shapes)."""
+    """A dataset file was found but does not hold the expected arrays (keys, dtypes, shapes), or is corrupted."""
+
+
+# What reading a damaged archive raises from zipfile, zlib, gzip, tarfile and NumPy's .npy header parser.
+READ_ERRORS = (OSError, EOFError, ValueError, KeyError, NotImplementedError, RuntimeError, zipfile.BadZipFile,
+               zlib.error, struct.error, tokenize.TokenError, SyntaxError)
+
+
+def corrupted(path: str, kind: str, error: BaseException) -> InvalidDatasetFileError:
+    """The error for a dataset file that cannot be read: it names the file and says it is corrupted or truncated
+    (or, for a denied permission or a file gone meanwhile, that it cannot be opened)."""
+    if isinstance(error, (PermissionError, FileNotFoundError, IsADirectoryError)):
+        return InvalidDatasetFileError(f"{path} cannot be read: {error.strerror or error}")
+    return InvalidDatasetFileError(
+        f"{path} is corrupted or truncated: it is not a readable {kind} ({type(error).__name__}: {error}). "
+        "Replace it with a good copy (a file in the cache can simply be deleted: it is downloaded again)."
+    )
+
+
+def refuse_directory(path: str, dataset: str) -> None:
+    """Raise InvalidDatasetFileError if path is a directory where the dataset file belongs."""
+    if os.path.isdir(path):
+        raise InvalidDatasetFileError(f"{dataset}: {path} is a directory, not a file; expected the dataset file "
+                                      "itself there (move the directory away or point to the file inside it)")
 
 
 @dataclass(frozen=True)
@@ -50,6 +77,7 @@ def locate(fname: str, mirrors: Sequence[Mirror], dataset: str) -> Located:
     """
     if os.path.dirname(fname):
         path = os.path.expanduser(fname)
+        refuse_directory(path, dataset)
         if os.path.isfile(path):
             return Located(path, provided=True)
         raise DatasetNotFoundError(f"{dataset}: no file at {path}. {_manual_hint(os.path.basename(fname), mirrors)}")
@@ -58,6 +86,7 @@ def locate(fname: str, mirrors: Sequence[Mirror], dataset: str) -> Located:
     data_dir = os.environ.get(DATA_DIR_ENV)
     if data_dir:
         path = os.path.join(os.path.expanduser(data_dir), fname)
+        refuse_directory(path, dataset)
         if os.path.isfile(path):
             return Located(path, provided=True)
         looked.append(f"${DATA_DIR_ENV}: {path}: no such file")
@@ -65,6 +94,7 @@ def locate(fname: str, mirrors: Sequence[Mirror], dataset: str) -> Located:
         looked.append(f"${DATA_DIR_ENV}: not set")
 
     cached = os.path.join(cache_directory(), fname)
+    refuse_directory(cached, dataset)
     if os.path.isfile(cached):
         if any(validate_file(cached, m.file_hash) for m in mirrors):
             return Located(cached, provided=False)
@@ -106,8 +136,8 @@ def read_npz(located: Located, spec: Mapping[str, tuple[str, tuple[int | None, .
             arrays = {k: archive[k] for k in spec}
     except InvalidDatasetFileError:
         raise
-    except (OSError, ValueError, EOFError) as error:
-        raise InvalidDatasetFileError(f"{located.path}: not a readable .npz file ({error})") from error
+    except READ_ERRORS as error:
+        raise corrupted(located.path, ".npz file", error) from error
     for key, (dtype, shape) in spec.items():
         check_array(located.path, key, arrays[key], dtype, shape)
     return arrays

@@ -7,13 +7,13 @@ Keras reads the python version of the archive, whose batches are pickles; shendu
 
 from __future__ import annotations
 
+import gzip
 import posixpath
 import tarfile
-import zlib
 
 import numpy as np
 
-from shendu.datasets._fetch import InvalidDatasetFileError, Mirror, locate
+from shendu.datasets._fetch import READ_ERRORS, InvalidDatasetFileError, Mirror, corrupted, locate
 
 MIRRORS = (
     Mirror("https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",
@@ -45,17 +45,22 @@ def load_data(path: str = "cifar-10-binary.tar.gz") -> tuple[tuple[np.ndarray, n
 
 
 def _read_members(path: str, names: tuple[str, ...]) -> dict[str, bytes]:
-    """The bytes of FOLDER/<name> for each name, read in one pass over the gzipped tar (no extraction to disk)."""
+    """The bytes of FOLDER/<name> for each name, read in one pass over the gzipped tar (no extraction to disk).
+
+    The gzip stream is read to its end, so that its CRC and length checks catch a corrupted or truncated file.
+    """
     wanted = {posixpath.join(FOLDER, name): name for name in names}
     found: dict[str, bytes] = {}
     try:
-        with tarfile.open(path, "r|gz") as archive:
+        with gzip.open(path, "rb") as stream, tarfile.open(fileobj=stream, mode="r|") as archive:
             for member in archive:
                 name = wanted.get(posixpath.normpath(member.name))
                 if name is not None and member.isfile():
                     found[name] = archive.extractfile(member).read()
-    except (tarfile.TarError, OSError, EOFError, zlib.error) as error:
-        raise InvalidDatasetFileError(f"{path}: not a readable .tar.gz archive ({error})") from error
+            while stream.read(1 << 20):
+                pass
+    except (tarfile.TarError, *READ_ERRORS) as error:
+        raise corrupted(path, ".tar.gz archive", error) from error
     missing = [posixpath.join(FOLDER, n) for n in names if n not in found]
     if missing:
         raise InvalidDatasetFileError(f"{path}: missing {missing}; expected the CIFAR-10 binary version's members "

@@ -7,11 +7,10 @@ The data comes as the four gzipped IDX files Zalando publishes; each is found li
 from __future__ import annotations
 
 import gzip
-import zlib
 
 import numpy as np
 
-from shendu.datasets._fetch import InvalidDatasetFileError, Mirror, locate
+from shendu.datasets._fetch import READ_ERRORS, InvalidDatasetFileError, Mirror, corrupted, locate
 
 _KERAS = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 _ZALANDO = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
@@ -64,12 +63,13 @@ def read_idx(path: str, magic: int, item_shape: tuple[int, ...]) -> np.ndarray:
     try:
         with gzip.open(path, "rb") as f:
             raw = f.read()
-    except (OSError, EOFError, zlib.error) as error:
-        raise InvalidDatasetFileError(f"{path}: not a readable gzip file ({error})") from error
+    except READ_ERRORS as error:
+        raise corrupted(path, "gzip file", error) from error
     ndim = 1 + len(item_shape)
     header = 4 * (1 + ndim)
     if len(raw) < header:
-        raise InvalidDatasetFileError(f"{path}: {len(raw)} bytes is shorter than an IDX header ({header} bytes)")
+        raise InvalidDatasetFileError(f"{path}: {len(raw)} bytes is shorter than an IDX header ({header} bytes): "
+                                      "truncated or corrupted")
     found_magic, *dims = (int(v) for v in np.frombuffer(raw, ">i4", count=1 + ndim))
     if found_magic != magic:
         raise InvalidDatasetFileError(f"{path}: IDX magic number {found_magic}; expected {magic} (uint8 data of "

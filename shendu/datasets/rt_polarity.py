@@ -7,11 +7,13 @@ seeded train/test split as Keras's reuters loader does.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 
 import numpy as np
 
-from shendu.datasets._fetch import DATA_DIR_ENV, DatasetNotFoundError, InvalidDatasetFileError
+from shendu.datasets._fetch import DATA_DIR_ENV, DatasetNotFoundError, InvalidDatasetFileError, refuse_directory
 from shendu.utils.data_utils import cache_root
 
 FOLDER = "rt-polarity"
@@ -20,8 +22,14 @@ SHA256 = {
     "rt-polarity.pos": "2da124ec187a9d5a29c9f04e91c540e02baed5af8868f550a26bd6fd4dbf8bf0",
     "rt-polarity.neg": "4ace77d558c3714723843f1d65b60c01e3417b208180f0728808d76ad0eeeaca",
 }
+# How each standard file begins: a file that begins so but whose sha256 differs is a damaged copy of it.
+STANDARD_START = {
+    "rt-polarity.pos": b"the rock is destined to be the 21st century's new",
+    "rt-polarity.neg": b"simplistic , silly and tedious .",
+}
 SOURCE = "https://www.cs.cornell.edu/people/pabo/movie-review-data/"
 ENCODING = "latin-1"
+_BINARY = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # control bytes: never in these text files
 
 
 def _candidates(path: str | os.PathLike | None) -> list[tuple[str, str]]:
@@ -42,6 +50,8 @@ def locate(path: str | os.PathLike | None = None) -> str:
     where it looked and how to get the files."""
     looked = []
     for folder, how in _candidates(path):
+        for name in FILES:
+            refuse_directory(os.path.join(folder, name), "rt_polarity.load_data")
         missing = [f for f in FILES if not os.path.isfile(os.path.join(folder, f))]
         if not missing:
             return folder
@@ -59,9 +69,19 @@ def locate(path: str | os.PathLike | None = None) -> str:
 
 
 def _read(folder: str, name: str) -> list[str]:
+    """The non-empty lines of one file; refuses binary bytes and a damaged copy of the standard v1.0 file."""
     path = os.path.join(folder, name)
-    with open(path, encoding=ENCODING) as f:
-        lines = [line.strip() for line in f]
+    with open(path, "rb") as f:
+        raw = f.read()
+    binary = _BINARY.search(raw)
+    if binary:
+        raise InvalidDatasetFileError(f"{path} is corrupted: byte 0x{raw[binary.start()]:02x} at offset "
+                                      f"{binary.start()} is not text (expected Latin-1 text, one snippet a line)")
+    if raw.startswith(STANDARD_START[name]) and (digest := hashlib.sha256(raw).hexdigest()) != SHA256[name]:
+        raise InvalidDatasetFileError(f"{path} is corrupted or truncated: it begins as the standard v1.0 file but "
+                                      f"its sha256 is {digest}, expected {SHA256[name]}; get it again from {SOURCE}")
+    text = raw.decode(ENCODING).replace("\r\n", "\n").replace("\r", "\n")
+    lines = [line.strip() for line in text.split("\n")]
     lines = [line for line in lines if line]
     if not lines:
         raise InvalidDatasetFileError(f"{path}: no sentences (expected one snippet a line)")

@@ -128,12 +128,14 @@ class Layer:
                    constraint: Any = None) -> Variable:
         """Create a weight, initialize it, and track it (and its regularization penalty)."""
         from shendu import initializers, regularizers
+        from shendu.saving.weight_budget import charge
 
         dtype = np.dtype(dtype) if dtype is not None else self.dtype
         if initializer is None:
             initializer = "glorot_uniform" if dtype.kind == "f" else "zeros"
         init = initializers.get(initializer)
         shape = tuple(int(s) for s in shape)
+        charge(f"{self.name}/{name}", shape)  # a model being loaded may not create more than its file holds
         value = np.asarray(init(shape, dtype=dtype), dtype=dtype)
         n = len(self._trainable_weights) + len(self._non_trainable_weights)
         var = Variable(value, name=f"{self.name}/{name or f'variable_{n}'}", trainable=trainable, dtype=dtype)

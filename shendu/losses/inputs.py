@@ -99,6 +99,14 @@ def logits_or_probs(name: str, y_pred: Tensor, op: type, from_logits: bool, axis
     return y_pred, from_logits
 
 
+def _check_integral(name: str, lab: Any) -> None:
+    """Float labels must hold whole numbers (1.0 is class 1): a NaN, an infinity or 1.5 is refused, not truncated."""
+    bad = ~np.isfinite(lab) | (lab != np.floor(lab))
+    if bad.any():
+        value = lab[bad].flat[0]
+        raise ValueError(f"{name}: labels must be integers (class indices); got {'NaN' if np.isnan(value) else value}")
+
+
 def sparse_labels(name: str, y_true: Any, shape: tuple[int, ...], ignore_class: int | None) -> tuple[Any, Any]:
     """Integer labels of shape `shape[:-1]` checked against the number of classes, and the mask of ignore_class."""
     raw = as_array(y_true)
@@ -111,6 +119,8 @@ def sparse_labels(name: str, y_true: Any, shape: tuple[int, ...], ignore_class: 
     if lab.dtype.kind not in "iu":
         if lab.dtype.kind not in "fb":
             raise TypeError(f"{name}: expected integer class labels, got dtype {lab.dtype}")
+        if lab.dtype.kind == "f":
+            _check_integral(name, lab)
         lab = lab.astype(np.int64)
     mask = None
     if ignore_class is not None:

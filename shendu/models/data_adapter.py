@@ -6,9 +6,10 @@ become floatx (float32) one batch at a time. `validation_split` keeps the last f
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -138,6 +139,10 @@ class ArrayDataAdapter:
         return out
 
     def __iter__(self) -> Iterator[Batch]:
+        return self.batches()
+
+    def batches(self, start: int = 0) -> Iterator[Batch]:
+        """One pass (a new order drawn when shuffling), from its batch `start` on."""
         n, bs = self.num_samples, self.batch_size
         if self.shuffle == "batch":
             order = random.generator().permutation(self.num_batches)
@@ -145,7 +150,7 @@ class ArrayDataAdapter:
         else:
             order = range(self.num_batches)
             indices = random.generator().permutation(n) if self.shuffle else None
-        for b in order:
+        for b in order[start:]:
             index = slice(b * bs, min(n, (b + 1) * bs))
             if indices is not None:
                 index = indices[index]
@@ -185,9 +190,14 @@ class IterableDataAdapter:
         return v
 
     def __iter__(self) -> Iterator[Batch]:
+        return self.batches()
+
+    def batches(self, start: int = 0) -> Iterator[Batch]:
+        """One pass over the data (what is left of a generator), from its element `start` on."""
         source = self.data
         indexed = not hasattr(source, "__iter__")  # a Keras Sequence / PyDataset: len() and [i]
-        for element in (source[i] for i in range(len(source))) if indexed else source:
+        elements = (source[i] for i in range(start, len(source))) if indexed else itertools.islice(source, start, None)
+        for element in elements:
             x, y, w = unpack_x_y_sample_weight(element)
             yield (map_structure(self._convert, x), None if y is None else map_structure(self._convert, y),
                    None if w is None else map_structure(self._convert, w))
@@ -248,7 +258,9 @@ class EpochIterator:
     """Yields (step, batch) for each epoch; with steps_per_epoch the stream continues across epochs.
 
     Re-iterable data (arrays, Datasets) starts a new pass when one ends; a generator that runs dry stops
-    training with Keras's warning.
+    training with Keras's warning. `get_state`/`set_state` capture and restore the position in the data and the
+    random states that order it (see `BackupAndRestore`): a restored iterator replays the current pass's start
+    from the random states it began with, skips the batches already taken, and goes on as the original did.
     """
 
     def __init__(self, adapter: Any, steps_per_epoch: int | None = None, class_weight: dict | None = None) -> None:
@@ -262,6 +274,10 @@ class EpochIterator:
         self._iterator: Iterator[Batch] | None = None
         self._cw = class_weight_fn(class_weight) if class_weight else None
         self.exhausted = False
+        self._pass: dict[str, Any] | None = None  # the random states the current pass began with (None: no pass open)
+        self._consumed = 0  # batches taken from the current pass
+        self._step = 0  # steps taken in the current epoch
+        self._resume: dict[str, Any] | None = None
 
     @property
     def num_steps(self) -> int | None:
@@ -282,30 +298,42 @@ class EpochIterator:
         return x, y, cw.reshape(-1, *[1] * (w.ndim - 1)) * w
 
     def __iter__(self) -> Iterator[tuple[int, Batch]]:
-        if self.steps_per_epoch is None:
-            step = -1
-            for step, batch in enumerate(self.adapter):
-                yield step, self._weighted(batch)
-            if step < 0 and not getattr(self.adapter, "reiterable", True):
-                self._warn_dry()
-            return
-        for step in range(self.steps_per_epoch):
-            batch = self._next()
+        per_pass = self.steps_per_epoch is None
+        self._step = 0
+        if self._resume is not None:
+            self._reopen(self._resume, per_pass)
+        elif per_pass:
+            self._open()
+        while per_pass or self._step < self.steps_per_epoch:
+            batch = self._next(new_pass=not per_pass)
             if batch is None:
-                return
-            yield step, self._weighted(batch)
+                break
+            self._step += 1
+            yield self._step - 1, self._weighted(batch)
+        if per_pass and self._step == 0 and not getattr(self.adapter, "reiterable", True):
+            self._warn_dry()
 
-    def _next(self) -> Batch | None:
+    def _open(self) -> None:
+        """Start a pass over the data, noting the random states it starts from."""
+        self._pass, self._consumed = self._random_states(), 0
+        self._iterator = iter(self.adapter)
+
+    def _next(self, new_pass: bool) -> Batch | None:
+        """The next batch of the current pass; with new_pass, of a new pass when it ends (None: no more data)."""
         for _ in range(2):
             if self._iterator is None:
-                self._iterator = iter(self.adapter)
-            try:
-                return next(self._iterator)
-            except StopIteration:
-                self._iterator = None
-                if not getattr(self.adapter, "reiterable", True):
-                    break
-        self._warn_dry()
+                if not new_pass:
+                    return None
+                self._open()
+            batch = next(self._iterator, None)
+            if batch is not None:
+                self._consumed += 1
+                return batch
+            self._iterator = self._pass = None
+            if not new_pass or not getattr(self.adapter, "reiterable", True):
+                break
+        if new_pass:
+            self._warn_dry()
         return None
 
     def _warn_dry(self) -> None:
@@ -315,3 +343,90 @@ class EpochIterator:
             "generate at least `steps_per_epoch * epochs` batches.",
             stacklevel=4,
         )
+
+    # --- the position in the data, for BackupAndRestore ---------------------------------------------------------
+    def _generators(self) -> dict[str, np.random.Generator]:
+        """The generators that order the data: shendu's global one and those inside a Dataset pipeline."""
+        found = find_generators(getattr(self.adapter, "data", None), _is_data_object, "data")
+        return {"global": random.generator(), **found}
+
+    def _random_states(self) -> dict[str, Any]:
+        return {name: gen.bit_generator.state for name, gen in self._generators().items()}
+
+    def _set_random_states(self, states: dict[str, Any]) -> None:
+        set_generator_states(self._generators(), states, "the data")
+
+    def get_state(self) -> dict[str, Any]:
+        """Where this iterator is: steps taken this epoch, batches taken from the current pass, the random states
+        that pass began with and those of now (JSON-ready)."""
+        return {"step": self._step, "consumed": self._consumed if self._pass is not None else 0,
+                "pass": self._pass, "current": self._random_states()}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Continue, at the next epoch this iterator yields, from a `get_state()` of an identical iterator."""
+        if not isinstance(state, dict) or set(state) != {"step", "consumed", "pass", "current"}:
+            raise ValueError(f"EpochIterator.set_state: expected the dict of get_state(); got {state!r:.200}")
+        set_generator_states(self._generators(), state["current"], "the data", check_only=True)
+        self._resume = state
+
+    def _reopen(self, state: dict[str, Any], per_pass: bool) -> None:
+        """Replay the start of the saved pass (its order), skip the batches it had given, then restore the
+        random states of the moment the state was taken."""
+        self._resume, self._step, self._iterator = None, int(state["step"]), None
+        if state["pass"] is None:
+            self._set_random_states(state["current"])
+            if per_pass:
+                self._open()
+            return
+        self._set_random_states(state["pass"])
+        rest = self.adapter.batches(int(state["consumed"]))
+        first = next(rest, None)
+        self._set_random_states(state["current"])
+        if first is not None:
+            self._pass, self._consumed = state["pass"], int(state["consumed"])
+            self._iterator = itertools.chain([first], rest)
+
+
+def _is_data_object(obj: Any) -> bool:
+    return type(obj).__module__.startswith("shendu.data.")
+
+
+def find_generators(root: Any, within: Callable[[Any], bool], prefix: str) -> dict[str, np.random.Generator]:
+    """The NumPy generators reachable from root through objects for which within() holds (and lists, tuples and
+    dicts of them), keyed by their attribute path from `prefix`: the same keys for an identically built twin."""
+    found: dict[str, np.random.Generator] = {}
+    seen: set[int] = set()
+    todo: list[tuple[str, Any]] = [(prefix, root)]
+    while todo:
+        path, obj = todo.pop()
+        if isinstance(obj, np.random.Generator):
+            found.setdefault(path, obj)
+            continue
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, dict):
+            items = [(f"{path}[{k!r}]", v) for k, v in obj.items()]
+        elif isinstance(obj, (list, tuple)):
+            items = [(f"{path}[{i}]", v) for i, v in enumerate(obj)]
+        elif within(obj):
+            items = [(f"{path}.{k}", v) for k, v in getattr(obj, "__dict__", {}).items()]
+        else:
+            continue
+        todo.extend(reversed(items))
+    return found
+
+
+def set_generator_states(generators: dict[str, np.random.Generator], states: dict[str, Any], what: str,
+                         check_only: bool = False) -> None:
+    """Give each generator its saved state (check_only: only check that the names are the same on both sides)."""
+    if not isinstance(states, dict) or set(generators) != set(states):
+        saved = sorted(states) if isinstance(states, dict) else repr(states)[:100]
+        raise ValueError(
+            f"Cannot restore the random state of {what}: the saved state has generators {saved}, "
+            f"this run has {sorted(generators)} (was the model or the data built differently?)"
+        )
+    if check_only:
+        return
+    for name, gen in generators.items():
+        gen.bit_generator.state = states[name]

@@ -25,6 +25,7 @@ mask of y_pred), so a custom training loop masks exactly as fit does.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -332,6 +333,12 @@ class Trainer:
         self._assert_compiled("fit")
         _check_batch_size("fit", "batch_size", batch_size)
         _check_batch_size("fit", "validation_batch_size", validation_batch_size)
+        _check_count("fit", "epochs", epochs, allow_none=False)
+        _check_count("fit", "initial_epoch", initial_epoch, allow_none=False, allow_zero=True)
+        _check_count("fit", "steps_per_epoch", steps_per_epoch)
+        _check_count("fit", "validation_steps", validation_steps)
+        _check_validation_split(validation_split)
+        _check_validation_freq(validation_freq)
         verbose = _verbosity(verbose)
         n_inputs = len(self._graph.inputs) if self._graph is not None else None
         if validation_split and validation_data is None:
@@ -340,7 +347,7 @@ class Trainer:
                                  f"{type(x).__name__}; pass validation_data instead")
             arrays = (da.standardize(x, n_inputs), da.standardize(y), da.standardize(sample_weight))
             (x, y, sample_weight), validation_data = da.train_validation_split(arrays, validation_split)
-        adapter = da.make_adapter(x, y, sample_weight, batch_size, shuffle, n_inputs)
+        adapter = _nonempty("fit", da.make_adapter(x, y, sample_weight, batch_size, shuffle, n_inputs))
         iterator = da.EpochIterator(adapter, steps_per_epoch, class_weight)
         val_iterator = None
         if validation_data is not None:
@@ -352,13 +359,17 @@ class Trainer:
         self.stop_training = False
         self._tvars = None
         self._nonfinite = None
+        self._initial_epoch, self._train_iterator = None, iterator  # BackupAndRestore sets the one, restores the other
         callbacks.on_train_begin()
+        initial_epoch = initial_epoch if self._initial_epoch is None else self._initial_epoch
         epoch_logs: dict[str, float] = {}
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
-            epoch_logs, failure = self._train_epoch(epoch, iterator, callbacks)
-            if val_iterator is not None and failure is None and _should_eval(epoch, validation_freq):
+            logs, failure = self._train_epoch(epoch, epochs, iterator, callbacks)
+            epoch_logs = {} if logs is None else logs
+            ran = logs is not None and failure is None
+            if val_iterator is not None and ran and _should_eval(epoch, validation_freq):
                 val_logs = self._evaluate_loop(val_iterator, callbacks)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
             callbacks.on_epoch_end(epoch, epoch_logs)
@@ -369,9 +380,15 @@ class Trainer:
         callbacks.on_train_end(epoch_logs)
         return next((cb for cb in callbacks if isinstance(cb, History)), self.history)
 
-    def _train_epoch(self, epoch: int, iterator: da.EpochIterator, callbacks: Any) -> tuple[dict, tuple | None]:
-        """One epoch of steps; returns its logs and (epoch, step, loss) if a loss was not finite."""
+    def _train_epoch(self, epoch: int, epochs: int, iterator: da.EpochIterator,
+                     callbacks: Any) -> tuple[dict | None, tuple | None]:
+        """One epoch of steps; returns its logs (None for an epoch without batches) and (epoch, step, loss) if a
+        loss was not finite."""
         step, logs = self._run_steps(iterator, self.train_step, callbacks, "train", stoppable=True)
+        if step < 0:
+            warnings.warn(f"Epoch {epoch + 1}/{epochs} had no batches of data (the input ran out); no loss or "
+                          "metrics are logged for it", stacklevel=3)
+            return None, None
         if self._nonfinite is None:
             return self._final_logs(logs), None
         self.stop_training = True
@@ -398,8 +415,9 @@ class Trainer:
         if kwargs:
             raise TypeError(f"evaluate: unexpected keyword argument(s) {sorted(kwargs)}")
         _check_batch_size("evaluate", "batch_size", batch_size)
+        _check_count("evaluate", "steps", steps)
         n_inputs = len(self._graph.inputs) if self._graph is not None else None
-        adapter = da.make_adapter(x, y, sample_weight, batch_size, False, n_inputs)
+        adapter = _nonempty("evaluate", da.make_adapter(x, y, sample_weight, batch_size, False, n_inputs))
         iterator = da.EpochIterator(adapter, steps)
         verbose = _verbosity(verbose)
         callbacks = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
@@ -423,6 +441,7 @@ class Trainer:
         from shendu.callbacks import CallbackList
 
         _check_batch_size("predict", "batch_size", batch_size)
+        _check_count("predict", "steps", steps)
         n_inputs = len(self._graph.inputs) if self._graph is not None else None
         adapter = da.make_adapter(x, None, None, batch_size, False, n_inputs)
         iterator = da.EpochIterator(adapter, steps)
@@ -535,16 +554,48 @@ def _check_batch_size(method: str, name: str, value: Any) -> None:
         raise ValueError(f"{method}: {name} must be a positive integer (or None for 32); got {value!r}")
 
 
+def _check_count(method: str, name: str, value: Any, allow_none: bool = True, allow_zero: bool = False) -> None:
+    """A number of epochs or steps: a positive integer (0 too where allow_zero), or None where allow_none."""
+    if value is None and allow_none:
+        return
+    integer = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    if not integer or value < (0 if allow_zero else 1):
+        what = "a non-negative integer" if allow_zero else "a positive integer"
+        raise ValueError(f"{method}: {name} must be {what}{' (or None)' if allow_none else ''}; got {value!r}")
+
+
+def _check_validation_split(value: Any) -> None:
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and 0 <= value < 1
+    if not ok:
+        raise ValueError(f"fit: validation_split must be a float in [0, 1); got {value!r}")
+
+
+def _check_validation_freq(value: Any) -> None:
+    if isinstance(value, (list, tuple)):
+        if all(_is_positive_int(v) for v in value):
+            return
+    elif _is_positive_int(value):
+        return
+    raise ValueError(f"fit: validation_freq must be a positive integer or a list of epoch numbers; got {value!r}")
+
+
+def _nonempty(method: str, adapter: Any) -> Any:
+    """The adapter, unless it holds arrays of no samples (there would be no loss to compute)."""
+    if isinstance(adapter, da.ArrayDataAdapter) and adapter.num_samples == 0:
+        raise ValueError(f"{method}: the data has 0 samples; x (and y) must hold at least one")
+    return adapter
+
+
 def _verbosity(verbose: int | str) -> int:
     if verbose == "auto":
         return 1
-    if verbose not in (0, 1, 2):
+    if isinstance(verbose, bool) or not isinstance(verbose, (int, np.integer)) or verbose not in (0, 1, 2):
         raise ValueError(f"verbose must be 'auto', 0, 1 or 2; got {verbose!r}")
     return int(verbose)
 
 
 def _should_eval(epoch: int, freq: int | list[int]) -> bool:
-    if isinstance(freq, int):
+    if isinstance(freq, (int, np.integer)):
         return (epoch + 1) % freq == 0
     return epoch + 1 in freq
 

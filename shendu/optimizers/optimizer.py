@@ -410,13 +410,31 @@ class Optimizer:
     def set_state(self, state: dict[str, Any]) -> None:
         """Restore `get_state()`'s output; on an optimizer not built yet, slots load when their variables build.
 
-        Everything is checked before anything changes: a bad state leaves the optimizer as it was.
+        Everything is checked before anything changes: a bad state (an iteration count that is not a whole number
+        >= 0, a learning rate that is not finite, an array where a scalar belongs, slots of another shape than
+        their variable or not of float data) raises ValueError naming the entry and leaves the optimizer as it was.
         """
+
+        def refuse(key: str, problem: str) -> ValueError:
+            return ValueError(f"{self.name}.set_state: entry '{key}' {problem}")
+
         state = {key: np.asarray(value) for key, value in state.items()}
         if "iterations" not in state:
             raise ValueError(f"{self.name}.set_state: the state has no 'iterations' entry; keys: {sorted(state)}")
-        iterations = int(state.pop("iterations"))
+        for key in ("iterations", "learning_rate"):
+            value = state.get(key)
+            if value is not None and value.shape != ():
+                raise refuse(key, f"must be a scalar, got an array of shape {value.shape}")
+            if value is not None and (value.dtype.kind not in "iuf" or not np.isfinite(value)):
+                raise refuse(key, f"must be a finite number, got {value!r}")
+        iterations = state.pop("iterations")
+        if iterations < 0 or iterations != np.floor(iterations):
+            raise refuse("iterations", f"must be a whole number >= 0, got {iterations}")
+        iterations = int(iterations)
         lr = state.pop("learning_rate", None)
+        for key, value in state.items():
+            if value.dtype.kind != "f":
+                raise refuse(key, f"must hold float data like its variable, got {value.dtype}")
         expected = {f"{self._keys[k]}/{slot}": arr for k, slots in self._slots.items() for slot, arr in slots.items()}
         missing = [key for key in expected if key not in state]
         if missing and len(missing) < len(expected):

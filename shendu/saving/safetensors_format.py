@@ -110,39 +110,53 @@ def read_header(data: bytes, source: str) -> tuple[dict[str, Entry], dict[str, s
     Refuses (ModelFileError naming `source`) a header longer than the file or MAX_HEADER_SIZE, JSON that is not
     an object, unknown dtypes, and offsets that overlap, leave gaps, overrun the file or disagree with the shape.
     """
+    size = header_length(data[:8], len(data), source)
+    entries, metadata = parse_header(data[8:8 + size], len(data) - 8 - size, source)
+    return entries, metadata, 8 + size
 
-    def fail(reason: str) -> ModelFileError:
-        return ModelFileError(f"{source} is corrupted or truncated: {reason}")
 
-    if len(data) < 8:
-        raise fail(f"{len(data)} bytes is shorter than the 8-byte header length of a safetensors file")
-    (size,) = struct.unpack_from("<Q", data)
-    if size > min(MAX_HEADER_SIZE, len(data) - 8):
-        raise fail(f"its header length {size} exceeds the file ({len(data)} bytes) or the limit {MAX_HEADER_SIZE}")
+def header_length(prefix: bytes, total: int, source: str) -> int:
+    """The header length N read from the first 8 bytes of a safetensors file of `total` bytes, checked."""
+    if len(prefix) < 8 or total < 8:
+        raise _corrupted(source, f"{total} bytes is shorter than the 8-byte header length of a safetensors file")
+    (size,) = struct.unpack_from("<Q", prefix)
+    if size > min(MAX_HEADER_SIZE, total - 8):
+        raise _corrupted(source, f"its header length {size} exceeds the file ({total} bytes) or the limit "
+                                 f"{MAX_HEADER_SIZE}")
+    return size
+
+
+def parse_header(text: bytes, available: int, source: str) -> tuple[dict[str, Entry], dict[str, str]]:
+    """The entries and metadata of the header JSON `text`, checked against the `available` bytes after it."""
     try:
-        header = json.loads(bytes(data[8:8 + size]).decode("utf-8"), object_pairs_hook=_unique_keys)
-    except ValueError as err:
-        raise fail(f"its header is not valid JSON ({err})") from None
+        header = json.loads(bytes(text).decode("utf-8"), object_pairs_hook=_unique_keys)
+    except (ValueError, RecursionError) as err:
+        raise _corrupted(source, f"its header is not valid JSON ({err})") from None
     if not isinstance(header, dict):
-        raise fail(f"its header is a JSON {type(header).__name__}, not an object")
+        raise _corrupted(source, f"its header is a JSON {type(header).__name__}, not an object")
     metadata = header.pop(METADATA, None)
     metadata = {} if metadata is None else metadata
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
-        raise fail(f"its {METADATA} is not a map of strings to strings")
+        raise _corrupted(source, f"its {METADATA} is not a map of strings to strings")
     entries = {}
     for name, info in header.items():
         try:
             entries[name] = _entry(info)
         except ValueError as err:
-            raise fail(f"tensor '{name}': {err}") from None
-    position, available = 0, len(data) - 8 - size
+            raise _corrupted(source, f"tensor '{name}': {err}") from None
+    position = 0
     for name, (_, _, begin, end) in sorted(entries.items(), key=lambda item: item[1][2:]):
         if begin != position:
-            raise fail(f"tensor '{name}' starts at byte {begin}, expected {position} (offsets must be contiguous)")
+            raise _corrupted(source, f"tensor '{name}' starts at byte {begin}, expected {position} "
+                                     "(offsets must be contiguous)")
         position = end
     if position != available:
-        raise fail(f"the tensors take {position} bytes but {available} follow the header")
-    return entries, metadata, 8 + size
+        raise _corrupted(source, f"the tensors take {position} bytes but {available} follow the header")
+    return entries, metadata
+
+
+def _corrupted(source: str, reason: str) -> ModelFileError:
+    return ModelFileError(f"{source} is corrupted or truncated: {reason}")
 
 
 def _entry(info: Any) -> Entry:

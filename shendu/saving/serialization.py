@@ -32,6 +32,9 @@ def deserialize(config: dict[str, Any], custom_objects: dict[str, Any] | None = 
         cls = get_registered_object(config["registered_name"], custom_objects)
     if cls is None:
         raise ValueError(_unknown("layer", name))
+    if cls.__name__ == "Layer" and cls.__module__ == "shendu.layers.base":
+        raise ValueError("deserialize: class_name 'Layer' names the abstract base class, which cannot compute "
+                         "anything; a config must name a concrete layer")
     return _from_config(cls, config.get("config", {}), custom_objects)
 
 

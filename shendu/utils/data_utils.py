@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import json
 import os
+import secrets
 import shutil
 import tarfile
 import tempfile
@@ -79,8 +81,7 @@ def download(origin: str, target: str, file_hash: str | None = None, hash_algori
     """
     hasher = _hasher(hash_algorithm, file_hash) if file_hash else None
     print(f"Downloading data from {origin}")
-    fd, partial = tempfile.mkstemp(prefix=os.path.basename(target) + ".", suffix=".part",
-                                   dir=os.path.dirname(target) or ".")
+    fd, partial = _fresh_file(target)
     try:
         with os.fdopen(fd, "wb") as out:
             received, expected = _stream(origin, out, hasher)
@@ -206,17 +207,97 @@ def get_file(fname: str | None = None, origin: str | None = None, untar: bool = 
     return extraction_dir
 
 
+EXTRACTED_MARKER = ".shendu-extracted"
+
+
 def _extract_atomically(archive: str, extraction_dir: str, archive_format: str) -> None:
-    """Extract into a temporary sibling folder, then rename it, so a crash never leaves half an extraction."""
-    staging = tempfile.mkdtemp(prefix=os.path.basename(extraction_dir) + ".", dir=os.path.dirname(extraction_dir))
+    """Extract into a fresh temporary sibling folder, then rename it into place: a crash never leaves half an
+    extraction, and only a folder shendu made (its marker lists the files) is ever replaced; anything else is refused.
+    """
+    replacing = _replaceable(extraction_dir)
+    parent = os.path.dirname(extraction_dir)
+    staging = _fresh_folder(parent, f".tmp-extract-{os.path.basename(extraction_dir)}.")
+    retired = None
     try:
         if not extract_archive(archive, staging, archive_format):
             raise ValueError(f"get_file: {archive} is not a {archive_format} archive; cannot extract it")
-        if os.path.isdir(extraction_dir):
-            shutil.rmtree(extraction_dir)
-        os.replace(staging, extraction_dir)
+        _write_marker(staging, archive)
+        if replacing:
+            retired = tempfile.mkdtemp(prefix=f".tmp-retired-{os.path.basename(extraction_dir)}.", dir=parent)
+            old = os.path.join(retired, "old")
+            os.rename(extraction_dir, old)
+            try:
+                _replaceable(old)  # again, now that nobody can add to it: a file added meanwhile is kept
+            except FileExistsError:
+                os.rename(old, extraction_dir)
+                retired = None
+                raise
+        try:
+            os.rename(staging, extraction_dir)
+        except OSError as error:
+            raise FileExistsError(f"get_file: {extraction_dir} appeared while extracting and was not made by "
+                                  f"shendu; it is left untouched ({error})") from error
     finally:
-        if os.path.isdir(staging):
-            shutil.rmtree(staging, ignore_errors=True)
+        for folder in (staging, retired):
+            if folder is not None and os.path.isdir(folder):
+                shutil.rmtree(folder, ignore_errors=True)
 
 
+def _fresh_file(target: str) -> tuple[int, str]:
+    """(fd, path) of a new file <target>.<random>.part, with the mode open() gives under the user's umask."""
+    while True:
+        path = f"{target}.{secrets.token_hex(6)}.part"
+        try:
+            return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), path
+        except FileExistsError:
+            continue
+
+
+def _fresh_folder(parent: str, prefix: str) -> str:
+    """A new empty folder parent/<prefix><random>, with the permissions os.mkdir gives under the user's umask."""
+    while True:
+        path = os.path.join(parent, prefix + secrets.token_hex(6))
+        try:
+            os.mkdir(path)
+            return path
+        except FileExistsError:
+            continue
+
+
+def _replaceable(folder: str) -> bool:
+    """True if folder is an earlier extraction shendu made, False if nothing is there; refuses anything else.
+
+    Raises FileExistsError, leaving the folder untouched, when it is not a folder, has no shendu marker, or holds
+    anything the marker does not list (a user's own files).
+    """
+    if not os.path.lexists(folder):
+        return False
+    keep = "Move it away, or pass another fname or cache_dir."
+    if os.path.islink(folder) or not os.path.isdir(folder):
+        raise FileExistsError(f"get_file: cannot extract into {folder}: it exists and is not a folder. {keep}")
+    try:
+        with open(os.path.join(folder, EXTRACTED_MARKER), encoding="utf-8") as f:
+            listed = set(json.load(f)["files"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise FileExistsError(f"get_file: {folder} exists and was not made by shendu (no valid {EXTRACTED_MARKER} "
+                              f"marker in it: {error}); it is left untouched. {keep}") from error
+    extra = sorted(set(_entries(folder)) - listed - {EXTRACTED_MARKER})
+    if extra:
+        raise FileExistsError(f"get_file: {folder} holds files shendu did not extract ({', '.join(extra[:5])}"
+                              f"{', ...' if len(extra) > 5 else ''}); it is left untouched. {keep}")
+    return True
+
+
+def _entries(folder: str) -> list[str]:
+    """Every file, folder and link under folder, as '/'-separated paths relative to it."""
+    out = []
+    for root, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            out.append(os.path.relpath(os.path.join(root, name), folder).replace(os.sep, "/"))
+    return out
+
+
+def _write_marker(folder: str, archive: str) -> None:
+    """Record in folder that shendu extracted it from archive, and everything it holds."""
+    with open(os.path.join(folder, EXTRACTED_MARKER), "w", encoding="utf-8") as f:
+        json.dump({"archive": os.path.basename(archive), "files": sorted(_entries(folder))}, f, indent=1)

@@ -160,7 +160,7 @@ def test_fit_on_dataset_generator_and_steps_per_epoch():
             yield x[i:i + 32], y[i:i + 32]
 
     seen.clear()
-    with pytest.warns(UserWarning, match="ran out of data"):
+    with pytest.warns(UserWarning, match="ran out of data"), pytest.warns(UserWarning, match="had no batches"):
         _quiet_fit(model, gen(), epochs=3, callbacks=[count])
     assert seen == [0, 1, 2]
     with pytest.raises(ValueError, match="batch_size must not be given"):
