@@ -77,6 +77,15 @@ def as_array(data: Any, dtype: Any = None) -> Any:
     return arr
 
 
+_epsilon = 1e-7
+
+
 def epsilon() -> float:
-    """The small constant that keeps divisions and logarithms finite (Keras's 1e-7)."""
-    return 1e-7
+    """The small constant that keeps divisions and logarithms finite (Keras's 1e-7 unless changed)."""
+    return _epsilon
+
+
+def set_epsilon(value: float) -> None:
+    """Set the value `epsilon()` returns (Keras's `set_epsilon`); the built-in losses keep clipping at 1e-7."""
+    global _epsilon
+    _epsilon = float(value)

@@ -47,6 +47,12 @@ def matplotlib():
 
 
 @pytest.fixture(scope="session")
+def pydot():
+    """pydot, for the tests of the DOT graphs plot_model builds (skips the test without it)."""
+    return _extra("pydot")
+
+
+@pytest.fixture(scope="session")
 def pillow():
     """Pillow's PIL.Image, for the tests that read and write image files (skips the test without it)."""
     return _extra("PIL.Image")

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from shendu import backend, grad_mode, random
+from shendu.callbacks._save_freq import BatchCount
 from shendu.callbacks.callback import Callback
 from shendu.layers.base import Layer
 from shendu.models import data_adapter as da
@@ -50,12 +51,11 @@ class BackupAndRestore(Callback):
         self.delete_checkpoint = bool(delete_checkpoint)
         self._path = os.path.join(self.backup_dir, FILENAME)
         self._epoch = 0
-        self._batches_since_saving = 0
-        self._last_batch_seen = -1
+        self._batches = BatchCount(save_freq)
 
     # --- the hooks ---------------------------------------------------------------------------------------------
     def on_train_begin(self, logs: dict | None = None) -> None:
-        self._batches_since_saving, self._last_batch_seen = 0, -1
+        self._batches.reset()
         if os.path.exists(self._path):
             self._restore()
 
@@ -63,7 +63,7 @@ class BackupAndRestore(Callback):
         self._epoch = epoch
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        if self.save_freq != "epoch" and self._count(batch):
+        if self.save_freq != "epoch" and self._batches.due(batch):
             self._save(self._epoch, at_epoch_end=False)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
@@ -76,16 +76,6 @@ class BackupAndRestore(Callback):
             os.remove(self._path)
         with contextlib.suppress(OSError):
             os.rmdir(self.backup_dir)  # only when empty: never delete what shendu did not write
-
-    def _count(self, batch: int) -> bool:
-        """Count the batches since the last backup (a group of them with steps_per_execution, as Keras counts)."""
-        new = batch + 1 if batch <= self._last_batch_seen else batch - self._last_batch_seen
-        self._last_batch_seen = batch
-        self._batches_since_saving += new
-        if self._batches_since_saving < self.save_freq:
-            return False
-        self._batches_since_saving = 0
-        return True
 
     # --- writing -------------------------------------------------------------------------------------------------
     def _save(self, epoch: int, at_epoch_end: bool) -> None:
@@ -118,7 +108,7 @@ class BackupAndRestore(Callback):
             iterator = getattr(model, "_train_iterator", None)
             if iterator is not None and state["data"] is not None:
                 iterator.set_state(state["data"])
-                self._last_batch_seen = int(state["data"]["step"]) - 1  # count the batches from where it resumes
+                self._batches.reset(int(state["data"]["step"]) - 1)  # count the batches from where it resumes
             model._initial_epoch = int(state["epoch"])
         except (KeyError, ValueError, TypeError) as err:
             raise ValueError(

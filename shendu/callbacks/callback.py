@@ -8,8 +8,9 @@ from typing import Any
 class Callback:
     """Base class of callbacks (Keras's): override the hooks you need; `self.model` and `self.params` are set.
 
-    params holds {'verbose', 'epochs', 'steps'}; every hook receives a `logs` dict (or None) of the
-    current loss and metric values.
+    params holds {'verbose', 'epochs', 'steps'}; every hook receives a `logs` dict, as in Keras 3: the current loss
+    and metric values at the end of a batch, an epoch, a training or an evaluation, `{'outputs': ...}` at the end
+    of a predict batch, and an empty dict at the beginnings and at the end of predict.
     """
 
     def __init__(self) -> None:
@@ -91,6 +92,11 @@ def _overrides(cb: Callback, hook: str, alias: str | None) -> bool:
     return hook in vars(cb) or (alias is not None and alias in vars(cb))
 
 
+def _dict(logs: dict | None) -> dict:
+    """The logs a hook passes on: an empty dict for none, as Keras 3's CallbackList does."""
+    return {} if logs is None else logs
+
+
 class CallbackList:
     """Calls each hook on every callback in order; adds History and ProgbarLogger when asked, as fit does.
 
@@ -145,28 +151,28 @@ class CallbackList:
             getattr(cb, hook)(*args)
 
     def on_train_begin(self, logs: dict | None = None) -> None:
-        self._all("on_train_begin", logs)
+        self._all("on_train_begin", _dict(logs))
 
     def on_train_end(self, logs: dict | None = None) -> None:
-        self._all("on_train_end", logs)
+        self._all("on_train_end", _dict(logs))
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self._all("on_epoch_begin", epoch, logs)
+        self._all("on_epoch_begin", epoch, _dict(logs))
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self._all("on_epoch_end", epoch, logs)
+        self._all("on_epoch_end", epoch, _dict(logs))
 
     def on_test_begin(self, logs: dict | None = None) -> None:
-        self._all("on_test_begin", logs)
+        self._all("on_test_begin", _dict(logs))
 
     def on_test_end(self, logs: dict | None = None) -> None:
-        self._all("on_test_end", logs)
+        self._all("on_test_end", _dict(logs))
 
     def on_predict_begin(self, logs: dict | None = None) -> None:
-        self._all("on_predict_begin", logs)
+        self._all("on_predict_begin", _dict(logs))
 
     def on_predict_end(self, logs: dict | None = None) -> None:
-        self._all("on_predict_end", logs)
+        self._all("on_predict_end", _dict(logs))
 
     def on_batch_begin(self, batch: int, logs: dict | None = None) -> None:
         self.on_train_batch_begin(batch, logs)
@@ -175,26 +181,32 @@ class CallbackList:
         self.on_train_batch_end(batch, logs)
 
     def on_train_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        logs = _dict(logs)
         for cb in self._batch["on_train_batch_begin"]:
             cb.on_train_batch_begin(batch, logs)
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        logs = _dict(logs)
         for cb in self._batch["on_train_batch_end"]:
             cb.on_train_batch_end(batch, logs)
 
     def on_test_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        logs = _dict(logs)
         for cb in self._batch["on_test_batch_begin"]:
             cb.on_test_batch_begin(batch, logs)
 
     def on_test_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        logs = _dict(logs)
         for cb in self._batch["on_test_batch_end"]:
             cb.on_test_batch_end(batch, logs)
 
     def on_predict_batch_begin(self, batch: int, logs: dict | None = None) -> None:
+        logs = _dict(logs)
         for cb in self._batch["on_predict_batch_begin"]:
             cb.on_predict_batch_begin(batch, logs)
 
     def on_predict_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        logs = _dict(logs)
         for cb in self._batch["on_predict_batch_end"]:
             cb.on_predict_batch_end(batch, logs)
 

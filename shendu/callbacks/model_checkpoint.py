@@ -7,6 +7,7 @@ import warnings
 from typing import Any
 
 from shendu.callbacks._monitor import finite_or_warn, monitor_op
+from shendu.callbacks._save_freq import BatchCount
 from shendu.callbacks.callback import Callback
 
 
@@ -33,9 +34,8 @@ class ModelCheckpoint(Callback):
         self.save_freq = save_freq
         self.best: float | None = initial_value_threshold
         self.monitor_op: Any = monitor_op(mode, monitor, who="ModelCheckpoint")
-        self._batches_since_saving = 0
         self._current_epoch = 0
-        self._last_batch_seen = -1
+        self._batches = BatchCount(save_freq)
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         self.monitor_op = monitor_op(self.mode, self.monitor, self.model, "ModelCheckpoint")
@@ -44,19 +44,8 @@ class ModelCheckpoint(Callback):
         self._current_epoch = epoch
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        if self.save_freq != "epoch" and self._count(batch):
+        if self.save_freq != "epoch" and self._batches.due(batch):
             self._save(self._current_epoch, batch, logs)
-
-    def _count(self, batch: int) -> bool:
-        """Count the batches since this hook last ran (several with steps_per_execution, as Keras counts them);
-        True when save_freq of them have passed since the last save."""
-        new = batch + 1 if batch <= self._last_batch_seen else batch - self._last_batch_seen  # a new epoch restarts
-        self._last_batch_seen = batch
-        self._batches_since_saving += new
-        if self._batches_since_saving < self.save_freq:
-            return False
-        self._batches_since_saving = 0
-        return True
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if self.save_freq == "epoch":

@@ -70,10 +70,13 @@ class Located:
     provided: bool
 
 
-def locate(fname: str, mirrors: Sequence[Mirror], dataset: str) -> Located:
-    """Find fname: a user path (with a folder part), $SHENDU_DATA_DIR/fname, the cache, or a download into it.
+def locate(fname: str, mirrors: Sequence[Mirror], dataset: str, subdir: str = "") -> Located:
+    """Find fname: a user path (with a folder part), $SHENDU_DATA_DIR/[subdir/]fname, the cache's subdir, or a
+    download into it.
 
-    Raises DatasetNotFoundError listing every place looked at, each failure, and how to install the file by hand.
+    subdir keeps a dataset's files in their own folder of the cache (fashion-mnist/, cifar-10/) so that equal file
+    names never collide; in $SHENDU_DATA_DIR the subfolder is tried first, then the flat layout. Raises
+    DatasetNotFoundError listing every place looked at, each failure, and how to install the file by hand.
     """
     if os.path.dirname(fname):
         path = os.path.expanduser(fname)
@@ -85,15 +88,17 @@ def locate(fname: str, mirrors: Sequence[Mirror], dataset: str) -> Located:
     looked: list[str] = []
     data_dir = os.environ.get(DATA_DIR_ENV)
     if data_dir:
-        path = os.path.join(os.path.expanduser(data_dir), fname)
-        refuse_directory(path, dataset)
-        if os.path.isfile(path):
-            return Located(path, provided=True)
-        looked.append(f"${DATA_DIR_ENV}: {path}: no such file")
+        for path in dict.fromkeys(os.path.join(os.path.expanduser(data_dir), *parts) for parts in
+                                  ((subdir, fname), (fname,))):
+            refuse_directory(path, dataset)
+            if os.path.isfile(path):
+                return Located(path, provided=True)
+            looked.append(f"${DATA_DIR_ENV}: {path}: no such file")
     else:
         looked.append(f"${DATA_DIR_ENV}: not set")
 
-    cached = os.path.join(cache_directory(), fname)
+    cached = os.path.join(cache_directory(), subdir, fname)
+    os.makedirs(os.path.dirname(cached), exist_ok=True)
     refuse_directory(cached, dataset)
     if os.path.isfile(cached):
         if any(validate_file(cached, m.file_hash) for m in mirrors):

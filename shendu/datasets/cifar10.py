@@ -19,6 +19,7 @@ MIRRORS = (
     Mirror("https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",
            "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd"),  # md5 c32a1d4ab5d03f1284b67883e8d87530
 )
+SUBDIR = "cifar-10"  # its own folder of the cache
 NUM_CLASSES = 10
 CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 FOLDER = "cifar-10-batches-bin"
@@ -32,24 +33,25 @@ def load_data(path: str = "cifar-10-binary.tar.gz") -> tuple[tuple[np.ndarray, n
     """((x_train, y_train), (x_test, y_test)): uint8 images (50000, 32, 32, 3) and (10000, 32, 32, 3), channels
     last, and uint8 labels of shape (50000, 1) and (10000, 1) as Keras returns them; labels 0-9 name CLASS_NAMES.
 
-    path: a file name looked for in $SHENDU_DATA_DIR, then in the cache (~/.shendu/datasets, or
-    $SHENDU_CACHE_DIR/datasets), then downloaded there from MIRRORS with its hash checked; or a path to your own
-    cifar-10-binary.tar.gz, which is checked by its content (members, record sizes, labels in 0-9).
+    path: a file name looked for in $SHENDU_DATA_DIR/cifar-10, then $SHENDU_DATA_DIR, then in the cache
+    (~/.shendu/datasets/cifar-10, or $SHENDU_CACHE_DIR/datasets/cifar-10), then downloaded there from MIRRORS with
+    its hash checked; or a path to your own cifar-10-binary.tar.gz, which is checked by its content (members, record
+    sizes, labels in 0-9).
     """
-    located = locate(path, MIRRORS, "cifar10.load_data")
-    members = _read_members(located.path, (*TRAIN_BATCHES, TEST_BATCH))
+    located = locate(path, MIRRORS, "cifar10.load_data", SUBDIR)
+    members = read_members(located.path, FOLDER, (*TRAIN_BATCHES, TEST_BATCH))
     train = [_parse_batch(located.path, name, members[name]) for name in TRAIN_BATCHES]
     x_train = np.concatenate([x for x, _ in train])
     y_train = np.concatenate([y for _, y in train])
     return (x_train, y_train), _parse_batch(located.path, TEST_BATCH, members[TEST_BATCH])
 
 
-def _read_members(path: str, names: tuple[str, ...]) -> dict[str, bytes]:
-    """The bytes of FOLDER/<name> for each name, read in one pass over the gzipped tar (no extraction to disk).
+def read_members(path: str, folder: str, names: tuple[str, ...]) -> dict[str, bytes]:
+    """The bytes of <folder>/<name> for each name, read in one pass over the gzipped tar (no extraction to disk).
 
     The gzip stream is read to its end, so that its CRC and length checks catch a corrupted or truncated file.
     """
-    wanted = {posixpath.join(FOLDER, name): name for name in names}
+    wanted = {posixpath.join(folder, name): name for name in names}
     found: dict[str, bytes] = {}
     try:
         with gzip.open(path, "rb") as stream, tarfile.open(fileobj=stream, mode="r|") as archive:
@@ -61,10 +63,10 @@ def _read_members(path: str, names: tuple[str, ...]) -> dict[str, bytes]:
                 pass
     except (tarfile.TarError, *READ_ERRORS) as error:
         raise corrupted(path, ".tar.gz archive", error) from error
-    missing = [posixpath.join(FOLDER, n) for n in names if n not in found]
+    missing = [posixpath.join(folder, n) for n in names if n not in found]
     if missing:
-        raise InvalidDatasetFileError(f"{path}: missing {missing}; expected the CIFAR-10 binary version's members "
-                                      f"{[posixpath.join(FOLDER, n) for n in names]}")
+        raise InvalidDatasetFileError(f"{path}: missing {missing}; expected the binary version's members "
+                                      f"{[posixpath.join(folder, n) for n in names]}")
     return found
 
 

@@ -22,6 +22,7 @@ FILES = {
     "t10k-images-idx3-ubyte.gz": "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073",
 }
 MIRRORS = {name: (Mirror(_KERAS + name, sha), Mirror(_ZALANDO + name, sha)) for name, sha in FILES.items()}
+SUBDIR = "fashion-mnist"  # the cache folder: MNIST's raw files have the same four names
 NUM_CLASSES = 10
 CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                "Ankle boot")
@@ -32,9 +33,10 @@ def load_data() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.nda
     """((x_train, y_train), (x_test, y_test)) as uint8 arrays of shapes (60000, 28, 28), (60000,), (10000, 28, 28),
     (10000,); labels 0-9 name CLASS_NAMES.
 
-    Each of the four files is looked for in $SHENDU_DATA_DIR, then in the cache (~/.shendu/datasets, or
-    $SHENDU_CACHE_DIR/datasets), then downloaded there from MIRRORS with its sha256 checked. A file the user provides
-    is checked by its content (IDX header, sizes, labels in 0-9).
+    Each of the four files is looked for in $SHENDU_DATA_DIR/fashion-mnist, then $SHENDU_DATA_DIR, then in the cache
+    (~/.shendu/datasets/fashion-mnist, or $SHENDU_CACHE_DIR/datasets/fashion-mnist), then downloaded there from
+    MIRRORS with its sha256 checked. A file the user provides is checked by its content (IDX header, sizes, labels
+    in 0-9).
     """
     splits = []
     for prefix in ("train", "t10k"):
@@ -52,7 +54,7 @@ def load_data() -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.nda
 
 
 def _locate(fname: str) -> str:
-    return locate(fname, MIRRORS[fname], "fashion_mnist.load_data").path
+    return locate(fname, MIRRORS[fname], "fashion_mnist.load_data", SUBDIR).path
 
 
 def read_idx(path: str, magic: int, item_shape: tuple[int, ...]) -> np.ndarray:

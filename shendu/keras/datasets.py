@@ -1,5 +1,14 @@
 """tf.keras.datasets: the dataset loaders."""
 
-from shendu.datasets import cifar10, fashion_mnist, mnist
+from shendu.datasets import (
+    boston_housing,
+    california_housing,
+    cifar10,
+    cifar100,
+    fashion_mnist,
+    imdb,
+    mnist,
+    reuters,
+)
 
-__all__ = ["cifar10", "fashion_mnist", "mnist"]
+__all__ = ["boston_housing", "california_housing", "cifar10", "cifar100", "fashion_mnist", "imdb", "mnist", "reuters"]

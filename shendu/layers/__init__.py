@@ -4,6 +4,7 @@ from shendu.layers.activation import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from shendu.layers.attention import AdditiveAttention, Attention, MultiHeadAttention
 from shendu.layers.augmentation import RandomContrast, RandomFlip, RandomRotation, RandomTranslation, RandomZoom
 from shendu.layers.base import Layer
+from shendu.layers.category_encoding import CategoryEncoding
 from shendu.layers.convolutional import (
     Conv1D,
     Conv2D,
@@ -16,12 +17,16 @@ from shendu.layers.convolutional import (
     SeparableConvolution2D,
 )
 from shendu.layers.core import Activation, Dense, Dropout, Lambda
+from shendu.layers.discretization import Discretization
 from shendu.layers.embedding import Embedding, Masking
+from shendu.layers.hashing import HashedCrossing, Hashing
 from shendu.layers.input_layer import Input, InputLayer
+from shendu.layers.lookup import IntegerLookup, StringLookup
 from shendu.layers.merge import (
     Add,
     Average,
     Concatenate,
+    Dot,
     Maximum,
     Minimum,
     Multiply,
@@ -29,12 +34,14 @@ from shendu.layers.merge import (
     add,
     average,
     concatenate,
+    dot,
     maximum,
     minimum,
     multiply,
     subtract,
 )
 from shendu.layers.normalization import BatchNormalization, GroupNormalization, LayerNormalization
+from shendu.layers.op_layer import TFOpLambda
 from shendu.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -89,20 +96,26 @@ from shendu.saving.serialization import deserialize, serialize
 
 __all__ = [
     "Activation", "ActivityRegularization", "Add", "AdditiveAttention", "Attention", "Average", "AveragePooling1D",
-    "AveragePooling2D", "AvgPool1D", "AvgPool2D", "BatchNormalization", "Bidirectional", "CenterCrop",
+    "AveragePooling2D", "AvgPool1D", "AvgPool2D", "BatchNormalization", "Bidirectional", "CategoryEncoding",
+    "CenterCrop",
     "Concatenate", "Conv1D", "Conv2D", "Conv2DTranspose", "Convolution1D", "Convolution2D",
-    "Convolution2DTranspose", "Cropping1D", "Cropping2D", "CustomObjectScope", "Dense", "DepthwiseConv2D",
+    "Convolution2DTranspose", "Cropping1D", "Cropping2D", "CustomObjectScope", "Dense", "DepthwiseConv2D", "Dot",
+    "Discretization",
     "Dropout", "ELU", "Embedding", "Flatten", "GRU", "GRUCell", "GaussianDropout", "GaussianNoise",
     "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
-    "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GroupNormalization", "Input", "InputLayer",
+    "GlobalMaxPool2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GroupNormalization", "HashedCrossing",
+    "Hashing", "Input",
+    "InputLayer", "IntegerLookup",
     "KerasTensor", "LSTM", "LSTMCell", "Lambda", "Layer", "LayerNormalization", "LeakyReLU", "Masking", "MaxPool1D",
     "MaxPool2D", "MaxPooling1D", "MaxPooling2D", "Maximum", "Minimum", "MultiHeadAttention", "Multiply",
     "Normalization", "PReLU", "Permute", "PositionEmbedding", "RNN", "RandomContrast", "RandomFlip",
     "RandomRotation", "RandomTranslation", "RandomZoom", "ReLU", "RepeatVector", "Rescaling", "Reshape", "Resizing",
     "SeparableConv2D", "SeparableConvolution2D", "SimpleRNN", "SimpleRNNCell", "Softmax", "SpatialDropout1D",
-    "SpatialDropout2D", "SpatialDropout3D", "StackedRNNCells", "Subtract", "TextVectorization", "TimeDistributed",
+    "SpatialDropout2D", "SpatialDropout3D", "StackedRNNCells", "StringLookup", "Subtract", "TFOpLambda",
+    "TextVectorization", "TimeDistributed",
     "TokenAndPositionEmbedding", "TransformerEncoder", "UpSampling1D", "UpSampling2D", "ZeroPadding1D",
-    "ZeroPadding2D", "add", "average", "concatenate", "custom_object_scope", "deserialize", "get_registered_name",
+    "ZeroPadding2D", "add", "average", "concatenate", "custom_object_scope", "deserialize", "dot",
+    "get_registered_name",
     "get_registered_object", "maximum", "minimum", "multiply", "register_keras_serializable", "serialize",
     "subtract"
 ]

@@ -110,17 +110,22 @@ class Layer:
 
     @property
     def trainable(self) -> bool:
-        """Whether training updates this layer's weights. Setting it also says so to the weights themselves
-        (`requires_grad`), so a GradientTape, like fit, takes gradients of exactly the trainable ones."""
+        """Whether training updates this layer's weights. Setting it sets it on every sub-layer too (Keras 3) and
+        tells the weights created trainable (`trainable`, `requires_grad`), so a GradientTape, like fit, takes
+        gradients of exactly the trainable ones; setting it back to True unfreezes them all."""
         return self.__dict__.get("_trainable", True)
 
     @trainable.setter
     def trainable(self, value: bool) -> None:
-        self.__dict__["_trainable"] = bool(value)
+        value = bool(value)
+        self.__dict__["_trainable"] = value
         if "_layers" in self.__dict__:
-            for v in self.weights:
+            for v in self._trainable_weights:
+                v.trainable = value
                 if v.data.dtype.kind == "f":
-                    v.requires_grad = bool(value) and v.trainable
+                    v.requires_grad = value
+            for layer in self._layers:
+                layer.trainable = value
 
     # --- weights -----------------------------------------------------------------------------------
     def add_weight(self, name: str | None = None, shape: Sequence[int] = (), initializer: Any = None,
@@ -145,6 +150,14 @@ class Layer:
         if reg is not None:
             self._regularizers.append((var, reg))
         return var
+
+    def add_variable(self, shape: Sequence[int], initializer: Any, dtype: Any = None, trainable: bool = True,
+                     autocast: bool = True, regularizer: Any = None, constraint: Any = None,
+                     name: str | None = None) -> Variable:
+        """Keras 3's `add_weight` with shape and initializer first. `autocast` is accepted for Keras's signature:
+        shendu computes every layer in its own dtype."""
+        return self.add_weight(name=name, shape=shape, initializer=initializer, dtype=dtype, trainable=trainable,
+                               regularizer=regularizer, constraint=constraint)
 
     @property
     def trainable_weights(self) -> list[Variable]:
@@ -207,6 +220,35 @@ class Layer:
 
     def count_params(self) -> int:
         return int(sum(w.size for w in self.weights))
+
+    # --- metrics -----------------------------------------------------------------------------------
+    @property
+    def metrics(self) -> list[Any]:
+        """The Metric objects this layer holds as attributes, then those of its sub-layers (Keras 3's `metrics`)."""
+        return self._tracked_metrics()
+
+    def _tracked_metrics(self) -> list[Any]:
+        """Metrics held as attributes here and in the sub-layers (a nested model's compiled metrics are not)."""
+        from shendu.metrics.base import Metric
+
+        out: list[Any] = []
+        for key, value in self.__dict__.items():
+            if isinstance(value, Metric):
+                if all(value is not m for m in out):
+                    out.append(value)
+            elif key[0] != "_" and isinstance(value, (list, tuple)):  # a public list of metrics (not the weights)
+                out.extend(v for v in value if isinstance(v, Metric) and all(v is not m for m in out))
+        for layer in self._layers:
+            out.extend(m for m in layer._tracked_metrics() if all(m is not o for o in out))
+        return out
+
+    def add_metric(self, *args: Any, **kwargs: Any) -> None:
+        """Removed in Keras 3: says to hold a Metric as an attribute or to pass it to compile()."""
+        raise NotImplementedError(
+            f"Layer '{self.name}': add_metric() is deprecated (removed in Keras 3). Hold a keras.metrics.Metric as an "
+            "attribute of the layer or model and call its update_state() in call()/train_step(), or pass the metric "
+            "to Model.compile(metrics=[...])"
+        )
 
     # --- losses ------------------------------------------------------------------------------------
     def add_loss(self, loss: Any) -> None:

@@ -11,9 +11,10 @@ import numpy as np
 from shendu import activations, constraints, initializers, regularizers
 from shendu import random as sd_random
 from shendu.layers.base import Layer
-from shendu.layers.symbolic import trace_output_shape
+from shendu.layers.symbolic import KerasTensor, call_symbolic, trace_output_shape
 from shendu.ops import nn
 from shendu.tensor import Tensor
+from shendu.utils.tree import flatten
 
 
 class Dense(Layer):
@@ -154,9 +155,10 @@ class Dropout(Layer):
 class Lambda(Layer):
     """output = function(inputs, **arguments): wraps any differentiable function as a layer.
 
-    output_shape (without the batch axis, or a function of the input shape) is inferred by tracing when
-    omitted. To save and reload, give a named function registered with `register_keras_serializable` (or
-    pass it in custom_objects): a lambda cannot be rebuilt from a config.
+    output_shape (without the batch axis, or a function of the input shape) is inferred when omitted by calling
+    the function on zeros of the symbolic inputs' shapes and dtypes (a single input, a list or a dict). To save
+    and reload, give a named function registered with `register_keras_serializable` (or pass it in
+    custom_objects): a lambda cannot be rebuilt from a config.
 
     mask, as in Keras 3: None (the layer drops a Keras mask), a function mask(inputs, previous_mask) giving the
     output's mask, or a fixed mask array; a function taking `mask` receives the incoming one.
@@ -175,6 +177,12 @@ class Lambda(Layer):
         params = _parameters(function)
         self._fn_takes_training = "training" in params
         self._fn_takes_mask = "mask" in params
+        self._traces_output = output_shape is None  # on symbolic inputs: run on zeros of their shapes and dtypes
+
+    def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(inputs, dict) and any(isinstance(t, KerasTensor) for t in flatten(inputs)):
+            return call_symbolic(self, inputs, args, kwargs)  # a dict of symbolic inputs (Layer looks at lists)
+        return super().__call__(inputs, *args, **kwargs)
 
     def call(self, inputs: Any, mask: Any = None, training: bool | None = None) -> Any:
         kwargs = dict(self.arguments)

@@ -1,5 +1,5 @@
-"""Merge layers: combine a list of inputs element-wise (Add, Subtract, Multiply, Average, Maximum, Minimum)
-or join them along an axis (Concatenate), with the functional forms add(...), concatenate(...), ...
+"""Merge layers: combine a list of inputs element-wise (Add, Subtract, Multiply, Average, Maximum, Minimum),
+join them along an axis (Concatenate) or take dot products (Dot), with the functional forms add(...), dot(...), ...
 
 Element-wise merges broadcast as Keras does: axes of size 1 stretch, and a lower-rank input gets new
 axes after the batch axis. Keras masks merge as in Keras 3: the element-wise merges keep a step that any
@@ -9,6 +9,7 @@ joined axis, an unmasked input counting as all kept.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import reduce
 from typing import Any
 
@@ -16,6 +17,7 @@ import numpy as np
 
 from shendu import ops
 from shendu.layers.base import Layer
+from shendu.ops.einsum import Einsum
 from shendu.tensor import Tensor
 
 Shape = tuple[int | None, ...]
@@ -197,6 +199,73 @@ class Concatenate(Layer):
         return {**super().get_config(), "axis": self.axis}
 
 
+class Dot(Layer):
+    """The dot product of two samples along `axes` (Keras's batch_dot): for x (batch, n) and y (batch, n) and
+    axes=1, output (batch, 1); in general the axes of x then of y that are not summed, after the batch axis.
+
+    axes: an int or a pair of ints (axes of x and y, the batch axis being 0; negative ones count from the end).
+    normalize=True L2-normalizes both inputs along their axes first, so the output is the cosine proximity.
+    """
+
+    def __init__(self, axes: int | Sequence[int], normalize: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if isinstance(axes, (int, np.integer)) and not isinstance(axes, bool):
+            axes = (int(axes), int(axes))
+        elif not (isinstance(axes, (list, tuple)) and len(axes) == 2
+                  and all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axes)):
+            raise TypeError(f"Dot '{self.name}': axes must be an int or a list of two ints, got {axes!r}")
+        self.axes = (int(axes[0]), int(axes[1]))
+        self.normalize = bool(normalize)
+
+    def _shapes(self, input_shape: Any) -> tuple[Shape, Shape, int, int]:
+        if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 2 or not all(
+                isinstance(s, (list, tuple)) for s in input_shape):
+            raise ValueError(f"Dot '{self.name}': expected a list of exactly 2 inputs, got shape {input_shape}")
+        a, b = (tuple(s) for s in input_shape)
+        ax, ay = (axis % len(shape) if -len(shape) <= axis < len(shape) else -1
+                  for axis, shape in zip(self.axes, (a, b)))
+        if min(len(a), len(b)) < 2 or ax < 1 or ay < 1:
+            raise ValueError(f"Dot '{self.name}': axes={list(self.axes)} must name a non-batch axis of inputs of "
+                             f"rank >= 2; got shapes {a} and {b}")
+        if a[ax] is not None and b[ay] is not None and a[ax] != b[ay]:
+            raise ValueError(f"Dot '{self.name}': incompatible input shapes {a} and {b}: axis {ax} of the first "
+                             f"({a[ax]}) and axis {ay} of the second ({b[ay]}) must have the same size")
+        return a, b, ax, ay
+
+    def build(self, input_shape: Any) -> None:
+        self._shapes(input_shape)
+        self.built = True
+
+    def compute_output_shape(self, input_shape: Any) -> Shape:
+        a, b, ax, ay = self._shapes(input_shape)
+        out = (*a[:ax], *a[ax + 1:], *b[1:ay], *b[ay + 1:])
+        return out if len(out) > 1 else (*out, 1)
+
+    def call(self, inputs: list[Tensor]) -> Tensor:
+        a, b, ax, ay = self._shapes([tuple(t.shape) for t in inputs])
+        x, y = inputs
+        if self.normalize:
+            x, y = _l2_normalize(x, ax), _l2_normalize(y, ay)
+        letters = "bcdefghijklmnopqrstuvwxyz"
+        sx = "a" + letters[:len(a) - 1]
+        sy = ["a", *letters[len(a) - 1:len(a) + len(b) - 2]]
+        sy[ay] = sx[ax]
+        sy = "".join(sy)
+        out = sx.replace(sx[ax], "") + sy[1:].replace(sx[ax], "")
+        z = Einsum.apply(x, y, equation=f"{sx},{sy}->{out}")
+        return z if z.ndim > 1 else ops.Reshape.apply(z, shape=(z.shape[0], 1))
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "axes": list(self.axes), "normalize": self.normalize}
+
+
+def _l2_normalize(x: Tensor, axis: int) -> Tensor:
+    """x / sqrt(max(sum(x^2, axis), 1e-12)), as Keras's normalize=True."""
+    sq = ops.Mul.apply(x, x).sum(axis=axis, keepdims=True)
+    eps = Tensor(np.asarray(1e-12, dtype=x.dtype))
+    return ops.Mul.apply(x, ops.PowScalar.apply(ops.Maximum.apply(sq, eps, ties="first"), p=-0.5))
+
+
 def _bool(mask: Any) -> np.ndarray:
     return np.asarray(getattr(mask, "data", mask), dtype=bool)
 
@@ -244,3 +313,8 @@ def minimum(inputs: list[Any], **kwargs: Any) -> Any:
 def concatenate(inputs: list[Any], axis: int = -1, **kwargs: Any) -> Any:
     """Functional form of `Concatenate`."""
     return Concatenate(axis=axis, **kwargs)(inputs)
+
+
+def dot(inputs: list[Any], axes: int | Sequence[int], normalize: bool = False, **kwargs: Any) -> Any:
+    """Functional form of `Dot`."""
+    return Dot(axes=axes, normalize=normalize, **kwargs)(inputs)

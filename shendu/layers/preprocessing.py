@@ -1,4 +1,5 @@
-"""Preprocessing layers (Keras 3's): Rescaling, Normalization (with `adapt`), Resizing, CenterCrop.
+"""Preprocessing layers (Keras 3's): Rescaling, Normalization (with `adapt`), Resizing, CenterCrop, and `DataLayer`,
+the base of the layers fed raw strings and integers (lookups, CategoryEncoding, Discretization, Hashing).
 
 Unlike the augmentation layers they act in training and inference alike, so a model carries its own input
 preparation.
@@ -18,6 +19,45 @@ from shendu.layers.base import Layer
 from shendu.tensor import Tensor
 
 EPSILON = 1e-7  # Keras's backend epsilon: the smallest standard deviation Normalization divides by
+
+
+class DataLayer(Layer):
+    """A layer fed raw data (strings, integers): inputs reach `call` as given (no float cast), and a symbolic
+    output carries the dtype in `output_dtype` (int64 ids, strings) instead of the layer's float dtype."""
+
+    output_dtype: Any = None
+
+    def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        from shendu.layers.symbolic import KerasTensor, call_symbolic
+
+        first = inputs[0] if isinstance(inputs, (list, tuple)) and inputs else inputs
+        if isinstance(first, KerasTensor):
+            out = call_symbolic(self, inputs, args, {k: v for k, v in kwargs.items() if k != "training"})
+            out.dtype = np.dtype(self.output_dtype or self.dtype)
+            return out
+        self.built = True
+        kwargs.pop("training", None)
+        return self.call(inputs, *args, **kwargs)
+
+
+def adapt_batches(layer: Layer, data: Any, steps: int | None = None) -> Iterable[np.ndarray]:
+    """The batches `adapt(data)` reads, as arrays: one array (or list, or Tensor), or a Dataset or iterable of
+    batches; steps limits the number read. (x, y) elements are refused with the way to drop y."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, (str, bytes, int, float, list, tuple, np.ndarray, np.generic)):
+        yield np.asarray(data)
+        return
+    if not isinstance(data, Iterable) or isinstance(data, dict):
+        raise TypeError(f"{type(layer).__name__} '{layer.name}': adapt expects an array, a list, a Dataset or an "
+                        f"iterable of batches, got {type(data).__name__}")
+    for i, batch in enumerate(data):
+        if steps is not None and i >= steps:
+            return
+        if isinstance(batch, tuple):
+            raise TypeError(f"{type(layer).__name__} '{layer.name}': adapt expects batches of values, got a tuple; "
+                            "for a dataset of (x, y) pairs adapt on `ds.map(lambda x, y: x)`")
+        yield np.asarray(batch.data if isinstance(batch, Tensor) else batch)
 
 
 class Rescaling(Layer):
@@ -117,11 +157,12 @@ class Normalization(Layer):
             if not self.built:
                 self.build(arr.shape)
             self._check_adapt_shape(arr.shape)
-            n = math.prod(arr.shape[a] for a in self._reduce)
+            reduce = self._reduce if self._keep else None  # axis=None: one scalar over data of any rank
+            n = math.prod(arr.shape[a] for a in self._reduce) if self._keep else arr.size
             if n == 0:
                 continue
-            b_mean = arr.mean(axis=self._reduce)
-            b_var = arr.var(axis=self._reduce)
+            b_mean = arr.mean(axis=reduce)
+            b_var = arr.var(axis=reduce)
             if mean is None:
                 mean, var, total = b_mean, b_var, n
                 continue
@@ -137,23 +178,41 @@ class Normalization(Layer):
         self.count.assign(np.asarray(total, dtype=self.count.dtype))
 
     def _check_adapt_shape(self, shape: tuple[int, ...]) -> None:
+        if not self._keep:
+            return
         if len(shape) != len(self._bshape) or any(shape[a] != self._bshape[a] for a in self._keep):
             raise ValueError(f"Normalization '{self.name}': was built for inputs of shape {self._build_shape}, "
                              f"but adapt got data of shape {shape}")
 
     def call(self, inputs: Tensor) -> Tensor:
         x = inputs if inputs.dtype == self.dtype else inputs.astype(self.dtype)
-        if x.ndim != len(self._bshape) or any(x.shape[a] != self._bshape[a] for a in self._keep):
+        if self._keep and (x.ndim != len(self._bshape) or any(x.shape[a] != self._bshape[a] for a in self._keep)):
             raise ValueError(f"Normalization '{self.name}': expected inputs of shape {self._build_shape} "
                              f"(built for it), got shape {tuple(x.shape)}")
-        if self.input_mean is None:
-            mean = self.adapt_mean.data.reshape(self._bshape)
-            variance = self.adapt_variance.data.reshape(self._bshape)
-        else:
-            mean, variance = self._mean, self._variance
+        mean, variance = self._stats()
+        if not self._keep and x.ndim != len(self._bshape):  # axis=None: the scalar fits inputs of any rank
+            mean, variance = mean.reshape(()), variance.reshape(())
         std = Tensor(np.maximum(np.sqrt(variance), EPSILON).astype(self.dtype))
         mean = Tensor(np.asarray(mean, dtype=self.dtype))
         return mean + x * std if self.invert else (x - mean) / std
+
+    def _stats(self) -> tuple[np.ndarray, np.ndarray]:
+        if not self.built:
+            raise AttributeError(f"Normalization '{self.name}': mean and variance exist once the layer is built "
+                                 "(call adapt, or call the layer)")
+        if self.input_mean is None:
+            return self.adapt_mean.data.reshape(self._bshape), self.adapt_variance.data.reshape(self._bshape)
+        return self._mean, self._variance
+
+    @property
+    def mean(self) -> Tensor:
+        """The mean subtracted, shaped to broadcast against the inputs (e.g. (1, features)), as in Keras."""
+        return Tensor(np.array(self._stats()[0], dtype=self.dtype))
+
+    @property
+    def variance(self) -> Tensor:
+        """The variance divided by (through its square root), shaped as `mean`."""
+        return Tensor(np.array(self._stats()[1], dtype=self.dtype))
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return input_shape

@@ -27,11 +27,24 @@ from shendu.ops import Stack, Where
 from shendu.ops import recurrent as fused
 from shendu.saving import serialization
 from shendu.tensor import Tensor
+from shendu.tensor_shape import TensorShape
 from shendu.utils.tree import flatten
 
 
+def _leaf(size: Any) -> bool:
+    """Whether a state_size/output_size entry is one state (an int, or a TensorShape for a state of any rank)."""
+    return not isinstance(size, (list, tuple)) or isinstance(size, TensorShape)
+
+
 def _sizes(state_size: Any) -> list[Any]:
-    return list(state_size) if isinstance(state_size, (list, tuple)) else [state_size]
+    return [state_size] if _leaf(state_size) else list(state_size)
+
+
+def _map_sizes(f: Any, size: Any) -> Any:
+    """f(shape without the batch axis) for each state in a (nested) size: an int n is the shape (n,)."""
+    if _leaf(size):
+        return f(tuple(size) if isinstance(size, TensorShape) else (int(size),))
+    return [_map_sizes(f, v) for v in size]
 
 
 def _pack(flat: list[Any], structure: Any) -> Any:
@@ -39,9 +52,23 @@ def _pack(flat: list[Any], structure: Any) -> Any:
     leaves = iter(flat)
 
     def build(s: Any) -> Any:
-        return [build(v) for v in s] if isinstance(s, (list, tuple)) else next(leaves)
+        return next(leaves) if _leaf(s) else [build(v) for v in s]
 
     return build(structure)
+
+
+def _keep(mask_t: np.ndarray, like: Tensor) -> np.ndarray:
+    """A step's mask (batch,) shaped to broadcast against a state or output of any rank."""
+    return mask_t.reshape(mask_t.shape[0], *[1] * (like.ndim - 1))
+
+
+def _nested_input(inputs: Any) -> bool:
+    """Whether a list or tuple is several sequences given together (a nested input of the cell, as in Keras's
+    guide): two or more tensors or shapes of rank >= 3, where [inputs, *initial_states] has states of rank 2."""
+    if not isinstance(inputs, (list, tuple)) or len(inputs) < 2:
+        return False
+    ranks = [len(x) if isinstance(x, (list, tuple)) else getattr(x, "ndim", 0) for x in inputs]
+    return all(r >= 3 for r in ranks)
 
 
 class RNN(Layer):
@@ -82,15 +109,19 @@ class RNN(Layer):
         return _sizes(self.cell.state_size)
 
     @property
-    def _flat_state_sizes(self) -> list[int]:
-        return [int(s) for s in flatten(self.state_size)]
+    def _state_shapes(self) -> list[tuple[int, ...]]:
+        """The shape (without the batch axis) of each state, in the order of the flat list of states."""
+        shapes: list[tuple[int, ...]] = []
+        _map_sizes(shapes.append, self.state_size)
+        return shapes
 
     @property
     def output_size(self) -> int:
-        return getattr(self.cell, "output_size", None) or self._flat_state_sizes[0]
+        size = getattr(self.cell, "output_size", None)
+        return size if size is not None and size != [] else self.state_size[0]
 
     def _nested_states(self) -> bool:
-        return any(isinstance(s, (list, tuple)) for s in self.state_size)
+        return not all(_leaf(s) for s in self.state_size)
 
     def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         """Layer.__call__. A symbolic call records one tensor per output (flat shapes, see compute_output_shape);
@@ -106,7 +137,12 @@ class RNN(Layer):
         return [outputs[0], *_pack(outputs[1:], self.state_size)]
 
     # --- shapes --------------------------------------------------------------------------------------
-    def _check_shape(self, shape: tuple[Any, ...]) -> None:
+    def _check_shape(self, shape: tuple[Any, ...], nested: bool = False) -> None:
+        if nested:
+            if len(shape) < 3:
+                raise ValueError(f"{type(self).__name__} '{self.name}': each of several (nested) inputs must be a "
+                                 f"sequence of rank >= 3 (batch, steps, ...), got shape {tuple(shape)}")
+            return
         if len(shape) != 3:
             raise ValueError(
                 f"{type(self).__name__} '{self.name}': expected inputs of rank 3 (batch, steps, features), "
@@ -119,11 +155,22 @@ class RNN(Layer):
             )
 
     def _build_for(self, inputs: Any) -> None:
+        if _nested_input(inputs):
+            self.build(tuple((None, *x.shape[1:]) for x in inputs))
+            return
         first = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
         self._check_shape(first.shape)  # before the batch axis becomes None, so the error shows the real shape
         super()._build_for(inputs)
 
     def build(self, input_shape: Any) -> None:
+        if _nested_input(input_shape):  # the cell builds for the shapes of one step of each input
+            for s in input_shape:
+                self._check_shape(s, nested=True)
+            if not self.cell.built:
+                self.cell.build(tuple((s[0], *s[2:]) for s in input_shape))
+                self.cell.built = True
+            self.built = True
+            return
         shape = tuple(input_shape[0] if isinstance(input_shape, list) else input_shape)
         self._check_shape(shape)
         if shape[-1] is None:
@@ -136,13 +183,16 @@ class RNN(Layer):
         self.built = True
 
     def compute_output_shape(self, input_shape: Any) -> Any:
-        shape = tuple(input_shape[0] if isinstance(input_shape, list) else input_shape)
+        nested = _nested_input(input_shape)
+        shape = tuple(input_shape[0] if nested or isinstance(input_shape, list) else input_shape)
         batch = shape[0]
-        out = (batch, shape[1], self.output_size) if self.return_sequences else (batch, self.output_size)
+        out = _map_sizes(lambda tail: (batch, shape[1], *tail) if self.return_sequences else (batch, *tail),
+                         self.output_size)
         if not self.return_state:
             return out
-        states = [(batch, s) for s in self._flat_state_sizes]
-        return [out, *(states if self._flat_output_shapes else _pack(states, self.state_size))]
+        states = [(batch, *s) for s in self._state_shapes]
+        outs = out if isinstance(out, list) else [out]
+        return [*outs, *(states if self._flat_output_shapes else _pack(states, self.state_size))]
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         """The output mask: the input's when returning sequences, else None (and None for the states)."""
@@ -151,19 +201,28 @@ class RNN(Layer):
 
     # --- running -------------------------------------------------------------------------------------
     def call(self, sequences: Any, initial_state: Any = None, mask: Any = None, training: bool | None = None) -> Any:
-        if isinstance(sequences, (list, tuple)):  # tf.keras style: [inputs, *initial_states]
+        nested = _nested_input(sequences)
+        if isinstance(sequences, (list, tuple)) and not nested:  # tf.keras style: [inputs, *initial_states]
             sequences, rest = sequences[0], list(sequences[1:])
             initial_state = rest or initial_state
-        x = sequences
-        self._check_shape(x.shape)
-        if x.dtype != self.cell.dtype:
-            x = x.astype(self.cell.dtype)
-        batch, steps = x.shape[0], x.shape[1]
+        xs = tuple(sequences) if nested else (sequences,)
+        for x in xs:
+            self._check_shape(x.shape, nested)
+        xs = tuple(x.astype(self.cell.dtype) if x.dtype != self.cell.dtype and x.dtype.kind == "f" else x for x in xs)
+        batch, steps = xs[0].shape[0], xs[0].shape[1]
+        if any(x.shape[:2] != (batch, steps) for x in xs):
+            raise ValueError(f"{type(self).__name__} '{self.name}': nested inputs must share the batch and time axes; "
+                             f"got shapes {[tuple(x.shape) for x in xs]}")
+        if nested and type(self)._run is not RNN._run:
+            raise ValueError(f"{type(self).__name__} '{self.name}' takes one input sequence; for nested inputs use "
+                             "keras.layers.RNN(cell) with a cell that takes them")
+        x = xs if nested else xs[0]
         if steps == 0:
-            raise ValueError(f"{type(self).__name__} '{self.name}': the inputs have no time steps (shape {x.shape})")
+            raise ValueError(f"{type(self).__name__} '{self.name}': the inputs have no time steps (shape "
+                             f"{xs[0].shape})")
         mask = as_mask(mask)
         if mask is None:
-            mask = get_keras_mask(sequences)
+            mask = get_keras_mask(xs[0])
         if mask is not None and mask.shape != (batch, steps):
             raise ValueError(f"{type(self).__name__} '{self.name}': the mask must have shape (batch, steps) = "
                              f"{(batch, steps)}, got {mask.shape}")
@@ -171,21 +230,24 @@ class RNN(Layer):
         output, finals = self._run(x, states, mask, training)
         if self.stateful:
             self.states = [np.array(s.data if isinstance(s, Tensor) else s) for s in finals]
-        if self.return_sequences and mask is not None:
-            set_keras_mask(output, mask)
-        if self.activity_regularizer is not None:
-            self.add_loss(self.activity_regularizer(output))
-        return [output, *_pack(finals, self.state_size)] if self.return_state else output
+        for out in (output if isinstance(output, list) else [output]):
+            if self.return_sequences and mask is not None:
+                set_keras_mask(out, mask)
+            if self.activity_regularizer is not None:
+                self.add_loss(self.activity_regularizer(out))
+        if not self.return_state:
+            return tuple(output) if nested and isinstance(output, list) else output
+        return [*(output if isinstance(output, list) else [output]), *_pack(finals, self.state_size)]
 
     def _initial_states(self, initial_state: Any, batch: int) -> list[Tensor] | None:
         """The given initial states (checked; nested ones flattened), the kept states of a stateful layer, or None
         for zeros."""
-        sizes = self._flat_state_sizes
+        sizes = self._state_shapes
         if initial_state is None:
             if not self.stateful:
                 return None
             if self.states is None:
-                self.states = [np.zeros((batch, s), self.cell.dtype) for s in sizes]
+                self.states = [np.zeros((batch, *s), self.cell.dtype) for s in sizes]
             elif self.states[0].shape[0] != batch:
                 raise ValueError(
                     f"{type(self).__name__} '{self.name}' is stateful with batch size {self.states[0].shape[0]}, "
@@ -197,36 +259,41 @@ class RNN(Layer):
             raise ValueError(f"{type(self).__name__} '{self.name}': expected {len(sizes)} initial state(s), "
                              f"got {len(given)}")
         for s, size in zip(given, sizes):
-            if s.shape != (batch, size):
+            if s.shape != (batch, *size):
                 raise ValueError(f"{type(self).__name__} '{self.name}': an initial state must have shape "
-                                 f"{(batch, size)}, got {s.shape}")
+                                 f"{(batch, *size)}, got {s.shape}")
         return [s if s.dtype == self.cell.dtype else s.astype(self.cell.dtype) for s in given]
 
-    def _run(self, x: Tensor, states: list[Tensor] | None, mask: np.ndarray | None,
-             training: bool | None) -> tuple[Tensor, list[Tensor]]:
+    def _run(self, x: Any, states: list[Tensor] | None, mask: np.ndarray | None,
+             training: bool | None) -> tuple[Any, list[Tensor]]:
         """The generic loop: the cell once per step; masked steps keep the states and the previous output.
-        The states stay a flat list here, given to the cell in the nesting of its state_size."""
+        The states stay a flat list here, given to the cell in the nesting of its state_size. x may be a tuple
+        of sequences (nested inputs): the cell then gets a tuple of steps, and a nested output gives a list."""
         cell = self.cell
-        batch, steps = x.shape[0], x.shape[1]
+        xs = x if isinstance(x, tuple) else (x,)
+        batch, steps = xs[0].shape[0], xs[0].shape[1]
         if states is None:
-            states = [Tensor(np.zeros((batch, s), cell.dtype)) for s in self._flat_state_sizes]
+            states = [Tensor(np.zeros((batch, *s), cell.dtype)) for s in self._state_shapes]
         structure = self.state_size
-        xt = x.transpose(1, 0, 2)
+        xts = [xi.transpose(1, 0, *range(2, xi.ndim)) for xi in xs]
         kwargs = {"training": training} if cell._accepts("training") else {}
-        outputs: list[Tensor] = []
-        prev = zero = Tensor(np.zeros((batch, self.output_size), cell.dtype))
+        outputs: list[list[Tensor]] = []
+        prev = zero = []
+        _map_sizes(lambda tail: zero.append(Tensor(np.zeros((batch, *tail), cell.dtype))), self.output_size)
         for t in (range(steps - 1, -1, -1) if self.go_backwards else range(steps)):
-            out, new = cell(xt[t], _pack(states, structure), **kwargs)
-            new = flatten(new)
+            step = tuple(xt[t] for xt in xts) if isinstance(x, tuple) else xts[0][t]
+            out, new = cell(step, _pack(states, structure), **kwargs)
+            out, new = flatten(out), flatten(new)
             if mask is not None and not mask[:, t].all():
-                keep = mask[:, t, None]
-                new = [Where.apply(n, s, cond=keep) for n, s in zip(new, states)]
-                out = Where.apply(out, zero if self.zero_output_for_mask else prev, cond=keep)
+                new = [Where.apply(n, s, cond=_keep(mask[:, t], s)) for n, s in zip(new, states)]
+                base = zero if self.zero_output_for_mask else prev
+                out = [Where.apply(o, b, cond=_keep(mask[:, t], o)) for o, b in zip(out, base)]
             states, prev = new, out
             if self.return_sequences:
                 outputs.append(out)
         _reset_dropout(cell)
-        return (Stack.apply(*outputs, axis=1) if self.return_sequences else prev), states
+        result = [Stack.apply(*seq, axis=1) for seq in zip(*outputs)] if self.return_sequences else prev
+        return (result[0] if len(result) == 1 else result), states
 
     def reset_states(self, states: Any = None) -> None:
         """Zero the kept states of a stateful layer (or set them to the given arrays)."""

@@ -7,16 +7,22 @@ from typing import Any
 import numpy as np
 
 from shendu import backend, grad_mode
+from shendu.tensor_shape import TensorShape
 from shendu.utils.tree import flatten, is_shape_tuple, map_shape_structure, map_structure
 
 Shape = tuple[int | None, ...]
 
 
 class KerasTensor:
-    """A placeholder with a shape (batch axis None) and dtype; it remembers which layer made it."""
+    """A placeholder with a shape (batch axis None) and dtype; it remembers which layer made it.
+
+    Operators (`x + 1`, `x * y`, `-x`, `x[:, 0]`, `x @ w`, `x < y`) and tf.* functions on it build TFOpLambda layers;
+    using it as a value (`float(x)`, `np.asarray(x)`, `bool(x)`) raises a TypeError saying it is symbolic."""
+
+    __array_ufunc__ = None  # `ndarray * x` calls x.__rmul__ instead of making an object array
 
     def __init__(self, shape: Shape, dtype: Any = None, name: str | None = None) -> None:
-        self.shape = tuple(shape)
+        self.shape = TensorShape(shape)
         self.dtype = np.dtype(dtype) if dtype is not None else backend.floatx()
         self.name = name
         self.node: Node | None = None  # the call that produced it
@@ -29,6 +35,126 @@ class KerasTensor:
     def __repr__(self) -> str:
         return f"<KerasTensor shape={self.shape} dtype={self.dtype.name} name={self.name}>"
 
+    # --- operators: each builds a TFOpLambda layer ---------------------------------------------------
+    def _op(self, name: str, *args: Any) -> Any:
+        from shendu.layers.op_layer import apply_operator
+
+        return apply_operator(name, *args)
+
+    def __add__(self, other: Any) -> Any:
+        return self._op("add", self, other)
+
+    def __radd__(self, other: Any) -> Any:
+        return self._op("add", other, self)
+
+    def __sub__(self, other: Any) -> Any:
+        return self._op("sub", self, other)
+
+    def __rsub__(self, other: Any) -> Any:
+        return self._op("sub", other, self)
+
+    def __mul__(self, other: Any) -> Any:
+        return self._op("mul", self, other)
+
+    def __rmul__(self, other: Any) -> Any:
+        return self._op("mul", other, self)
+
+    def __truediv__(self, other: Any) -> Any:
+        return self._op("truediv", self, other)
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return self._op("truediv", other, self)
+
+    def __floordiv__(self, other: Any) -> Any:
+        return self._op("floordiv", self, other)
+
+    def __rfloordiv__(self, other: Any) -> Any:
+        return self._op("floordiv", other, self)
+
+    def __mod__(self, other: Any) -> Any:
+        return self._op("mod", self, other)
+
+    def __rmod__(self, other: Any) -> Any:
+        return self._op("mod", other, self)
+
+    def __pow__(self, other: Any) -> Any:
+        return self._op("pow", self, other)
+
+    def __rpow__(self, other: Any) -> Any:
+        return self._op("pow", other, self)
+
+    def __matmul__(self, other: Any) -> Any:
+        return self._op("matmul", self, other)
+
+    def __rmatmul__(self, other: Any) -> Any:
+        return self._op("matmul", other, self)
+
+    def __and__(self, other: Any) -> Any:
+        return self._op("and", self, other)
+
+    def __or__(self, other: Any) -> Any:
+        return self._op("or", self, other)
+
+    def __xor__(self, other: Any) -> Any:
+        return self._op("xor", self, other)
+
+    def __lt__(self, other: Any) -> Any:
+        return self._op("lt", self, other)
+
+    def __le__(self, other: Any) -> Any:
+        return self._op("le", self, other)
+
+    def __gt__(self, other: Any) -> Any:
+        return self._op("gt", self, other)
+
+    def __ge__(self, other: Any) -> Any:
+        return self._op("ge", self, other)
+
+    def __neg__(self) -> Any:
+        return self._op("neg", self)
+
+    def __pos__(self) -> Any:
+        return self._op("pos", self)
+
+    def __invert__(self) -> Any:
+        return self._op("invert", self)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._op("getitem", self, *(key if isinstance(key, tuple) else (key,)))
+
+    # --- a symbolic tensor has no values ------------------------------------------------------------
+    def _no_value(self, use: str) -> TypeError:
+        return TypeError(
+            f"A symbolic tensor (KerasTensor '{self.name}', shape={self.shape}, dtype={self.dtype.name}) was used "
+            f"where a value was expected ({use}). It is a placeholder for the inputs of a functional model and has "
+            "no values: apply layers, tf.* functions or operators to it, and call the model on data for values."
+        )
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        raise self._no_value("converted to a NumPy array")
+
+    def __float__(self) -> float:
+        raise self._no_value("float()")
+
+    def __int__(self) -> int:
+        raise self._no_value("int()")
+
+    def __index__(self) -> int:
+        raise self._no_value("used as an index")
+
+    def __bool__(self) -> bool:
+        raise self._no_value("bool(): a condition")
+
+    def __len__(self) -> int:
+        raise self._no_value("len()")
+
+    def __iter__(self) -> Any:
+        raise self._no_value("iterated over")
+
+    def numpy(self) -> np.ndarray:
+        """Raise: a symbolic tensor has no values."""
+        raise self._no_value(".numpy()")
+
 
 class Node:
     """One call of a layer on symbolic inputs: the inputs, the extra arguments, the outputs."""
@@ -38,11 +164,13 @@ class Node:
 
     @property
     def input_tensors(self) -> list[KerasTensor]:
-        return flatten(self.inputs)
+        """Every symbolic tensor the call reads: in its inputs, then in its other arguments (`x * y`'s y)."""
+        found = flatten(self.inputs) + flatten(list(self.args)) + flatten(list(self.kwargs.values()))
+        return [t for t in found if isinstance(t, KerasTensor)]
 
     @property
     def input_shapes(self) -> Any:
-        return map_structure(lambda t: t.shape, self.inputs)
+        return map_structure(lambda t: t.shape if isinstance(t, KerasTensor) else None, self.inputs)
 
     @property
     def output_shapes(self) -> Any:
@@ -56,7 +184,7 @@ def call_symbolic(layer: Any, inputs: Any, args: tuple, kwargs: dict) -> Any:
         with grad_mode.no_grad():
             layer.build(shapes)
         layer.built = True
-    if type(layer).compute_output_shape is _base_compute_output_shape():
+    if type(layer).compute_output_shape is _base_compute_output_shape() or getattr(layer, "_traces_output", False):
         out_shapes, out_dtypes = _trace(layer, inputs, args, kwargs)
     else:
         out_shapes = layer.compute_output_shape(shapes)

@@ -17,7 +17,7 @@ import numpy as np
 
 from shendu import backend
 from shendu.data.dataset import Dataset
-from shendu.layers.base import Layer
+from shendu.layers.preprocessing import DataLayer
 from shendu.tensor import Tensor
 
 MASK_TOKEN = ""
@@ -29,7 +29,7 @@ _SPLIT = ("whitespace", "character")
 _MODES = ("int", "multi_hot", "count")
 
 
-class TextVectorization(Layer):
+class TextVectorization(DataLayer):
     """Map strings to token ids (output_mode='int'), or to multi-hot or count vectors over the vocabulary.
 
     Input: a string, or strings shaped (batch,) or (batch, 1). 'int' gives int64 ids (batch, length), padded with 0
@@ -82,6 +82,7 @@ class TextVectorization(Layer):
         self.output_sequence_length = None if output_sequence_length is None else int(output_sequence_length)
         self.pad_to_max_tokens = bool(pad_to_max_tokens)
         self.encoding = encoding
+        self.output_dtype = "int64" if output_mode == "int" else None
         self._tokens: list[str] = []
         self._index: dict[str, int] = {}
         if vocabulary is not None:
@@ -202,15 +203,6 @@ class TextVectorization(Layer):
         return [self._split(self._standardize(t)) for t in self._texts(inputs)]
 
     # --- the layer ---------------------------------------------------------------------------------------------
-    def __call__(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
-        """Strings in, arrays out: string arrays skip the float conversion other layers apply to their inputs."""
-        from shendu.layers.symbolic import KerasTensor, call_symbolic
-
-        if isinstance(inputs, KerasTensor):
-            return call_symbolic(self, inputs, args, kwargs)
-        self.built = True
-        return self.call(inputs)
-
     def call(self, inputs: Any) -> Tensor:
         scalar = np.ndim(inputs.data if isinstance(inputs, Tensor) else inputs) == 0
         docs = self._tokenize(inputs)

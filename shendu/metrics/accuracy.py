@@ -135,14 +135,13 @@ class Deferred(Metric):
     """'accuracy' or 'crossentropy' asked for before any data: resolved from the shapes of the first batch."""
 
     def __init__(self, resolve: Any, name: str = "accuracy", dtype: Any = None) -> None:
-        self.resolve = resolve
         super().__init__(name, dtype)
+        self.resolve = resolve
+        self.metric: Metric | None = None
 
     def reset_state(self) -> None:
-        if getattr(self, "metric", None) is not None:
+        if self.metric is not None:
             self.metric.reset_state()
-        else:
-            self.metric = None
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         if self.metric is None:

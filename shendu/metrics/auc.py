@@ -82,9 +82,11 @@ class AUC(Metric):
         self.multi_label, self.num_labels, self.from_logits = multi_label, num_labels, from_logits
         self.label_weights = None if label_weights is None else np.asarray(label_weights, dtype=np.float64)
         super().__init__(name, dtype)
+        AUC.reset_state(self)
 
     def reset_state(self) -> None:
         self.counts: np.ndarray | None = None
+        super().reset_state()
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         p = to_numpy(y_pred).astype(np.float64)

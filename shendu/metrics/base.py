@@ -15,6 +15,7 @@ import numpy as np
 from shendu.layers.keras_mask import get_keras_mask
 from shendu.ops.losses import squeeze_or_expand
 from shendu.tensor import Tensor
+from shendu.variable import Variable
 
 
 def to_numpy(x: Any) -> np.ndarray:
@@ -69,14 +70,63 @@ def samplewise(values: Any, sample_weight: Any, reduce: Callable[..., Any] = np.
 
 
 class Metric:
-    """Base of the metrics: `update_state(...)` adds a batch, `result()` gives the statistic so far as a float,
-    `reset_state()` starts over; calling the object updates it and returns the result.
+    """Base of the metrics: `update_state(...)` adds a batch, `result()` gives the statistic so far (a float, a
+    Tensor or a dict of them), `reset_state()` starts over; calling the object updates it and returns the result.
+
+    A subclass creates its state in `__init__` after `super().__init__()`, with `add_variable` (or tf.keras's
+    `add_weight`); the base `reset_state` sets those variables to zero and resets the metrics held as attributes,
+    as Keras 3's does.
     """
 
     def __init__(self, name: str | None = None, dtype: Any = None) -> None:
+        object.__setattr__(self, "_variables", [])
+        object.__setattr__(self, "_metrics", [])
         self.name = name or _snake_case(type(self).__name__)
         self.dtype = np.dtype(dtype or "float32")
-        self.reset_state()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        tracked = self.__dict__.get("_metrics")
+        if tracked is not None and isinstance(value, Metric) and value is not self and all(
+                value is not m for m in tracked):
+            tracked.append(value)
+        object.__setattr__(self, name, value)
+
+    def add_variable(self, shape: Any = (), initializer: Any = "zeros", dtype: Any = None, aggregation: str = "sum",
+                     name: str | None = None) -> Variable:
+        """A state variable (not trainable) of this shape, set by the initializer; `reset_state` zeroes it.
+
+        aggregation (how replicas combine it in Keras) is accepted; shendu runs one replica."""
+        from shendu import initializers
+
+        if "_variables" not in self.__dict__:
+            raise RuntimeError(f"{type(self).__name__}: call super().__init__() before creating state with "
+                               "add_variable/add_weight")
+        if shape is None:
+            shape = ()
+        shape = tuple(int(s) for s in (shape if isinstance(shape, (list, tuple)) else (shape,)))
+        dtype = np.dtype(dtype) if dtype is not None else self.dtype
+        value = np.asarray(initializers.get(initializer or "zeros")(shape, dtype=dtype), dtype=dtype)
+        var = Variable(value, trainable=False, name=name or f"variable_{len(self._variables)}", dtype=dtype)
+        self._variables.append(var)
+        return var
+
+    def add_weight(self, name: Any = None, shape: Any = (), initializer: Any = "zeros", dtype: Any = None,
+                   **kwargs: Any) -> Variable:
+        """tf.keras's `add_weight(name, shape=(), initializer=...)`, or Keras 3's with the shape first."""
+        unknown = set(kwargs) - {"aggregation", "synchronization", "trainable"}
+        if unknown:
+            raise TypeError(f"{type(self).__name__}.add_weight: unexpected keyword argument(s) {sorted(unknown)}")
+        if name is not None and not isinstance(name, str):
+            name, shape = None, name
+        return self.add_variable(shape, initializer, dtype, kwargs.get("aggregation", "sum"), name)
+
+    @property
+    def variables(self) -> list[Variable]:
+        """The state variables of this metric and of the metrics it holds."""
+        out = list(self._variables)
+        for m in self._metrics:
+            out.extend(m.variables)
+        return out
 
     def update_state(self, *args: Any, **kwargs: Any) -> None:
         raise NotImplementedError(f"{type(self).__name__} must implement update_state")
@@ -85,7 +135,11 @@ class Metric:
         raise NotImplementedError(f"{type(self).__name__} must implement result")
 
     def reset_state(self) -> None:
-        raise NotImplementedError(f"{type(self).__name__} must implement reset_state")
+        """Zero every state variable and reset the metrics held as attributes (Keras 3's default)."""
+        for v in self._variables:
+            v.assign(np.zeros(v.shape, dtype=v.dtype))
+        for m in self._metrics:
+            m.reset_state()
 
     def reset_states(self) -> None:
         """tf.keras 2's spelling of `reset_state`."""
@@ -113,9 +167,11 @@ class Mean(Metric):
 
     def __init__(self, name: str = "mean", dtype: Any = None) -> None:
         super().__init__(name, dtype)
+        Mean.reset_state(self)
 
     def reset_state(self) -> None:
         self.total, self.count = 0.0, 0.0
+        super().reset_state()
 
     def update_state(self, values: Any, sample_weight: Any = None) -> None:
         total, count = samplewise(to_numpy(values), sample_weight, self._reduce)

@@ -80,9 +80,11 @@ class _Confusion(Metric):
         default = 0.5 if top_k is None else NEG_INF
         self.thresholds = np.atleast_1d(np.asarray(default if thresholds is None else thresholds, dtype=np.float64))
         super().__init__(name, dtype)
+        _Confusion.reset_state(self)
 
     def reset_state(self) -> None:
         self.counts = np.zeros((4, self.thresholds.size))
+        super().reset_state()
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         p, labels, w = prepare(self.name, y_true, y_pred, sample_weight, self.top_k, self.class_id)

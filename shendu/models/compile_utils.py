@@ -223,3 +223,58 @@ def _rename(metric: Any, name: str) -> None:
         metric.name = name
     except AttributeError:
         metric._name = name
+
+
+class CompiledLoss:
+    """`model.compiled_loss` as tf.keras 2 has it: called in a `train_step` override, it returns the compiled loss
+    (plus `regularization_losses`, e.g. `model.losses`) and feeds the 'loss' tracker, so that fit logs the loss."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None,
+                 regularization_losses: Any = None) -> Tensor:
+        model = self.model
+        if not model._resolved:
+            model._resolve(None, y_true, y_pred)
+        total = None
+        if model._compile_loss is not None and y_true is not None:
+            total = model._compile_loss(model._flat_targets(y_true), model._flat_preds(y_pred),
+                                        model._flat_weights(sample_weight))
+        for extra in regularization_losses or ():
+            total = extra if total is None else total + extra
+        if total is None:
+            raise ValueError(f"Model '{model.name}': compiled_loss has no loss to compute; pass loss= to compile() "
+                             "(and give labels y)")
+        batch = y_pred if isinstance(y_pred, Tensor) else tree.flatten(y_pred)[0]
+        model._loss_tracker.update_state(float(total.data), batch.shape[0] if batch.ndim else 1)
+        return total
+
+    @property
+    def metrics(self) -> list[Any]:
+        """The 'loss' tracker, then one per output of a multi-output model."""
+        tracker = self.model._compile_loss
+        return [self.model._loss_tracker, *(tracker.trackers if tracker is not None else [])]
+
+
+class CompiledMetrics:
+    """`model.compiled_metrics` as tf.keras 2 has it: `update_state(y, y_pred, sample_weight=None)` on the metrics
+    given to compile() (nothing without them), `metrics`, `result()` and `reset_state()`."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        self.model.compute_metrics(None, y_true, y_pred, sample_weight)
+
+    @property
+    def metrics(self) -> list[Any]:
+        cm = self.model._compile_metrics
+        return list(cm.metrics) if cm is not None else []
+
+    def result(self) -> dict[str, Any]:
+        return {m.name: m.result() for m in self.metrics}
+
+    def reset_state(self) -> None:
+        for m in self.metrics:
+            m.reset_state()

@@ -163,13 +163,21 @@ class ArrayDataAdapter:
         return self.num_batches
 
 
+def is_keras_sequence(data: Any) -> bool:
+    """A Keras Sequence / PyDataset, read by len() and [i]: no __iter__, or one (like ImageDataGenerator's endless
+    iterators) that also has on_epoch_end."""
+    indexable = hasattr(data, "__getitem__") and hasattr(data, "__len__")
+    return not hasattr(data, "__iter__") or (indexable and callable(getattr(data, "on_epoch_end", None)))
+
+
 class IterableDataAdapter:
     """Batches from a Dataset (re-iterable), a generator (one pass) or a Keras-style Sequence (len() and [i],
     with on_epoch_end() called after each pass): elements x, (x, y) or (x, y, w)."""
 
     def __init__(self, data: Any) -> None:
         self.data = data
-        self.reiterable = not hasattr(data, "__next__")
+        self.indexed = is_keras_sequence(data)
+        self.reiterable = self.indexed or not hasattr(data, "__next__")
         try:
             self.num_batches: int | None = len(data)
         except TypeError:
@@ -195,7 +203,7 @@ class IterableDataAdapter:
     def batches(self, start: int = 0) -> Iterator[Batch]:
         """One pass over the data (what is left of a generator), from its element `start` on."""
         source = self.data
-        indexed = not hasattr(source, "__iter__")  # a Keras Sequence / PyDataset: len() and [i]
+        indexed = self.indexed
         elements = (source[i] for i in range(start, len(source))) if indexed else itertools.islice(source, start, None)
         for element in elements:
             x, y, w = unpack_x_y_sample_weight(element)

@@ -59,13 +59,14 @@ def _resolve(spec: Any, values: list[Any]) -> Any:
 class FunctionalGraph:
     """The nodes between `inputs` and `outputs` in an order where each runs after those it reads from."""
 
-    def __init__(self, inputs: Any, outputs: Any, model_name: str) -> None:
+    def __init__(self, inputs: Any, outputs: Any, model_name: str, losses: list[KerasTensor] | None = None) -> None:
         self.model_name = model_name
         self.input_struct = inputs
         self.output_struct = outputs
         self.inputs: list[KerasTensor] = flatten(inputs)
         self.outputs: list[KerasTensor] = flatten(outputs)
-        for what, tensors in (("inputs", self.inputs), ("outputs", self.outputs)):
+        self.loss_tensors: list[KerasTensor] = list(losses or [])
+        for what, tensors in (("inputs", self.inputs), ("outputs", self.outputs), ("losses", self.loss_tensors)):
             for t in tensors:
                 if not isinstance(t, KerasTensor):
                     raise TypeError(
@@ -98,7 +99,7 @@ class FunctionalGraph:
         input_ids = {id(t) for t in self.inputs}
         order: list[Node] = [t.node for t in self.inputs]
         done = {id(n) for n in order}
-        for out in self.outputs:
+        for out in [*self.outputs, *self.loss_tensors]:
             stack = [(out.node, iter(_node_tensors(out.node)))] if id(out.node) not in done else []
             while stack:
                 node, deps = stack[-1]
@@ -129,6 +130,7 @@ class FunctionalGraph:
         self.n_slots = len(slots)
         self.input_slots = [slots[id(t)] for t in self.inputs]
         self.output_slots = [slots[id(t)] for t in self.outputs]
+        self.loss_slots = [slots[id(t)] for t in self.loss_tensors]
         self.steps = [_Step(node, slots) for node in self.nodes if not isinstance(node.layer, InputLayer)]
         self._specs = [(t.shape, t.dtype, name) for t, name in zip(self.inputs, self.input_names)]
 
@@ -189,8 +191,10 @@ class FunctionalGraph:
                              f"{n} masks (None where an input has none) or a dict by input name")
         return list(mask)
 
-    def run(self, inputs: Any, training: bool | None, model_name: str, mask: Any = None) -> Any:
-        """The outputs for these inputs; a given mask is attached to its (adapted) input first, as Keras 3 does."""
+    def run(self, inputs: Any, training: bool | None, model_name: str, mask: Any = None,
+            losses: list[Any] | None = None) -> Any:
+        """The outputs for these inputs; a given mask is attached to its (adapted) input first, as Keras 3 does.
+        The values of the symbolic losses (`model.add_loss`) are appended to `losses` when it is given."""
         values: list[Any] = [None] * self.n_slots
         masks = self.flatten_masks(mask)
         for slot, x, spec, m in zip(self.input_slots, self.flatten_inputs(inputs), self._specs, masks):
@@ -213,6 +217,8 @@ class FunctionalGraph:
                 for slot, o in zip(step.out_slots, flatten(out)):
                     values[slot] = o
         outs = [values[s] for s in self.output_slots]
+        if losses is not None:
+            losses.extend(values[s] for s in self.loss_slots)
         if isinstance(self.output_struct, dict):
             return dict(zip(self.output_names, outs))
         if isinstance(self.output_struct, (list, tuple)):
@@ -270,6 +276,36 @@ class Functional(Model):
                  **kwargs: Any) -> None:
         super().__init__(inputs=inputs, outputs=outputs, name=name, trainable=trainable, **kwargs)
 
+    def add_loss(self, loss: Any) -> None:
+        """A term for the training loss. A symbolic tensor computed from the model's inputs (e.g.
+        `tf.reduce_mean(x) * 0.1`) becomes part of the graph and is evaluated (summed) at each call."""
+        if not isinstance(loss, KerasTensor):
+            super().add_loss(loss)
+            return
+        graph = self._graph
+        self._graph = FunctionalGraph(graph.input_struct, graph.output_struct, self.name,
+                                      [*graph.loss_tensors, loss])
+        self._layers = list(self._graph.layers)
+
+    def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
+        losses: list[Any] = []
+        out = self._graph.run(inputs, training, self.name, mask, losses)
+        for value in losses:
+            super().add_loss(value if value.ndim == 0 else value.sum())
+        return out
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Model:
+        """The model of a functional config, with its symbolic losses added back."""
+        if not config.get("added_losses"):
+            return super().from_config(config, custom_objects)
+        losses: list[KerasTensor] = []
+        inputs, outputs = graph_from_config(config, custom_objects, losses)
+        model = cls(inputs=inputs, outputs=outputs, name=config.get("name"), trainable=config.get("trainable", True))
+        for loss in losses:
+            model.add_loss(loss)
+        return model
+
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         """None: the outputs keep the masks the model's layers attached to them (a layer that drops a mask warns
         itself), so the model adds none, and does not warn when given `mask=` for outputs that have none."""
@@ -300,7 +336,7 @@ def graph_config(model: Model) -> dict[str, Any]:
             return [encode(v) for v in x]
         if isinstance(x, dict):
             return {k: encode(v) for k, v in x.items()}
-        return x
+        return encode_constant(x)
 
     layers = []
     for layer in graph.layers:
@@ -319,24 +355,61 @@ def graph_config(model: Model) -> dict[str, Any]:
             return [history(t) for t in struct]
         return [history(struct)]
 
-    return {"name": model.name, "trainable": model.trainable, "layers": layers,
-            "input_layers": ends(graph.input_struct), "output_layers": ends(graph.output_struct),
-            "single_input": not isinstance(graph.input_struct, (list, tuple, dict)),
-            "single_output": not isinstance(graph.output_struct, (list, tuple, dict))}
+    config = {"name": model.name, "trainable": model.trainable, "layers": layers,
+              "input_layers": ends(graph.input_struct), "output_layers": ends(graph.output_struct),
+              "single_input": not isinstance(graph.input_struct, (list, tuple, dict)),
+              "single_output": not isinstance(graph.output_struct, (list, tuple, dict))}
+    if graph.loss_tensors:
+        config["added_losses"] = [history(t) for t in graph.loss_tensors]
+    return config
 
 
-def graph_from_config(config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> tuple[Any, Any]:
-    """Recreate the layers and replay their calls; returns (inputs, outputs) for `Model(inputs, outputs)`."""
+def encode_constant(x: Any) -> Any:
+    """A non-tensor call argument as JSON: slices, `...`, arrays (and constant tensors), dtypes tagged."""
+    if isinstance(x, slice):
+        return {"class_name": "__slice__", "config": {"start": encode_constant(x.start),
+                                                      "stop": encode_constant(x.stop),
+                                                      "step": encode_constant(x.step)}}
+    if x is Ellipsis:
+        return {"class_name": "__ellipsis__", "config": {}}
+    if isinstance(x, np.dtype) or (isinstance(x, type) and issubclass(x, np.generic)):
+        return {"class_name": "__dtype__", "config": {"name": np.dtype(x).name}}
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, (np.ndarray, Tensor)):
+        arr = np.asarray(x.data if isinstance(x, Tensor) else x)
+        return {"class_name": "__numpy__", "config": {"value": arr.tolist(), "dtype": arr.dtype.name}}
+    return x
+
+
+def decode_constant(x: dict[str, Any]) -> Any:
+    """The value `encode_constant` tagged, or x itself."""
+    kind, config = x.get("class_name"), x.get("config")
+    if kind == "__slice__":
+        return slice(config["start"], config["stop"], config["step"])
+    if kind == "__ellipsis__":
+        return Ellipsis
+    if kind == "__dtype__":
+        return np.dtype(config["name"])
+    if kind == "__numpy__":
+        return np.asarray(config["value"], dtype=config["dtype"])
+    return x
+
+
+def graph_from_config(config: dict[str, Any], custom_objects: dict[str, Any] | None = None,
+                      losses: list[KerasTensor] | None = None) -> tuple[Any, Any]:
+    """Recreate the layers and replay their calls; returns (inputs, outputs) for `Model(inputs, outputs)`. The
+    symbolic losses of the config (`added_losses`) are appended to `losses` when it is given."""
     from shendu.saving.serialization import deserialize
 
     created: dict[tuple[str, int], list[KerasTensor]] = {}
-    pending: list[tuple[Any, int, dict]] = []
+    pending: list[tuple[Any, str, int, dict]] = []
     for entry in config["layers"]:
         layer = deserialize({"class_name": entry["class_name"], "config": entry["config"]}, custom_objects)
         if isinstance(layer, InputLayer):
             created[(entry["name"], 0)] = [layer.output]
         for i, node in enumerate(entry.get("inbound_nodes", [])):
-            pending.append((layer, i, node))
+            pending.append((layer, entry["name"], i, node))  # the config's name: a custom get_config may omit it
 
     def decode(x: Any) -> Any:
         if isinstance(x, dict) and x.get("class_name") == "__keras_tensor__":
@@ -345,22 +418,22 @@ def graph_from_config(config: dict[str, Any], custom_objects: dict[str, Any] | N
         if isinstance(x, list):
             return [decode(v) for v in x]
         if isinstance(x, dict):
-            return {k: decode(v) for k, v in x.items()}
+            return decode_constant({k: decode(v) for k, v in x.items()})
         return x
 
     while pending:
         progress: set[int] = set()
         for item in pending:
-            layer, i, node = item
+            layer, name, i, node = item
             try:
                 args, kwargs = decode(node["args"]), decode(node.get("kwargs", {}))
             except KeyError:
                 continue
             out = layer(*args, **kwargs)
-            created[(layer.name, i)] = flatten(out)
+            created[(name, i)] = flatten(out)
             progress.add(id(item))
         if not progress:
-            names = sorted({layer.name for layer, _, _ in pending})
+            names = sorted({name for _, name, _, _ in pending})
             raise ValueError(f"Model config: cannot rebuild the calls of layer(s) {names}; their inputs are missing")
         pending = [p for p in pending if id(p) not in progress]
 
@@ -370,5 +443,7 @@ def graph_from_config(config: dict[str, Any], custom_objects: dict[str, Any] | N
         tensors = [created[(h[0], h[1])][h[2]] for h in struct]
         return tensors[0] if single and len(tensors) == 1 else tensors
 
+    if losses is not None:
+        losses.extend(created[(h[0], h[1])][h[2]] for h in config.get("added_losses", []))
     return (ends(config["input_layers"], config.get("single_input", False)),
             ends(config["output_layers"], config.get("single_output", False)))

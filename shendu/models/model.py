@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -185,6 +186,7 @@ class Model(Trainer, Layer):
 
     @classmethod
     def from_config(cls, config: dict[str, Any], custom_objects: dict[str, Any] | None = None) -> Model:
+        """The model a `get_config()` describes; custom layers it names are looked up in `custom_objects` too."""
         if "layers" in config and "input_layers" in config:
             from shendu.models.functional import graph_from_config
 
@@ -192,7 +194,23 @@ class Model(Trainer, Layer):
             target = Model if cls is Model else cls
             return target(inputs=inputs, outputs=outputs, name=config.get("name"),
                           trainable=config.get("trainable", True))
-        return cls(**config)
+        try:
+            return cls(**config)
+        except TypeError as err:
+            raise TypeError(f"Unable to revive model from config: {cls.__name__}({sorted(config)}) failed with "
+                            f"'{err}'. When overriding get_config(), make sure that the returned config contains all "
+                            f"the arguments of {cls.__name__}.__init__, or override from_config() as well") from err
+
+    def to_json(self, **kwargs: Any) -> str:
+        """The architecture as a JSON string (no weights), which `keras.models.model_from_json` reads back;
+        keyword arguments go to `json.dumps` (e.g. indent=2)."""
+        from shendu.saving.model_file import json_default
+        from shendu.saving.serialization import serialize
+
+        config = serialize(self)
+        if self.built and self._graph is None and self._build_input_shape is not None:
+            config["build_config"] = {"input_shape": self._build_input_shape}
+        return json.dumps(config, default=json_default, **kwargs)
 
     def save(self, filepath: str | os.PathLike[str], overwrite: bool = True, **kwargs: Any) -> None:
         """Save architecture, weights, compile settings and optimizer state to one file (atomically)."""
@@ -208,14 +226,33 @@ class Model(Trainer, Layer):
         _check_overwrite(filepath, overwrite)
         saving.save_weights(self, filepath)
 
-    def load_weights(self, filepath: str | os.PathLike[str], **kwargs: Any) -> None:
-        """Load weights saved by `save_weights` or `save`, checking every name and shape."""
+    def load_weights(self, filepath: str | os.PathLike[str], **kwargs: Any) -> Any:
+        """Load weights saved by `save_weights` or `save`, checking every name and shape; returns a status
+        whose `assert_consumed()` and `expect_partial()` pass (any mismatch has already raised)."""
         from shendu import saving
 
-        saving.load_weights(self, filepath)
+        return saving.load_weights(self, filepath)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def model_from_json(json_string: str, custom_objects: dict[str, Any] | None = None) -> Model:
+    """The model described by `model.to_json()`, with new weights (Keras's `keras.models.model_from_json`)."""
+    from shendu.saving.model_file import shape_from_json
+    from shendu.saving.serialization import deserialize
+
+    try:
+        config = json.loads(json_string)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"model_from_json: expected the JSON string of model.to_json(); {err}") from err
+    model = deserialize(config, custom_objects)
+    if not isinstance(model, Model):
+        raise ValueError(f"model_from_json: the JSON describes a {type(model).__name__}, not a model")
+    shape = (config.get("build_config") or {}).get("input_shape")
+    if not model.built and shape is not None:
+        model.build(shape_from_json(shape))
+    return model
 
 
 def _check_overwrite(filepath: Any, overwrite: bool) -> None:

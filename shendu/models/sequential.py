@@ -23,6 +23,7 @@ class Sequential(Model):
         self._chain: list[KerasTensor] = []
         self._plan: list[tuple[Layer, bool, Layer | None]] = []
         self._input_spec: Any = None
+        self._input_inferred = False  # the input shape came from the first data: relaxed by later data
         for layer in layers or []:
             self.add(layer, rebuild=False)
         self._rebuild()
@@ -117,11 +118,31 @@ class Sequential(Model):
         kind = inputs.data.dtype.kind
         dtype = inputs.data.dtype if kind in "iub" else backend.floatx()
         self.__dict__["_input_layer"] = InputLayer(batch_shape=(None, *shape[1:]), dtype=dtype)
+        self._input_inferred = True
         self._rebuild()
+
+    def _relax_input(self, inputs: Any) -> bool:
+        """For an input shape inferred from data, as tf.keras does: data of the same rank whose sizes differ
+        (a longer sequence) sets those axes to None and rebuilds the chain; False when that does not apply."""
+        shape = getattr(inputs, "shape", None)
+        ref = self._input_spec[0]
+        if not self._input_inferred or shape is None or len(shape) != len(ref):
+            return False
+        relaxed = (None, *(r if r == d else None for r, d in zip(ref[1:], shape[1:])))
+        self.__dict__["_input_layer"] = InputLayer(batch_shape=relaxed, dtype=self._input_spec[1])
+        self._rebuild()
+        return True
 
     # --- running -----------------------------------------------------------------------------------
     def call(self, inputs: Any, training: bool | None = None, mask: Any = None) -> Any:
-        x = inputs if self._input_spec is None else adapt_input(inputs, self._input_spec, self.name)
+        x = inputs
+        if self._input_spec is not None:
+            try:
+                x = adapt_input(inputs, self._input_spec, self.name)
+            except ValueError:
+                if not self._relax_input(inputs):
+                    raise
+                x = adapt_input(inputs, self._input_spec, self.name)
         fused = False
         for layer, takes_training, fuse_with in self._plan:
             if fused:  # this layer ran inside the previous one's fused op

@@ -56,33 +56,58 @@ def _unique(variables: list[Any]) -> list[Any]:
     return [v for v in variables if not (id(v) in seen or seen.add(id(v)))]
 
 
-def _rows(model: Any, sequential_like: bool) -> list[list[str]]:
+def _rows(model: Any, connected: bool) -> list[tuple[Any, list[str]]]:
+    """(layer, [name (type), output shape, params(, connected to)]) for each layer call of the model."""
     from shendu.models.sequential import Sequential
 
-    rows = []
     if isinstance(model, Sequential):
-        for layer, shape in zip(model.layers, model.layer_output_shapes()):
-            rows.append([f"{layer.name} ({type(layer).__name__})", _format_shape(shape), _params(layer)])
-        return rows
+        return [(layer, [f"{layer.name} ({type(layer).__name__})", _format_shape(shape), _params(layer)])
+                for layer, shape in zip(model.layers, model.layer_output_shapes())]
     graph = model._graph
     if graph is None:
-        return [[f"{layer.name} ({type(layer).__name__})", _format_shape(_output_shape(layer)), _params(layer)]
-                for layer in model.layers]
+        return [(layer, [f"{layer.name} ({type(layer).__name__})", _format_shape(_output_shape(layer)),
+                         _params(layer)]) for layer in model.layers]
     node_index: dict[int, int] = {}
     counts: dict[int, int] = {}
     for node in graph.nodes:
         node_index[id(node)] = counts.get(id(node.layer), 0)
         counts[id(node.layer)] = node_index[id(node)] + 1
+    rows = []
     for node in graph.nodes:
         layer = node.layer
         shapes = node.outputs[0].shape if len(node.outputs) == 1 else [t.shape for t in node.outputs]
         first = node_index[id(node)] == 0
         row = [f"{layer.name} ({type(layer).__name__})", _format_shape(shapes), _params(layer) if first else "0"]
-        if not sequential_like:
+        if connected:
             inbound = [t for t in node.input_tensors if hasattr(t, "node")]
             row.append(", ".join(f"{t.node.layer.name}[{node_index[id(t.node)]}][{t.index}]" for t in inbound) or "-")
-        rows.append(row)
+        rows.append((layer, row))
     return rows
+
+
+def _trainable_flag(layer: Any) -> str:
+    """Keras 3's Trainable column: Y or N for a layer with weights, '-' for one without."""
+    if not layer.weights:
+        return "-"
+    return "Y" if layer.trainable else "N"
+
+
+def _expand(rows: list[tuple[Any, list[str]]], connected: bool, expand_nested: bool, show_trainable: bool,
+            level: int = 0) -> list[list[str]]:
+    """The table's rows: with expand_nested, a nested model's layers follow its first row, indented as
+    Keras 3 does ('   ' per level and '└ '), with no connections of their own; with show_trainable, the flag."""
+    from shendu.models.model import Model
+
+    out = []
+    expanded: set[int] = set()
+    for layer, row in rows:
+        if level:
+            row = ["   " * level + "└ " + row[0], *row[1:], *(["-"] if connected else [])]
+        out.append([*row, _trainable_flag(layer)] if show_trainable else row)
+        if expand_nested and isinstance(layer, Model) and layer.layers and id(layer) not in expanded:
+            expanded.add(id(layer))
+            out.extend(_expand(_rows(layer, False), connected, expand_nested, show_trainable, level + 1))
+    return out
 
 
 def _is_sequential_like(model: Any) -> bool:
@@ -122,17 +147,16 @@ def print_summary(model: Any, line_length: int | None = None, positions: list[fl
         positions = [0.45, 0.85, 1.0] if sequential_like else [0.33, 0.55, 0.67, 1.0]
     if positions[-1] <= 1:
         positions = [int(line_length * p) for p in positions]
-    rows = _rows(model, sequential_like)
+    top = _rows(model, not sequential_like)
     if layer_range is not None:
-        names = [r[0].split(" (")[0] for r in rows]
+        names = [layer.name for layer, _ in top]
         start, end = (names.index(n) for n in layer_range)
-        rows = rows[start:end + 1]
+        top = top[start:end + 1]
+    rows = _expand(top, not sequential_like, expand_nested, show_trainable)
     if show_trainable:
         headers.append("Trainable")
         positions = [*positions, positions[-1] + 11]
         line_length = positions[-1]
-        flags = {layer.name: "Y" if layer.trainable else "N" for layer in model.layers}
-        rows = [[*r, flags.get(r[0].split(" (")[0], "-")] for r in rows]
 
     def emit(fields: list[str]) -> None:
         starts = [0, *positions[:-1]]

@@ -33,7 +33,15 @@ import numpy as np
 
 from shendu import grad_mode
 from shendu.models import data_adapter as da
-from shendu.models.compile_utils import CompileLoss, CompileMetrics, LossTracker, StepLogs, per_output
+from shendu.models.compile_utils import (
+    CompiledLoss,
+    CompiledMetrics,
+    CompileLoss,
+    CompileMetrics,
+    LossTracker,
+    StepLogs,
+    per_output,
+)
 from shendu.tensor import Tensor
 from shendu.utils import tree
 
@@ -118,32 +126,48 @@ class Trainer:
     # --- metrics -----------------------------------------------------------------------------------
     @property
     def metrics(self) -> list[Any]:
-        """The loss tracker, the compiled metrics, then the per-output loss trackers (Keras 3's order)."""
+        """The loss tracker, the compiled metrics, the per-output loss trackers, then the Metric objects held as
+        attributes of the model and of its layers (Keras 3's order)."""
         out: list[Any] = [self._loss_tracker] if self.compiled else []
         if self._compile_metrics is not None:
             out.extend(self._compile_metrics.metrics)
         if self._compile_loss is not None:
             out.extend(self._compile_loss.trackers)
+        tracked = self.__dict__.get("_tracked_in_loop")  # fixed while fit/evaluate runs, not searched each step
+        if tracked is None:
+            tracked = self._tracked_metrics()
+        out.extend(m for m in tracked if all(m is not o for o in out))
         return out
 
     @property
     def metrics_names(self) -> list[str]:
         return [m.name for m in self.metrics]
 
+    @property
+    def compiled_loss(self) -> CompiledLoss:
+        """tf.keras 2's `compiled_loss(y, y_pred, sample_weight=None, regularization_losses=None)`: the compiled loss
+        plus the given regularization terms, fed to the 'loss' tracker (as `train_step` overrides use it)."""
+        return CompiledLoss(self)
+
+    @property
+    def compiled_metrics(self) -> CompiledMetrics:
+        """tf.keras 2's `compiled_metrics`: `update_state(y, y_pred, sample_weight=None)` on the compiled metrics."""
+        return CompiledMetrics(self)
+
     def reset_metrics(self) -> None:
         for m in self.metrics:
             m.reset_state()
 
-    def get_metrics_result(self) -> dict[str, float]:
-        """The current value of every metric, by logged name."""
-        logs = {"loss": self._loss_tracker.result()}
-        if self._compile_metrics is not None:
-            for m in self._compile_metrics.metrics:
-                logs[m.name] = float(m.result())
-        if self._compile_loss is not None:
-            for t in self._compile_loss.trackers:
-                logs[t.name] = t.result()
-        return logs
+    def get_metrics_result(self) -> dict[str, Any]:
+        """The current value of every metric in `metrics`, by name (a metric's dict result merged in), as floats."""
+        logs: dict[str, Any] = {}
+        for m in self.metrics:
+            value = m.result()
+            if isinstance(value, Mapping):
+                logs.update(value)
+            else:
+                logs[m.name] = value
+        return _pythonify(logs)
 
     def _flatten_metrics_in_order(self, logs: dict[str, float]) -> Any:
         names = self.metrics_names
@@ -294,16 +318,20 @@ class Trainer:
         want_begin, want_end = callbacks.wants(begin), callbacks.wants(end)
         begin, end = getattr(callbacks, begin), getattr(callbacks, end)
         step, logs = -1, None
-        for step, (x, y, w) in iterator:
-            if want_begin and step % n == 0:
-                begin(step)
-            logs = step_fn(_pack(x, y, w))
-            if stoppable and type(logs) is dict:  # a custom step's logs: its non-finite loss stops fit too
-                self._record_nonfinite(logs.get("loss"))
-            if want_end and (step + 1) % n == 0:
-                end(step, _pythonify(logs))
-            if stoppable and (self._nonfinite is not None or self.stop_training):
-                break
+        self._tracked_in_loop = self._tracked_metrics()
+        try:
+            for step, (x, y, w) in iterator:
+                if want_begin and step % n == 0:
+                    begin(step)
+                logs = step_fn(_pack(x, y, w))
+                if stoppable and type(logs) is dict:  # a custom step's logs: its non-finite loss stops fit too
+                    self._record_nonfinite(logs.get("loss"))
+                if want_end and (step + 1) % n == 0:
+                    end(step, _pythonify(logs))
+                if stoppable and (self._nonfinite is not None or self.stop_training):
+                    break
+        finally:
+            self._tracked_in_loop = None
         if want_end and (step + 1) % n:  # the last group, cut short by the end of the data or a stop
             end(step, _pythonify(logs))
         return step, logs
@@ -536,6 +564,9 @@ def _pythonify(logs: Any) -> dict[str, Any]:
         raise TypeError(f"train_step/test_step must return a dict of logs; got {type(logs).__name__}")
     out = {}
     for k, v in logs.items():
+        if isinstance(v, Mapping):  # a metric's dict result (Keras 3 merges it into the logs)
+            out.update(_pythonify(v))
+            continue
         if isinstance(v, (Tensor, np.ndarray, np.generic)) and np.size(v) == 1:
             v = float(np.asarray(v).reshape(()))
         elif isinstance(v, int) and not isinstance(v, bool):

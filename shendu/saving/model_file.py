@@ -104,7 +104,37 @@ def save_weights(model: Any, path: str | os.PathLike[str]) -> None:
     safetensors_format.save_file(_weight_dict(model), path, metadata={"format": FORMAT})
 
 
-def load_weights(model: Any, path: str | os.PathLike[str]) -> None:
+class LoadStatus:
+    """What `load_weights` returns, as TensorFlow's restore status: every weight of the model took a value and
+    every value in the file went to a weight (a mismatch raises before anything is assigned), so each check passes."""
+
+    def __init__(self, path: str, names: list[str]) -> None:
+        self.path = path
+        self.restored = names
+
+    def assert_consumed(self) -> LoadStatus:
+        """Every value in the file matched a weight, and every weight got one: always true after a load."""
+        return self
+
+    def assert_existing_objects_matched(self) -> LoadStatus:
+        """Every weight of the model got a value: always true after a load."""
+        return self
+
+    def assert_nontrivial_match(self) -> LoadStatus:
+        """Something was restored; AssertionError for a model without weights."""
+        if not self.restored:
+            raise AssertionError(f"load_weights: nothing in {self.path} matched the model (it has no weights)")
+        return self
+
+    def expect_partial(self) -> LoadStatus:
+        """Say that a partial restore would be fine (shendu loads all or nothing, so there is nothing to silence)."""
+        return self
+
+    def __repr__(self) -> str:
+        return f"<LoadStatus {self.path}: {len(self.restored)} weights restored>"
+
+
+def load_weights(model: Any, path: str | os.PathLike[str]) -> LoadStatus:
     """Load weights saved by `save_weights` (or from a full model file), checking names, shapes and dtypes."""
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -121,6 +151,7 @@ def load_weights(model: Any, path: str | os.PathLike[str]) -> None:
         _check_layout(model, safetensors_format.read_header(data, path)[0], path)
         tensors = safetensors_format.load(data, path)
     _assign(model, tensors)
+    return LoadStatus(path, sorted(tensors))
 
 
 def save_model(model: Any, path: str | os.PathLike[str]) -> None:
@@ -131,7 +162,7 @@ def save_model(model: Any, path: str | os.PathLike[str]) -> None:
     metadata = {"format": FORMAT, "shendu_version": _version(), "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
     with atomic_write(path) as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
         zf.writestr(METADATA, json.dumps(metadata, indent=2))
-        zf.writestr(CONFIG, json.dumps(config, indent=2, default=_json_default))
+        zf.writestr(CONFIG, json.dumps(config, indent=2, default=json_default))
         zf.writestr(WEIGHTS, safetensors_format.save(_weight_dict(model), metadata={"format": FORMAT}))
         optimizer = getattr(model, "optimizer", None)
         if optimizer is not None and getattr(optimizer, "iterations", 0):
@@ -181,7 +212,7 @@ def _rebuild(config: dict[str, Any], layout: dict[str, Entry], path: str,
         with weight_budget(held, path):
             model = deserialize({"class_name": config["class_name"], "config": config["config"]}, custom_objects)
             if isinstance(model, Model) and not model.built and config.get("build_input_shape") is not None:
-                model.build(_to_shape(config["build_input_shape"]))
+                model.build(shape_from_json(config["build_input_shape"]))
     except ModelFileError:
         raise
     except _CONFIG_ERRORS as err:
@@ -245,13 +276,17 @@ def _build_shape(model: Any) -> Any:
     return getattr(model, "_build_input_shape", None)
 
 
-def _to_shape(s: Any) -> Any:
+def shape_from_json(s: Any) -> Any:
+    """A build input shape read back from JSON: lists become tuples (a list of shapes or a dict of them kept)."""
+    if isinstance(s, dict):
+        return {k: tuple(v) for k, v in s.items()}
     if isinstance(s, list) and s and isinstance(s[0], list):
         return [tuple(x) for x in s]
     return tuple(s)
 
 
-def _json_default(o: Any) -> Any:
+def json_default(o: Any) -> Any:
+    """`json.dumps`'s fallback for the NumPy values and tuples a model config may hold."""
     if isinstance(o, np.generic):
         return o.item()
     if isinstance(o, np.ndarray):
@@ -260,7 +295,7 @@ def _json_default(o: Any) -> Any:
         return o.name
     if isinstance(o, tuple):
         return list(o)
-    raise TypeError(f"save_model: cannot write a {type(o).__name__} into config.json")
+    raise TypeError(f"cannot write a {type(o).__name__} ({o!r}) into a model's JSON config")
 
 
 def _version() -> str:

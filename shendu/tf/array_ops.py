@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from shendu.creation import as_dtype, convert_to_tensor, default_array, shape_tuple
+from shendu.layers.op_layer import dispatch_symbolic
 from shendu.ops.embedding import Gather as EmbeddingGather
 from shendu.ops.shape import (
     BroadcastTo,
@@ -451,3 +452,5 @@ __all__: list[str] = [
     "argsort", "split", "squeeze", "stack", "strided_slice", "tensor_scatter_nd_add", "tensor_scatter_nd_update",
     "tensordot", "tile", "transpose", "unique", "unstack",
 ]
+
+dispatch_symbolic(globals(), "")  # tf.* on KerasTensors builds a TFOpLambda layer

@@ -23,6 +23,7 @@ from shendu.creation import (
     zeros,
     zeros_like,
 )
+from shendu.layers.op_layer import dispatch_symbolic
 from shendu.ops.cast import AsType
 from shendu.ops.shape import BroadcastTo, Concatenate
 from shendu.tensor import Tensor
@@ -143,3 +144,5 @@ __all__: list[str] = [
     "is_tensor", "linspace", "newaxis", "one_hot", "ones", "ones_like", "range", "rank", "shape", "size",
     "stop_gradient", "string", "uint16", "uint32", "uint64", "uint8", "zeros", "zeros_like",
 ]
+
+dispatch_symbolic(globals(), "", skip=("is_tensor",))  # tf.* on KerasTensors builds a TFOpLambda layer

@@ -16,6 +16,7 @@ import numpy as np
 from shendu import functions
 from shendu import random as sd_random
 from shendu.creation import as_dtype, convert_to_tensor, shape_tuple
+from shendu.layers.op_layer import dispatch_symbolic
 from shendu.ops.resize import ResizeBilinear
 from shendu.tensor import Tensor
 
@@ -329,3 +330,5 @@ __all__ = [
     "random_flip_up_down", "resize", "resize_with_crop_or_pad", "resize_with_pad", "rgb_to_grayscale", "rot90",
     "transpose",
 ]
+
+dispatch_symbolic(globals(), "image.")  # tf.* on KerasTensors builds a TFOpLambda layer

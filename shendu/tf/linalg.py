@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from shendu.creation import convert_to_tensor, default_array
+from shendu.layers.op_layer import dispatch_symbolic
 from shendu.ops.einsum import Einsum, explicit_equation
 from shendu.ops.linalg import Det, Inv, LogAbsDet, MatMul, MatrixDiag, Solve
 from shendu.ops.shape import GetItem, Reshape, Transpose, Where
@@ -244,3 +245,5 @@ __all__: list[str] = [
     "adjoint", "band_part", "det", "diag", "diag_part", "einsum", "eye", "inv", "l2_normalize", "logdet", "matmul",
     "matrix_transpose", "matvec", "norm", "slogdet", "solve", "tensordot", "trace", "transpose",
 ]
+
+dispatch_symbolic(globals(), "linalg.")  # tf.* on KerasTensors builds a TFOpLambda layer

@@ -17,6 +17,7 @@ import numpy as np
 from shendu import ops
 from shendu.backend import get_array_module
 from shendu.creation import as_dtype, convert_to_tensor, default_array
+from shendu.layers.op_layer import dispatch_symbolic
 from shendu.ops import arithmetic, elementwise, nn, reduce
 from shendu.tensor import Tensor, make_tensor
 
@@ -684,3 +685,5 @@ __all__ = [
     "reduce_any", "reduce_logsumexp", "reduce_max", "reduce_mean", "reduce_min", "reduce_prod", "reduce_sum",
     "round", "scalar_mul", "sigmoid", "sign", "sin", "sqrt", "square", "subtract", "tan", "tanh", "truediv", "where",
 ]
+
+dispatch_symbolic(globals(), "math.")  # tf.* on KerasTensors builds a TFOpLambda layer

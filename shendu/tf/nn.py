@@ -16,6 +16,7 @@ import numpy as np
 from shendu import activations
 from shendu import random as sd_random
 from shendu.creation import convert_to_tensor
+from shendu.layers.op_layer import dispatch_symbolic
 from shendu.ops import conv as conv_ops
 from shendu.ops import embedding, losses, nn, pool
 from shendu.tensor import Tensor
@@ -474,3 +475,5 @@ __all__ = [
     "softplus", "softsign", "sparse_softmax_cross_entropy_with_logits", "swish", "tanh", "top_k",
     "weighted_cross_entropy_with_logits",
 ]
+
+dispatch_symbolic(globals(), "nn.")  # tf.* on KerasTensors builds a TFOpLambda layer

@@ -14,6 +14,7 @@ import numpy as np
 
 from shendu import functions
 from shendu.creation import convert_to_tensor
+from shendu.layers.op_layer import dispatch_symbolic
 from shendu.ops.fft import FFT
 from shendu.tensor import Tensor
 
@@ -139,3 +140,5 @@ __all__ = [
     "fft", "fft2d", "frame", "hamming_window", "hann_window", "ifft", "ifft2d", "irfft", "irfft2d", "rfft",
     "rfft2d", "stft",
 ]
+
+dispatch_symbolic(globals(), "signal.")  # tf.* on KerasTensors builds a TFOpLambda layer

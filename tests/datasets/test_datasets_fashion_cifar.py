@@ -105,7 +105,7 @@ def test_fashion_download_is_verified_cached_and_reused(env, www, monkeypatch, c
     serve_fashion(monkeypatch, root, base)
     assert_fashion(fashion_mnist.load_data(), arrays)
     assert capsys.readouterr().out.count("Downloading data from") == 4
-    assert sorted(os.listdir(env)) == sorted(FASHION_NAMES)
+    assert sorted(os.listdir(env / "fashion-mnist")) == sorted(FASHION_NAMES)
     monkeypatch.setattr(fashion_mnist, "MIRRORS", {
         name: (Mirror(closed_port_url(name), sha256_of(root / name)),) for name in FASHION_NAMES})
     assert_fashion(fashion_mnist.load_data(), arrays)
@@ -129,7 +129,7 @@ def test_fashion_corrupted_download_is_refused(env, www, monkeypatch):
     monkeypatch.setitem(fashion_mnist.MIRRORS, name, (Mirror(f"{base}/{name}", "ab" * 32),))
     with pytest.raises(DatasetNotFoundError, match=f"(?s){name} was not found.*incomplete or corrupted"):
         fashion_mnist.load_data()
-    assert name not in os.listdir(env)
+    assert name not in os.listdir(env / "fashion-mnist")
 
 
 def test_fashion_offline_error_says_where_it_looked(env, monkeypatch):
@@ -138,7 +138,7 @@ def test_fashion_offline_error_says_where_it_looked(env, monkeypatch):
     with pytest.raises(DatasetNotFoundError) as caught:
         fashion_mnist.load_data()
     message = str(caught.value)
-    cached = str(env / "train-labels-idx1-ubyte.gz")
+    cached = str(env / "fashion-mnist" / "train-labels-idx1-ubyte.gz")
     for expected in ("fashion_mnist.load_data", "$SHENDU_DATA_DIR: not set", f"cache: {cached}: no such file",
                      "URL fetch failure on http://127.0.0.1", "set SHENDU_DATA_DIR"):
         assert expected in message, expected
@@ -214,7 +214,7 @@ def test_cifar_download_is_verified_cached_and_read_channels_last(env, www, monk
     (x, y), (xt, yt) = loaded
     assert x.shape == (12, 32, 32, 3) and y.shape == (12, 1) and xt.shape == (3, 32, 32, 3) and yt.shape == (3, 1)
     assert "Downloading data from" in capsys.readouterr().out
-    assert os.listdir(env) == ["cifar-10-binary.tar.gz"]
+    assert os.listdir(env) == ["cifar-10"] and os.listdir(env / "cifar-10") == ["cifar-10-binary.tar.gz"]
     monkeypatch.setattr(cifar10, "MIRRORS", (Mirror(closed_port_url("c.tar.gz"), sha),))
     assert_cifar(cifar10.load_data(), expected)
     assert "Downloading" not in capsys.readouterr().out
@@ -244,13 +244,13 @@ def test_cifar_corrupted_download_and_offline_errors(env, www, monkeypatch):
     monkeypatch.setattr(cifar10, "MIRRORS", (Mirror(f"{base}/cifar-10-binary.tar.gz", "ab" * 32),))
     with pytest.raises(DatasetNotFoundError, match="incomplete or corrupted: its sha256 is"):
         cifar10.load_data()
-    assert not env.exists() or os.listdir(env) == []
+    assert os.listdir(env / "cifar-10") == []
     offline = closed_port_url("cifar-10-binary.tar.gz")
     monkeypatch.setattr(cifar10, "MIRRORS", (Mirror(offline, "c" * 64),))
     with pytest.raises(DatasetNotFoundError) as caught:
         cifar10.load_data()
     for expected in ("cifar10.load_data", "$SHENDU_DATA_DIR: not set", f"URL fetch failure on {offline}",
-                     f"save it as {env / 'cifar-10-binary.tar.gz'}"):
+                     f"save it as {env / 'cifar-10' / 'cifar-10-binary.tar.gz'}"):
         assert expected in str(caught.value), expected
 
 

@@ -204,3 +204,36 @@ def test_errors():
         TextVectorization(vocabulary=["a"])(np.array([["a", "b"]]))
     with pytest.raises(TypeError, match="expected strings, got int"):
         TextVectorization(vocabulary=["a"])([1, 2])
+
+
+@pytest.mark.parametrize("shape", [(1,), ()])
+def test_model_predicts_raw_python_strings_and_saves_its_vocabulary(tmp_path, shape):
+    texts = Dataset.from_tensor_slices(np.array(["a good film", "a bad film", "good acting", "bad plot"]))
+    assert isinstance(next(iter(texts)), sd.Tensor)  # Dataset elements are Tensors holding strings
+    vec = TextVectorization(max_tokens=20, output_sequence_length=4)
+    vec.adapt(texts.batch(2))
+    unbatched = TextVectorization(max_tokens=20, output_sequence_length=4)
+    unbatched.adapt(texts)
+    assert unbatched.get_vocabulary() == vec.get_vocabulary()
+    inp = layers.Input(shape=shape, dtype="string")
+    ids = vec(inp)
+    assert ids.dtype == np.int64 and ids.shape == (None, 4)
+    x = layers.GlobalAveragePooling1D()(layers.Embedding(vec.vocabulary_size(), 3)(ids))
+    model = sd.models.Model(inp, layers.Dense(1, activation="sigmoid")(x))
+    model.compile("adam", "binary_crossentropy")
+    train = np.array(["a good film", "a bad film", "good acting", "bad plot"])
+    model.fit(train, np.array([1.0, 0.0, 1.0, 0.0]), epochs=2, verbose=0)
+    one = model.predict(["a good film"], verbose=0)
+    assert one.shape == (1, 1)
+    np.testing.assert_allclose(model.predict(np.array(["a good film", "bad"]), verbose=0)[:1], one, rtol=1e-6)
+    model.save(tmp_path / "text.keras")
+    loaded = sd.models.load_model(tmp_path / "text.keras")
+    assert loaded.layers[1].get_vocabulary() == vec.get_vocabulary()
+    np.testing.assert_allclose(loaded.predict(["a good film"], verbose=0), one, rtol=1e-6)
+
+
+def test_inside_dataset_map_with_labels():
+    vec = TextVectorization(vocabulary=["good", "bad"], output_sequence_length=3)
+    ds = Dataset.from_tensor_slices((np.array(["good good", "bad", "meh"]), np.array([1, 0, 0]))).batch(3)
+    x, y = next(iter(ds.map(lambda text, label: (vec(text), label))))
+    assert x.numpy().tolist() == [[2, 2, 0], [3, 0, 0], [1, 0, 0]] and y.numpy().tolist() == [1, 0, 0]
