@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from shendu import backend
+from shendu import backend, keras_mask
 from shendu.tensor_shape import TensorShape
 
 if TYPE_CHECKING:
@@ -51,6 +51,16 @@ class Tensor:
         shape = tuple.__new__(TensorShape, data.shape)
         self._shape = (data, shape)
         return shape
+
+    @property
+    def _keras_mask(self) -> Tensor | None:
+        """The Keras mask attached to this tensor (Embedding(mask_zero=True), Masking), as a bool tensor, or None."""
+        mask = keras_mask.get_keras_mask(self)
+        return None if mask is None else Tensor(mask)
+
+    @_keras_mask.setter
+    def _keras_mask(self, mask: Any) -> None:
+        keras_mask.set_keras_mask(self, None if mask is None else keras_mask.as_mask(mask))
 
     @property
     def device(self) -> str:

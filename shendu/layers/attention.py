@@ -11,8 +11,8 @@ import numpy as np
 
 from shendu import constraints, initializers, regularizers
 from shendu import random as sd_random
+from shendu.keras_mask import get_keras_mask, set_keras_mask
 from shendu.layers.base import Layer, to_tensor
-from shendu.layers.keras_mask import get_keras_mask, set_keras_mask
 from shendu.ops import nn
 from shendu.ops.attention import ScaledDotProductAttention, mask_bias
 from shendu.tensor import Tensor

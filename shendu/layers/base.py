@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from shendu import backend, grad_mode
-from shendu.layers.keras_mask import _masks, get_keras_mask, set_keras_mask
+from shendu.keras_mask import _masks, get_keras_mask, set_keras_mask
 from shendu.tensor import Tensor
 from shendu.utils.tree import flatten
 from shendu.variable import Variable

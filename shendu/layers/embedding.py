@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 
 from shendu import constraints, initializers, regularizers
+from shendu.keras_mask import set_keras_mask
 from shendu.layers.base import Layer
-from shendu.layers.keras_mask import set_keras_mask
 from shendu.ops import Mul
 from shendu.ops.embedding import Gather
 from shendu.tensor import Tensor

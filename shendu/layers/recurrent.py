@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from shendu import activations, regularizers
+from shendu.keras_mask import as_mask, get_keras_mask, set_keras_mask
 from shendu.layers.base import Layer, to_tensor
-from shendu.layers.keras_mask import as_mask, get_keras_mask, set_keras_mask
 from shendu.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
 from shendu.layers.stacked_rnn_cells import StackedRNNCells
 from shendu.layers.symbolic import KerasTensor

@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 
 from shendu import activations, initializers
+from shendu.keras_mask import get_keras_mask, set_keras_mask
 from shendu.layers.attention import MultiHeadAttention, _array
 from shendu.layers.base import Layer
 from shendu.layers.core import Dense, Dropout
-from shendu.layers.keras_mask import get_keras_mask, set_keras_mask
 from shendu.layers.normalization import LayerNormalization
 from shendu.tensor import Tensor
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shendu.keras_mask import as_mask, get_keras_mask, set_keras_mask
 from shendu.layers.base import Layer
-from shendu.layers.keras_mask import as_mask, get_keras_mask, set_keras_mask
 from shendu.layers.recurrent import deserialize_layer
 from shendu.ops import Concatenate
 from shendu.tensor import Tensor

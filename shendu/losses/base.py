@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from shendu import backend
-from shendu.layers.keras_mask import get_keras_mask
+from shendu.keras_mask import get_keras_mask
 from shendu.losses.functions import FUNCTIONS
 from shendu.losses.inputs import as_array, as_pred, match_rank
 from shendu.ops import losses as loss_ops

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from shendu.layers.keras_mask import get_keras_mask
+from shendu.keras_mask import get_keras_mask
 from shendu.ops.losses import squeeze_or_expand
 from shendu.tensor import Tensor
 from shendu.variable import Variable

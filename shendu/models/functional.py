@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from shendu.keras_mask import get_keras_mask, set_keras_mask
 from shendu.layers.input_layer import InputLayer
-from shendu.layers.keras_mask import get_keras_mask, set_keras_mask
 from shendu.layers.symbolic import KerasTensor, Node
 from shendu.models.model import Model
 from shendu.tensor import Tensor

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from shendu import activations
+from shendu.keras_mask import get_keras_mask
 from shendu.layers.base import Layer, to_tensor
 from shendu.layers.convolutional import Conv2D
-from shendu.layers.keras_mask import get_keras_mask
 from shendu.layers.pooling import MaxPooling2D
 from shendu.ops import conv as conv_ops
 from shendu.ops.conv_pool import Conv2DMaxPool

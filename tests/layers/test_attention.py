@@ -318,7 +318,7 @@ def test_mha_errors():
 
 
 def test_keras_masks_carried_by_the_inputs_are_used_and_passed_on():
-    from shendu.layers.keras_mask import get_keras_mask, set_keras_mask
+    from shendu.keras_mask import get_keras_mask, set_keras_mask
 
     rng = np.random.default_rng(12)
     q = sd.Tensor(rng.normal(size=(2, 3, 4)).astype("float32"))

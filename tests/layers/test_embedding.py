@@ -7,8 +7,8 @@ import pytest
 
 import shendu as sd
 from shendu import layers
+from shendu.keras_mask import get_keras_mask
 from shendu.layers.embedding import Embedding, Masking
-from shendu.layers.keras_mask import get_keras_mask
 from shendu.ops.embedding import Gather, scatter_rows
 from shendu.saving import serialization
 from tests.layers.harness import check_layer

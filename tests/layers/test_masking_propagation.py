@@ -9,7 +9,7 @@ import pytest
 
 import shendu as sd
 from shendu import layers
-from shendu.layers.keras_mask import get_keras_mask, set_keras_mask
+from shendu.keras_mask import get_keras_mask, set_keras_mask
 
 IDS = np.array([[3, 5, 2, 7, 0, 0], [4, 1, 0, 0, 0, 0], [6, 2, 8, 1, 9, 3]])
 LENGTHS = [4, 2, 6]
@@ -225,3 +225,15 @@ def test_the_loss_and_mean_metrics_weigh_masked_steps_zero():
     model.train_on_batch(IDS, y_other)  # the same update whatever the padded targets
     for a, b in zip(after_a, model.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-6)
+
+
+def test_masks_read_and_set_as_keras_mask_attribute():
+    """Keras code reads `tensor._keras_mask` (the masking guide prints it) and may set it."""
+    out = layers.Embedding(10, 4, mask_zero=True)(np.array([[1, 2, 0, 0]]))
+    np.testing.assert_array_equal(out._keras_mask.numpy(), [[True, True, False, False]])
+    plain = sd.tensor([[1.0, 2.0]])
+    assert plain._keras_mask is None
+    plain._keras_mask = np.array([[True, False]])
+    np.testing.assert_array_equal(plain._keras_mask.numpy(), [[True, False]])
+    plain._keras_mask = None
+    assert plain._keras_mask is None

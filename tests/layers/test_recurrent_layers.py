@@ -11,8 +11,8 @@ import pytest
 
 import shendu as sd
 from shendu import layers
+from shendu.keras_mask import get_keras_mask
 from shendu.layers.embedding import Embedding, Masking
-from shendu.layers.keras_mask import get_keras_mask
 from shendu.layers.recurrent import GRU, LSTM, RNN, SimpleRNN
 from shendu.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
 from shendu.layers.wrappers import Bidirectional, TimeDistributed

@@ -143,7 +143,7 @@ def test_encoder_errors():
 
 
 def test_encoder_reads_and_passes_on_the_keras_mask():
-    from shendu.layers.keras_mask import get_keras_mask, set_keras_mask
+    from shendu.keras_mask import get_keras_mask, set_keras_mask
 
     rng = np.random.default_rng(3)
     x = sd.Tensor(rng.normal(size=(2, 4, 4)).astype("float32"))
@@ -166,7 +166,7 @@ def test_token_and_position_embedding_harness():
 
 def test_token_and_position_embedding_mask_reaches_the_encoder():
     pytest.importorskip("shendu.layers.embedding")
-    from shendu.layers.keras_mask import get_keras_mask
+    from shendu.keras_mask import get_keras_mask
 
     ids = np.array([[3, 1, 0, 0], [2, 5, 4, 0]])
     embed = TokenAndPositionEmbedding(7, 6, 4, mask_zero=True)

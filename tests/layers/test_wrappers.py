@@ -7,7 +7,7 @@ import pytest
 
 import shendu as sd
 from shendu import layers
-from shendu.layers.keras_mask import get_keras_mask
+from shendu.keras_mask import get_keras_mask
 from shendu.layers.recurrent import GRU, LSTM, SimpleRNN
 from shendu.layers.wrappers import Bidirectional, TimeDistributed
 from shendu.saving import serialization

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import shendu as sd
 from shendu import losses, ops
-from shendu.layers.keras_mask import set_keras_mask
+from shendu.keras_mask import set_keras_mask
 
 rng = np.random.default_rng(7)
 N, C = 6, 4

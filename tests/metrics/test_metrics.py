@@ -6,7 +6,7 @@ import pytest
 
 import shendu as sd
 from shendu import losses, metrics
-from shendu.layers.keras_mask import set_keras_mask
+from shendu.keras_mask import set_keras_mask
 
 rng = np.random.default_rng(3)
 N, C = 64, 10

@@ -10,7 +10,7 @@ import pytest
 
 import shendu as sd
 from shendu import layers
-from shendu.layers.keras_mask import get_keras_mask
+from shendu.keras_mask import get_keras_mask
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(3, 5, 2)).astype("float32")

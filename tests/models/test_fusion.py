@@ -8,7 +8,7 @@ import pytest
 
 import shendu as sd
 from shendu.keras import Sequential, layers
-from shendu.layers.keras_mask import set_keras_mask
+from shendu.keras_mask import set_keras_mask
 from shendu.models import fusion, sequential
 from shendu.ops import conv_pool
 

@@ -1,7 +1,8 @@
 """Keras masks on tensors: which time steps of a (batch, steps, ...) tensor hold data (True) and which are padding.
 
-Keras 3 attaches a mask to a tensor as `tensor._keras_mask`; `Tensor` has `__slots__`, so the masks live
-here, keyed by the tensor's identity and dropped when the tensor is freed. Embedding(mask_zero=True) and
+Keras attaches a mask to a tensor as `tensor._keras_mask`; `Tensor` has `__slots__`, so the masks live
+here, keyed by the tensor's identity and dropped when the tensor is freed (`Tensor._keras_mask` reads and sets
+them). Embedding(mask_zero=True) and
 Masking set them; `Layer.__call__` passes them on (`supports_masking`, `compute_mask`) and fills in the
 `mask=` argument of the layers that use them. `_masks` is empty while no tensor carries a mask, which keeps
 that work off the path of maskless models.
