@@ -11,6 +11,9 @@ from shendu.tensor import Tensor
 
 _ALIASES = {"float": "float32", "half": "float16", "double": "float64", "string": "object", "str": "object"}
 _INT32 = np.iinfo(np.int32)
+_TF_DATATYPES = {1: "float32", 2: "float64", 3: "int32", 4: "uint8", 5: "int16", 6: "int8", 7: "object",
+                 9: "int64", 10: "bool", 17: "uint16", 19: "float16", 22: "uint32", 23: "uint64"}
+"""TensorFlow's DataType enum values (types.proto), which tf functions accept as a dtype."""
 
 
 def as_dtype(type_value: Any) -> np.dtype:
@@ -18,6 +21,8 @@ def as_dtype(type_value: Any) -> np.dtype:
     'string' and Python `object` the object dtype that holds strings, as TensorFlow's `.numpy()` gives them)."""
     if isinstance(type_value, str):
         type_value = _ALIASES.get(type_value, type_value)
+    elif type(type_value) is int and type_value in _TF_DATATYPES:  # TensorFlow's DataType enum (1 is float32)
+        type_value = _TF_DATATYPES[type_value]
     elif type_value is float:
         return np.dtype("float32")
     try:

@@ -96,6 +96,8 @@ def one_hot(indices: Any, depth: int, on_value: Any = None, off_value: Any = Non
     """on_value where the new axis (last, or `axis`) equals the index, off_value elsewhere; an index outside
     [0, depth) gives a row of off_value. dtype: given, else on_value's, else float32."""
     idx = default_array(indices)
+    if idx.dtype.kind == "f" and np.isfinite(idx).all() and (idx == np.round(idx)).all():
+        idx = idx.astype(np.int64)  # labels kept as whole floats (the Keras guides cast them so) are indices
     if idx.dtype.kind not in "iu":
         raise TypeError(f"tf.one_hot: indices must be integers, got dtype {idx.dtype}")
     known = [default_array(v) for v in (on_value, off_value) if v is not None]

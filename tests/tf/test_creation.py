@@ -154,3 +154,18 @@ def test_cast_identity_stop_gradient_is_tensor():
     (w * tf.stop_gradient(w)).sum().backward()
     np.testing.assert_array_equal(w.grad.numpy(), [2.0, 3.0])
     assert tf.is_tensor(x) and tf.is_tensor(v) and not tf.is_tensor(np.ones(2)) and tf.Tensor is type(x)
+
+
+def test_tensorflow_datatype_enum_values_are_dtypes():
+    """TF's DataType numbers work where a dtype goes (the subclassing guide calls tf.zeros(1, 1): 1 is float32)."""
+    assert tf.zeros(1, 1).dtype == np.float32 and tf.zeros(1, 1).shape == (1,)
+    assert tf.as_dtype(9) == np.int64 and tf.as_dtype(10) == np.bool_
+    with pytest.raises(TypeError, match="the shape is one argument"):
+        tf.zeros(2, 8)
+
+
+def test_one_hot_takes_whole_float_labels_and_refuses_fractions():
+    np.testing.assert_array_equal(tf.one_hot(np.array([2.0, 0.0], dtype=np.float32), 3).numpy(),
+                                  [[0, 0, 1], [1, 0, 0]])
+    with pytest.raises(TypeError, match="indices must be integers"):
+        tf.one_hot(np.array([1.5]), 3)
