@@ -1,4 +1,5 @@
-"""tf.keras.backend: the dtype policy, epsilon, the session reset and the small helpers tutorials call as `K.*`.
+"""tf.keras.backend: the dtype policy, epsilon, the session reset and the small helpers tutorials call as `K.*`
+(Keras 2's tensor functions, `K.mean`, `K.std`, ..., are the tf.* functions under their backend names).
 
 shendu computes channels-last only, so `image_data_format()` is always 'channels_last'.
 """
@@ -16,9 +17,21 @@ from shendu.backend import epsilon, set_epsilon, set_floatx
 from shendu.layers import base as _base
 from shendu.layers.symbolic import KerasTensor
 from shendu.tensor import Tensor
+from shendu.tf.array_ops import concat as concatenate
+from shendu.tf.array_ops import expand_dims, reshape, squeeze, stack
+from shendu.tf.creation import cast, constant, ones, zeros
+from shendu.tf.math_ops import abs, exp, log, sqrt, square
+from shendu.tf.math_ops import reduce_max as max
+from shendu.tf.math_ops import reduce_mean as mean
+from shendu.tf.math_ops import reduce_min as min
+from shendu.tf.math_ops import reduce_std as std
+from shendu.tf.math_ops import reduce_sum as sum
+from shendu.tf.math_ops import reduce_variance as var
 from shendu.variable import Variable
 
 __all__ = [
+    "abs", "cast", "concatenate", "constant", "exp", "expand_dims", "log", "max", "mean", "min", "ones", "reshape",
+    "sqrt", "square", "squeeze", "stack", "std", "sum", "var", "zeros",
     "clear_session", "count_params", "epsilon", "floatx", "get_value", "image_data_format", "int_shape",
     "is_keras_tensor", "random_normal", "set_epsilon", "set_floatx", "set_image_data_format", "set_value",
 ]

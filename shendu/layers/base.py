@@ -238,17 +238,27 @@ class Layer:
                     out.append(value)
             elif key[0] != "_" and isinstance(value, (list, tuple)):  # a public list of metrics (not the weights)
                 out.extend(v for v in value if isinstance(v, Metric) and all(v is not m for m in out))
+        out.extend(m for m in self.__dict__.get("_added_metrics", {}).values() if all(m is not o for o in out))
         for layer in self._layers:
             out.extend(m for m in layer._tracked_metrics() if all(m is not o for o in out))
         return out
 
-    def add_metric(self, *args: Any, **kwargs: Any) -> None:
-        """Removed in Keras 3: says to hold a Metric as an attribute or to pass it to compile()."""
-        raise NotImplementedError(
-            f"Layer '{self.name}': add_metric() is deprecated (removed in Keras 3). Hold a keras.metrics.Metric as an "
-            "attribute of the layer or model and call its update_state() in call()/train_step(), or pass the metric "
-            "to Model.compile(metrics=[...])"
-        )
+    def add_metric(self, value: Any, name: str | None = None, aggregation: str = "mean") -> None:
+        """tf.keras 2's metric from inside `call`: `value` averaged (aggregation='mean') or summed ('sum') over the
+        epoch and logged under `name`. Keras 3 removed it; holding a Metric as an attribute does the same."""
+        from shendu.layers.symbolic import KerasTensor
+        from shendu.metrics.base import Mean, Sum
+
+        if not name:
+            raise ValueError(f"Layer '{self.name}': add_metric() needs a name for the metric, got {name!r}")
+        if aggregation not in ("mean", "sum"):
+            raise ValueError(f"Layer '{self.name}': add_metric() aggregation must be 'mean' or 'sum', "
+                             f"got {aggregation!r}")
+        added = self.__dict__.setdefault("_added_metrics", {})
+        if name not in added:
+            added[name] = (Mean if aggregation == "mean" else Sum)(name=name)
+        if not isinstance(value, KerasTensor):  # a symbolic call only declares the metric
+            added[name].update_state(value)
 
     # --- losses ------------------------------------------------------------------------------------
     def add_loss(self, loss: Any) -> None:

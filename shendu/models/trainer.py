@@ -324,6 +324,8 @@ class Trainer:
                 if want_begin and step % n == 0:
                     begin(step)
                 logs = step_fn(_pack(x, y, w))
+                if step == 0:  # a first call may have made metrics (layers built now, add_metric)
+                    self._tracked_in_loop = self._tracked_metrics()
                 if stoppable and type(logs) is dict:  # a custom step's logs: its non-finite loss stops fit too
                     self._record_nonfinite(logs.get("loss"))
                 if want_end and (step + 1) % n == 0:

@@ -175,9 +175,26 @@ def test_layer_and_model_metrics_list_the_metrics_held_by_layers():
     assert layer.mean_output.result() == pytest.approx(float(out.mean()))
 
 
-def test_add_metric_says_it_was_removed_in_keras_3():
-    with pytest.raises(NotImplementedError, match=r"add_metric.*Keras 3"):
-        keras.layers.Dense(1).add_metric(1.0, name="x")
+def test_add_metric_from_call_is_logged_as_the_epoch_mean():
+    """tf.keras 2's `self.add_metric(value, name, aggregation)` inside call() (the training guide's std metric)."""
+
+    class StdOfActivation(keras.layers.Layer):
+        def call(self, inputs):
+            self.add_metric(keras.backend.std(inputs), name="std_of_activation", aggregation="mean")
+            self.add_metric(1.0, name="calls", aggregation="sum")
+            return inputs
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(32, 3)).astype("float32"), rng.normal(size=(32, 1)).astype("float32")
+    model = keras.Sequential([keras.layers.Dense(4, input_shape=(3,)), StdOfActivation(), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse")
+    history = model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    hidden = model.layers[0](x).numpy()
+    want = np.mean([hidden[i:i + 8].std() for i in range(0, 32, 8)])
+    assert history.history["std_of_activation"] == pytest.approx([want, want], rel=1e-5)
+    assert history.history["calls"] == [4.0, 4.0]
+    with pytest.raises(ValueError, match="needs a name"):
+        StdOfActivation().add_metric(1.0)
 
 
 def test_a_metric_result_may_be_a_tensor_or_a_dict():
