@@ -210,9 +210,13 @@ def _trace(layer: Any, inputs: Any, args: tuple, kwargs: dict) -> tuple[Any, lis
     """Run the layer on zeros twice, with unknown axes set to 2 then 3; axes that change are None."""
     runs = []
     for fill in (2, 3):
+        def sample(v: Any, fill: int = fill) -> Any:  # a KerasTensor among the other arguments gets zeros too
+            return _as_tensors(_zeros(v.shape, v.dtype, fill)) if isinstance(v, KerasTensor) else v
+
         arrays = map_structure(lambda t, fill=fill: _zeros(t.shape, t.dtype, fill), inputs)
+        more_args, more_kwargs = map_structure(sample, list(args)), map_structure(sample, kwargs)
         with grad_mode.no_grad():
-            out = layer.call(_as_tensors(arrays), *args, **_call_kwargs(layer, kwargs))
+            out = layer.call(_as_tensors(arrays), *more_args, **_call_kwargs(layer, more_kwargs))
         runs.append(flatten(out))
     shapes = []
     for a, b in zip(*runs):

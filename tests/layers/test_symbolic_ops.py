@@ -124,3 +124,31 @@ def test_eager_calls_are_unchanged():
     t = tf.constant([[1.0, 2.0]])
     assert float(tf.reduce_sum(t)) == 3.0
     assert tf.reduce_sum.__name__ == "reduce_sum"
+
+
+def test_a_layer_called_on_two_symbolic_arguments_adds_its_loss_and_metric():
+    """The endpoint-layer pattern: call(targets, logits) with both symbolic; add_loss and add_metric inside."""
+    keras = tf.keras
+
+    class Endpoint(keras.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.loss_fn = keras.losses.BinaryCrossentropy(from_logits=True)
+
+        def call(self, targets, logits):
+            self.add_loss(self.loss_fn(targets, logits))
+            self.add_metric(tf.reduce_mean(tf.cast(logits > 0, "float32")), name="positive_rate")
+            return tf.nn.sigmoid(logits)
+
+    inputs = keras.Input(shape=(3,), name="inputs")
+    targets = keras.Input(shape=(2,), name="targets")
+    predictions = Endpoint(name="endpoint")(targets, keras.layers.Dense(2)(inputs))
+    model = keras.Model(inputs=[inputs, targets], outputs=predictions)
+    model.compile(optimizer="adam")
+    rng = np.random.default_rng(0)
+    data = {"inputs": rng.normal(size=(16, 3)).astype("float32"),
+            "targets": rng.integers(0, 2, size=(16, 2)).astype("float32")}
+    history = model.fit(data, epochs=3, batch_size=8, verbose=0)
+    assert set(history.history) == {"loss", "positive_rate"}
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert model.predict(data, verbose=0).shape == (16, 2)
