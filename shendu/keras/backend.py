@@ -16,6 +16,7 @@ from shendu import random as _random
 from shendu.backend import epsilon, set_epsilon, set_floatx
 from shendu.layers import base as _base
 from shendu.layers.symbolic import KerasTensor
+from shendu.optimizers.optimizer import LearningRate
 from shendu.tensor import Tensor
 from shendu.tf.array_ops import concat as concatenate
 from shendu.tf.array_ops import expand_dims, reshape, squeeze, stack
@@ -62,7 +63,10 @@ def get_value(x: Any) -> Any:
 
 
 def set_value(x: Any, value: Any) -> None:
-    """Set a variable's value from a NumPy array or number of its shape."""
+    """Set a variable's value from a NumPy array or number of its shape (or an optimizer's learning rate)."""
+    if isinstance(x, LearningRate):
+        x.assign(float(np.asarray(value)))
+        return
     if not isinstance(x, Variable):
         hint = (" A Python number, such as optimizer.learning_rate, cannot be changed in place: assign the "
                 "attribute instead (optimizer.learning_rate = value)" if isinstance(x, (int, float)) else "")

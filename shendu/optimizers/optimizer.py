@@ -22,6 +22,25 @@ from shendu.tensor import Tensor
 from shendu.variable import Variable
 
 
+class LearningRate(float):
+    """An optimizer's current learning rate: a float, which tf.keras code may also set in place as it would the
+    variable TensorFlow keeps (`lr.assign(v)`, `keras.backend.set_value(optimizer.lr, v)`) and read as one
+    (`lr.numpy()`)."""
+
+    def __new__(cls, value: Any, optimizer: Optimizer) -> LearningRate:
+        rate = super().__new__(cls, float(value))
+        rate._optimizer = optimizer
+        return rate
+
+    def assign(self, value: Any) -> LearningRate:
+        """Set the optimizer's rate to value (a float; a schedule or callable replaces it, as the attribute does)."""
+        self._optimizer.learning_rate = value
+        return self._optimizer.learning_rate
+
+    def numpy(self) -> np.float32:
+        return np.float32(self)
+
+
 class Optimizer:
     """Base class of the optimizers: subclasses define `slot_names` and the readable rule `_update`, and may add
     its fast versions `_update_inplace` (NumPy passes) and `_update_compiled` (one numba loop).
@@ -101,15 +120,18 @@ class Optimizer:
 
     # --- learning rate ---------------------------------------------------------------------------
     @property
-    def learning_rate(self) -> float:
-        """The current rate: the schedule's value at `iterations`, the callable's value, or the float.
+    def learning_rate(self) -> LearningRate:
+        """The current rate: the schedule's value at `iterations`, the callable's value, or the float; a float that
+        can also be set in place (`learning_rate.assign(v)`), as TensorFlow's learning-rate variable.
 
         Legacy `decay=` is not included here (so callbacks that scale this value do not compound it).
         """
         lr = self._learning_rate
         if isinstance(lr, schedules.LearningRateSchedule):
-            return float(lr(int(self._iterations.data)))
-        return float(lr()) if callable(lr) else lr
+            lr = lr(int(self._iterations.data))
+        elif callable(lr):
+            lr = lr()
+        return LearningRate(lr, self)
 
     @learning_rate.setter
     def learning_rate(self, value: Any) -> None:

@@ -81,3 +81,24 @@ def test_clear_session_restarts_layer_and_model_names():
     tf.keras.Sequential([layers.Dense(1)])
     K.clear_session(free_memory=False)
     assert tf.keras.Sequential().name == "sequential" and layers.Dense(1).name == "dense"
+
+
+def test_an_optimizers_learning_rate_is_set_in_place_as_tf_keras_code_does():
+    """The custom-callbacks guide: K.get_value(optimizer.learning_rate), K.set_value(optimizer.lr, v)."""
+    keras = tf.keras
+    x, y = np.ones((8, 2), "float32"), np.ones((8, 1), "float32")
+    model = keras.Sequential([keras.layers.Dense(1, input_shape=(2,))])
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+    seen = []
+
+    class Halve(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            lr = float(K.get_value(self.model.optimizer.learning_rate))
+            seen.append(lr)
+            K.set_value(self.model.optimizer.lr, lr / 2)
+
+    model.fit(x, y, epochs=3, verbose=0, callbacks=[Halve()])
+    assert seen == [0.1, 0.05, 0.025]
+    assert model.optimizer.learning_rate.numpy() == np.float32(0.0125)
+    model.optimizer.learning_rate.assign(0.5)
+    assert model.optimizer.learning_rate == 0.5 and model.optimizer.get_config()["learning_rate"] == 0.5
