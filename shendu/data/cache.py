@@ -46,10 +46,7 @@ class CacheDataset(Dataset):
     def _slices(self) -> Slices | None:
         if self._ready():
             return self._plan
-        plan = self._input._slices()
-        if plan is None:
-            return None
-        return plan.with_chunks(lambda: self._record_chunks(plan))
+        return self._input_rechunked(self._record_chunks)
 
     def _iterate(self) -> Iterator[Any]:
         if self._ready():

@@ -272,6 +272,12 @@ class Dataset:
         """The index plan when elements are still rows of in-memory arrays, else None (called once per pass)."""
         return None
 
+    def _input_rechunked(self, chunks: Callable[[Slices], Iterator[Any]]) -> Slices | None:
+        """The input's index plan with its chunk stream replaced by `chunks(plan)` (None when it has no plan), for
+        the kinds (shuffle, repeat, skip, shard, cache) that reorder or select rows without touching them."""
+        plan = self._input._slices()
+        return None if plan is None else plan.with_chunks(lambda: chunks(plan))
+
     def _iterate(self) -> Iterator[Any]:
         raise NotImplementedError
 

@@ -38,10 +38,7 @@ class ShuffleDataset(Dataset):
         return self._input.element_spec
 
     def _slices(self) -> Slices | None:
-        plan = self._input._slices()
-        if plan is None:
-            return None
-        return plan.with_chunks(lambda: shuffle_indices(plan.chunks(), self._buffer, self._rng()))
+        return self._input_rechunked(lambda plan: shuffle_indices(plan.chunks(), self._buffer, self._rng()))
 
     def _iterate(self) -> Iterator[Any]:
         return shuffle_elements(self._input._elements(), self._buffer, self._rng())
@@ -65,10 +62,7 @@ class RepeatDataset(Dataset):
         return self._input.element_spec
 
     def _slices(self) -> Slices | None:
-        plan = self._input._slices()
-        if plan is None:
-            return None
-        return plan.with_chunks(lambda: _plan.repeat(plan.chunks, self._count, chunks=True))
+        return self._input_rechunked(lambda plan: _plan.repeat(plan.chunks, self._count, chunks=True))
 
     def _iterate(self) -> Iterator[Any]:
         return _plan.repeat(self._input._elements, self._count)

@@ -59,12 +59,9 @@ class SkipDataset(Dataset):
         return self._input.element_spec
 
     def _slices(self) -> Slices | None:
-        plan = self._input._slices()
-        if plan is None:
-            return None
         if self._count < 0:
-            return plan.with_chunks(lambda: iter(()))
-        return plan.with_chunks(lambda: _plan.skip_chunks(plan.chunks(), self._count))
+            return self._input_rechunked(lambda plan: iter(()))
+        return self._input_rechunked(lambda plan: _plan.skip_chunks(plan.chunks(), self._count))
 
     def _iterate(self) -> Iterator[Any]:
         elements = self._input._elements()
@@ -95,10 +92,7 @@ class ShardDataset(Dataset):
         return self._input.element_spec
 
     def _slices(self) -> Slices | None:
-        plan = self._input._slices()
-        if plan is None:
-            return None
-        return plan.with_chunks(lambda: _plan.shard_chunks(plan.chunks(), self._num, self._index))
+        return self._input_rechunked(lambda plan: _plan.shard_chunks(plan.chunks(), self._num, self._index))
 
     def _iterate(self) -> Iterator[Any]:
         return itertools.islice(self._input._elements(), self._index, None, self._num)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
+import numpy as np
+
 from shendu.tensor import Tensor
 from shendu.utils import tree
 
@@ -225,6 +227,13 @@ def _rename(metric: Any, name: str) -> None:
         metric._name = name
 
 
+def batch_size_of(y_pred: Any) -> int:
+    """The number of samples in a batch of predictions (a tensor, or the first leaf of a structure of them)."""
+    t = y_pred if isinstance(y_pred, Tensor) else tree.flatten(y_pred)[0]
+    shape = t.data.shape if isinstance(t, Tensor) else np.shape(t)
+    return shape[0] if shape else 1
+
+
 class CompiledLoss:
     """`model.compiled_loss` as tf.keras 2 has it: called in a `train_step` override, it returns the compiled loss
     (plus `regularization_losses`, e.g. `model.losses`) and feeds the 'loss' tracker, so that fit logs the loss."""
@@ -235,19 +244,11 @@ class CompiledLoss:
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None,
                  regularization_losses: Any = None) -> Tensor:
         model = self.model
-        if not model._resolved:
-            model._resolve(None, y_true, y_pred)
-        total = None
-        if model._compile_loss is not None and y_true is not None:
-            total = model._compile_loss(model._flat_targets(y_true), model._flat_preds(y_pred),
-                                        model._flat_weights(sample_weight))
-        for extra in regularization_losses or ():
-            total = extra if total is None else total + extra
+        total = model._compiled_loss_plus(None, y_true, y_pred, sample_weight, regularization_losses or ())
         if total is None:
             raise ValueError(f"Model '{model.name}': compiled_loss has no loss to compute; pass loss= to compile() "
                              "(and give labels y)")
-        batch = y_pred if isinstance(y_pred, Tensor) else tree.flatten(y_pred)[0]
-        model._loss_tracker.update_state(float(total.data), batch.shape[0] if batch.ndim else 1)
+        model._loss_tracker.update_state(float(total.data), batch_size_of(y_pred))
         return total
 
     @property

@@ -40,6 +40,7 @@ from shendu.models.compile_utils import (
     CompileMetrics,
     LossTracker,
     StepLogs,
+    batch_size_of,
     per_output,
 )
 from shendu.tensor import Tensor
@@ -230,19 +231,24 @@ class Trainer:
     def compute_loss(self, x: Any = None, y: Any = None, y_pred: Any = None, sample_weight: Any = None,
                      training: bool = True) -> Tensor:
         """The compiled loss over all outputs plus the model's regularization and add_loss terms."""
+        total = self._compiled_loss_plus(x, y, y_pred, sample_weight, self.losses)
+        if total is None:
+            raise ValueError(
+                f"Model '{self.name}': no loss to compute. Provide a `loss` argument in compile() (and labels y), "
+                "or add losses in call() with add_loss()"
+            )
+        return total
+
+    def _compiled_loss_plus(self, x: Any, y: Any, y_pred: Any, sample_weight: Any, extras: Any) -> Tensor | None:
+        """The compiled loss over all outputs (when there is one and labels), plus each of `extras`; None if neither."""
         if not self._resolved:
             self._resolve(x, y, y_pred)
         total = None
         if self._compile_loss is not None and y is not None:
             total = self._compile_loss(self._flat_targets(y), self._flat_preds(y_pred),
                                        self._flat_weights(sample_weight))
-        for extra in self.losses:
+        for extra in extras:
             total = extra if total is None else total + extra
-        if total is None:
-            raise ValueError(
-                f"Model '{self.name}': no loss to compute. Provide a `loss` argument in compile() (and labels y), "
-                "or add losses in call() with add_loss()"
-            )
         return total
 
     def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> StepLogs:
@@ -283,7 +289,7 @@ class Trainer:
         y_pred = self(x, training=True)
         loss = self.compute_loss(x, y, y_pred, sample_weight)
         value = float(loss.data)
-        self._loss_tracker.update_state(value, _batch_size(y_pred))
+        self._loss_tracker.update_state(value, batch_size_of(y_pred))
         if tvars is None:
             tvars = self._trainable_variables()
         if not math.isfinite(value):
@@ -300,7 +306,7 @@ class Trainer:
         x, y, sample_weight = da.unpack_x_y_sample_weight(data)
         y_pred = self(x, training=False)
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
-        self._loss_tracker.update_state(float(loss.data), _batch_size(y_pred))
+        self._loss_tracker.update_state(float(loss.data), batch_size_of(y_pred))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
     def predict_step(self, data: Any) -> Any:
@@ -538,12 +544,6 @@ class Trainer:
         x, y, sw = da.standardize(x, n_inputs), da.standardize(y), da.standardize(sw)
         adapter = da.ArrayDataAdapter(x, y, sw, batch_size=da.num_samples(tree.flatten(x)))
         return next(iter(da.EpochIterator(adapter, None, class_weight)))[1]
-
-
-def _batch_size(y_pred: Any) -> int:
-    t = y_pred if isinstance(y_pred, Tensor) else tree.flatten(y_pred)[0]
-    shape = t.data.shape if isinstance(t, Tensor) else np.shape(t)
-    return shape[0] if shape else 1
 
 
 def _joined(spec: Any, chunks: list[list[np.ndarray]]) -> Any:
