@@ -8,7 +8,7 @@ BARE := .venv-numpy
 SHENDU_DATA_DIR ?= $(wildcard $(CURDIR)/../shared/data)
 export SHENDU_DATA_DIR
 
-.PHONY: demo test test-numpy-only test-slow bench clean
+.PHONY: demo test test-numpy-only test-slow dist bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,9 +41,13 @@ test-numpy-only: $(BARE)/.installed
 test-slow: $(VENV)/.dev-installed
 	$(PY) -m pytest -m slow
 
+# The sdist and the wheel, each installed in a fresh venv and smoke-tested there.
+dist: $(VENV)/.dev-installed
+	bash .ci/check_dist.sh $(PY)
+
 bench: $(VENV)/.installed
 	$(PY) benchmarks/op_overhead.py
 	$(PY) benchmarks/mlp.py
 
 clean:
-	rm -rf $(VENV) $(BARE) .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) $(BARE) .pytest_cache .ruff_cache build dist *.egg-info

@@ -151,7 +151,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from shendu._version import __version__
+
     parser = _Parser(prog="shendu", description="Train and use shendu models from the shell.")
+    parser.add_argument("--version", action="version", version=f"shendu {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     t = sub.add_parser("train", help="train a model on a dataset, save it and print its test accuracy")
     t.add_argument("model", choices=sorted(ARCHITECTURES))

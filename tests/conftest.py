@@ -58,6 +58,50 @@ def pillow():
     return _extra("PIL.Image")
 
 
+@pytest.fixture(scope="session")
+def h5py():
+    """h5py, for Keras's HDF5 files (.keras, .weights.h5, legacy .h5; skips the test without it)."""
+    return _extra("h5py")
+
+
+@pytest.fixture(scope="session")
+def onnx():
+    """The onnx package, for the ONNX export (skips the test without it)."""
+    return _extra("onnx")
+
+
+@pytest.fixture(scope="session")
+def onnxruntime():
+    """ONNX Runtime, which runs the exported graphs in the tests (skips the test without it)."""
+    return _extra("onnxruntime")
+
+
+@pytest.fixture(scope="session")
+def tensorboard():
+    """The tensorboard package: the event-file writer and its reader (skips the test without it)."""
+    return _extra("tensorboard")
+
+
+@pytest.fixture(scope="session")
+def optuna():
+    """optuna, behind the Bayesian and Hyperband tuners (skips the test without it)."""
+    mod = _extra("optuna")
+    mod.logging.set_verbosity(mod.logging.WARNING)
+    return mod
+
+
+@pytest.fixture(scope="session")
+def sklearn():
+    """scikit-learn, for the tests of the wrappers in its model selection tools (skips the test without it)."""
+    return _extra("sklearn")
+
+
+@pytest.fixture(scope="session")
+def tensorflow():
+    """TensorFlow with Keras 3, the reference of the Keras-file round trips (skips the test without it)."""
+    return _extra("tensorflow")
+
+
 @pytest.fixture(params=COMPILED, ids=["numpy", "compiled"])
 def compiled(request):
     """Runs the test with the compiled loops (numba) off, then on; the setting restored afterwards."""

@@ -37,3 +37,12 @@ def test_missing_model_file_is_a_clear_error(tmp_path, capsys):
 def test_unknown_architecture_is_refused():
     with pytest.raises(SystemExit):
         main(["train", "transformer9000"])
+
+
+def test_version_prints_the_package_version(capsys):
+    from shendu import __version__
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"shendu {__version__}"
