@@ -44,7 +44,7 @@ from shendu.ops import Function
 from shendu.parallel import get_num_threads, set_num_threads
 from shendu.tensor import Tensor
 from shendu.tf import *  # noqa: F403  (the tf.* names: constant, reduce_sum, GradientTape, ...)
-from shendu.tf import config, image, linalg, nest, nn, saved_model, signal, strings, test, train, version
+from shendu.tf import config, image, linalg, nest, nn, saved_model, signal, strings, summary, test, train, version
 from shendu.tf import math_ops as math
 from shendu.variable import Variable
 
@@ -54,6 +54,6 @@ __all__ = [
     "enable_grad", "floatx", "get_array_module", "get_num_threads", "gradcheck", "image", "initializers",
     "is_grad_enabled", "keras", "layers", "linalg", "losses", "math", "metrics", "models", "nest", "nn",
     "no_grad", "ones", "ones_like", "optimizers", "random", "regularizers", "saved_model", "schedules",
-    "set_floatx", "set_num_threads", "signal", "strings", "tensor", "test", "train", "utils",
+    "set_floatx", "set_num_threads", "signal", "strings", "summary", "tensor", "test", "train", "utils",
     "version", "zeros", "zeros_like",
 ]

@@ -143,6 +143,13 @@ def summary(args: argparse.Namespace) -> None:
     _load_model(args.path, compile=False).summary()
 
 
+def export(args: argparse.Namespace) -> None:
+    from shendu import onnx
+
+    onnx.export(_load_model(args.path, compile=False), args.output, opset=args.opset)
+    print(f"exported {args.path} to {args.output} (ONNX opset {args.opset})")
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse's parser, reporting a bad argument in one line on stderr (exit status 2)."""
 
@@ -152,6 +159,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     from shendu._version import __version__
+    from shendu.onnx.exporter import DEFAULT_OPSET
 
     parser = _Parser(prog="shendu", description="Train and use shendu models from the shell.")
     parser.add_argument("--version", action="version", version=f"shendu {__version__}")
@@ -179,6 +187,12 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "predict":
             p.add_argument("--count", type=_positive_int, default=10)
         p.set_defaults(func=func)
+    e = sub.add_parser("export", help="write a saved model as an ONNX file (needs shendu[onnx])")
+    e.add_argument("path", help="a model file written by `shendu train` or model.save()")
+    e.add_argument("output", help="the ONNX file to write, e.g. model.onnx")
+    e.add_argument("--opset", type=_positive_int, default=DEFAULT_OPSET,
+                   help=f"the ONNX opset (default {DEFAULT_OPSET})")
+    e.set_defaults(func=export)
     return parser
 
 
@@ -198,6 +212,18 @@ def _check_train_args(args: argparse.Namespace) -> str | None:
     return None
 
 
+def _check_export_args(args: argparse.Namespace) -> str | None:
+    """Whether the output can be written and the opset is one the exporter writes (before loading the model)."""
+    from shendu.onnx.exporter import MIN_OPSET
+
+    problem = _check_output(args.output)
+    if problem is not None:
+        return problem.replace("--output ", "output ", 1)
+    if args.opset < MIN_OPSET:
+        return f"argument --opset: the export writes opset {MIN_OPSET} or newer, got {args.opset}"
+    return None
+
+
 def _one_line(err: BaseException) -> str:
     return " ".join(str(err).split())
 
@@ -206,8 +232,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; 0 on success, 1 on a failure (one line on stderr); bad arguments exit with status 2."""
     args = build_parser().parse_args(argv)
     problem = _check_train_args(args) if args.command == "train" else None
+    if args.command == "export":
+        problem = _check_export_args(args)
     if problem is not None:
-        print(f"shendu train: error: {problem}", file=sys.stderr)
+        print(f"shendu {args.command}: error: {problem}", file=sys.stderr)
         raise SystemExit(2)
     try:
         args.func(args)

@@ -9,9 +9,11 @@ from shendu.callbacks.lambda_callback import LambdaCallback
 from shendu.callbacks.learning_rate import LearningRateScheduler, ReduceLROnPlateau
 from shendu.callbacks.model_checkpoint import ModelCheckpoint
 from shendu.callbacks.progbar_logger import ProgbarLogger
+from shendu.callbacks.tensorboard import TensorBoard
 from shendu.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = [
     "BackupAndRestore", "CSVLogger", "Callback", "CallbackList", "EarlyStopping", "History", "LambdaCallback",
-    "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger", "ReduceLROnPlateau", "TerminateOnNaN",
+    "LearningRateScheduler", "ModelCheckpoint", "ProgbarLogger", "ReduceLROnPlateau", "TensorBoard",
+    "TerminateOnNaN",
 ]

@@ -233,6 +233,22 @@ class Model(Trainer, Layer):
 
         return saving.load_weights(self, filepath)
 
+    def export(self, filepath: str | os.PathLike[str], format: str = "tf_saved_model", verbose: bool | None = None,
+               input_signature: Any = None, **kwargs: Any) -> None:
+        """Export the model for inference (Keras 3's spelling): format="onnx" writes an ONNX file (see
+        `shendu.onnx.export`; `opset_version=` picks the opset). shendu cannot write TensorFlow SavedModels."""
+        if format != "onnx":
+            raise ValueError(f"Model.export: shendu exports format='onnx' only (got format={format!r}; a TensorFlow "
+                             "SavedModel needs TensorFlow): model.export(path, format='onnx')")
+        from shendu import onnx
+
+        opset = kwargs.pop("opset_version", None) or kwargs.pop("opset", None) or onnx.DEFAULT_OPSET
+        if kwargs:
+            raise TypeError(f"Model.export: unexpected arguments {sorted(kwargs)} for format='onnx'")
+        onnx.export(self, filepath, opset=opset, input_signature=input_signature)
+        if verbose:
+            print(f"Saved artifact at '{os.fspath(filepath)}'.")
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 

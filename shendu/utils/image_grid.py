@@ -63,21 +63,33 @@ def save_image_grid(images: Any, path: str | os.PathLike[str], ncols: int | None
 
 
 def write_png(path: str | os.PathLike[str], pixels: np.ndarray) -> None:
-    """Encode a uint8 array (h, w) grey or (h, w, 3) RGB as an 8-bit PNG (filter 0 on every row, zlib level 9)."""
+    """Encode a uint8 array (h, w) grey or (h, w, 3) RGB as an 8-bit PNG file (see `encode_png`)."""
     pixels = np.asarray(pixels)
-    if pixels.dtype != np.uint8 or pixels.ndim not in (2, 3) or (pixels.ndim == 3 and pixels.shape[2] != 3):
+    if pixels.ndim == 3 and pixels.shape[2] != 3:
         raise ValueError(f"write_png: expected uint8 pixels of shape (h, w) or (h, w, 3); got {pixels.dtype} "
                          f"{pixels.shape}")
+    blob = encode_png(pixels)
+    with open(path, "wb") as f:
+        f.write(blob)
+
+
+_PNG_COLOR_TYPES = {1: 0, 2: 4, 3: 2, 4: 6}  # channels -> PNG colour type: grey, grey+alpha, RGB, RGBA
+
+
+def encode_png(pixels: np.ndarray) -> bytes:
+    """The bytes of an 8-bit PNG of a uint8 array (h, w) or (h, w, c), c = 1, 2, 3 or 4 (filter 0 on every row,
+    zlib level 9)."""
+    pixels = np.asarray(pixels)
+    channels = 1 if pixels.ndim == 2 else pixels.shape[-1] if pixels.ndim == 3 else 0
+    if pixels.dtype != np.uint8 or channels not in _PNG_COLOR_TYPES:
+        raise ValueError(f"encode_png: expected uint8 pixels of shape (h, w) or (h, w, c) with c in 1..4; got "
+                         f"{pixels.dtype} {pixels.shape}")
     h, w = pixels.shape[:2]
-    color_type = 0 if pixels.ndim == 2 else 2
     rows = pixels.reshape(h, -1)
     raw = np.hstack([np.zeros((h, 1), np.uint8), rows]).tobytes()
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
-    header = struct.pack(">IIBBBBB", w, h, 8, color_type, 0, 0, 0)
-    blob = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
-    with open(path, "wb") as f:
-        f.write(blob)
-
+    header = struct.pack(">IIBBBBB", w, h, 8, _PNG_COLOR_TYPES[channels], 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
