@@ -11,6 +11,8 @@ TensorFlow's default, 87654321. Values are NumPy's (PCG64), not TensorFlow's: th
 from __future__ import annotations
 
 import random as _pyrandom
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -58,6 +60,26 @@ def set_random_seed(value: int) -> None:
     set_seed(value)
     np.random.seed(_seed_value(value) % 2**32)
     _pyrandom.seed(value)
+
+
+@contextmanager
+def seeded(seed: int | None) -> Iterator[None]:
+    """Run the block with shendu, NumPy and Python seeded by `seed` (nothing changes with None); the random states
+    outside the block are put back afterwards (the scikit-learn wrappers' `random_state`)."""
+    global _global_seed, _rng
+    if seed is None:
+        yield
+        return
+    saved = (_global_seed, _rng, dict(_op_rngs), np.random.get_state(), _pyrandom.getstate())
+    set_random_seed(seed)
+    try:
+        yield
+    finally:
+        _global_seed, _rng = saved[0], saved[1]
+        _op_rngs.clear()
+        _op_rngs.update(saved[2])
+        np.random.set_state(saved[3])
+        _pyrandom.setstate(saved[4])
 
 
 def _seed_value(value: Any) -> int:

@@ -19,11 +19,13 @@ from shendu.keras import (
     regularizers,
     saving,
     utils,
+    wrappers,
 )
 from shendu.layers import Input
 from shendu.models import Model, Sequential
 
 __all__ = [
-    "Input", "Model", "Sequential", "activations", "backend", "callbacks", "constraints", "datasets", "initializers",
-    "layers", "losses", "metrics", "models", "optimizers", "preprocessing", "regularizers", "saving", "utils",
+    "Input", "Model", "Sequential", "activations", "backend", "callbacks", "constraints", "datasets",
+    "initializers", "layers", "losses", "metrics", "models", "optimizers", "preprocessing", "regularizers", "saving",
+    "utils", "wrappers",
 ]

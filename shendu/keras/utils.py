@@ -10,6 +10,7 @@ from shendu.utils import (
     pad_sequences,
     plot_history,
     plot_images,
+    split_dataset,
     timeseries_dataset_from_array,
     to_categorical,
 )
@@ -22,6 +23,6 @@ __all__ = [
     "FeatureSpace", "Progbar", "custom_object_scope", "get_file", "get_registered_name", "get_registered_object",
     "image_dataset_from_directory", "normalize", "text_dataset_from_directory", "array_to_img", "img_to_array",
     "load_img", "save_img", "model_to_dot", "plot_model",
-    "pad_sequences", "plot_history", "plot_images", "register_keras_serializable", "set_random_seed",
+    "pad_sequences", "plot_history", "plot_images", "register_keras_serializable", "set_random_seed", "split_dataset",
     "timeseries_dataset_from_array", "to_categorical",
 ]
