@@ -102,6 +102,18 @@ def tensorflow():
     return _extra("tensorflow")
 
 
+@pytest.fixture(scope="session")
+def captum():
+    """Captum, PyTorch's attribution library: the reference of the explanation methods (skips the test without it)."""
+    return _extra("captum.attr")
+
+
+@pytest.fixture(scope="session")
+def mpi4py():
+    """mpi4py with an MPI library, for the multi-process tests (skips the test without them)."""
+    return _extra("mpi4py.MPI")
+
+
 @pytest.fixture(params=COMPILED, ids=["numpy", "compiled"])
 def compiled(request):
     """Runs the test with the compiled loops (numba) off, then on; the setting restored afterwards."""
