@@ -150,6 +150,14 @@ def export(args: argparse.Namespace) -> None:
     print(f"exported {args.path} to {args.output} (ONNX opset {args.opset})")
 
 
+def launch(args: argparse.Namespace) -> None:
+    from shendu.distribute.launch import launch as run
+
+    status = run(args.processes, args.script, args.args, args.threads)
+    if status:
+        raise SystemExit(status)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse's parser, reporting a bad argument in one line on stderr (exit status 2)."""
 
@@ -193,18 +201,27 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--opset", type=_positive_int, default=DEFAULT_OPSET,
                    help=f"the ONNX opset (default {DEFAULT_OPSET})")
     e.set_defaults(func=export)
+    la = sub.add_parser("launch", help="run a training script on N processes with mpiexec (needs shendu[dist])")
+    la.add_argument("-n", "--processes", type=_positive_int, required=True, help="the number of processes")
+    la.add_argument("--threads", type=_positive_int, default=None, help="shendu's threads per process")
+    la.add_argument("script", help="the Python script each process runs")
+    la.add_argument("args", nargs=argparse.REMAINDER, help="the script's arguments")
+    la.set_defaults(func=launch)
     return parser
 
 
 def _check_train_args(args: argparse.Namespace) -> str | None:
     """What argparse cannot check alone, before training: the optimizer's name and where the model will be saved."""
     from shendu import optimizers
+    from shendu.saving.dispatch import MODEL_EXTENSIONS
 
     if args.output is None:
         args.output = f"{args.model}.shendu"
     problem = _check_output(args.output)
     if problem is not None:
         return problem
+    if not args.output.lower().endswith(MODEL_EXTENSIONS):
+        return f"argument --output: {args.output} must end in one of {', '.join(MODEL_EXTENSIONS)}"
     try:
         optimizers.get(args.optimizer)
     except ValueError as err:
@@ -234,6 +251,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     problem = _check_train_args(args) if args.command == "train" else None
     if args.command == "export":
         problem = _check_export_args(args)
+    if args.command == "launch" and not os.path.isfile(args.script):
+        problem = f"argument script: no such file: {args.script}"
     if problem is not None:
         print(f"shendu {args.command}: error: {problem}", file=sys.stderr)
         raise SystemExit(2)

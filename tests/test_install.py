@@ -14,7 +14,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXTRAS = ("numba", "safetensors", "matplotlib", "torch", "tensorflow", "h5py")
 
 # Trains a small CNN (a first layer, a Winograd-sized 3x3 convolution with 16 channels, pooling, dense), saves
-# and loads it, and prints its predictions and which extras it could import.
+# and loads it, tries a Keras file where h5py is hidden, and prints its predictions and which extras it could import.
 SCRIPT = """
 import importlib, json, os, sys
 for name in sys.argv[1].split(","):
@@ -44,7 +44,14 @@ path = os.path.join(sys.argv[2], "model.shendu")
 model.save(path)
 pred = model.predict(x, verbose=0)
 again = sd.keras.models.load_model(path).predict(x, verbose=0)
-print(json.dumps({"compiled": kernels.enabled(), "loss": history.history["loss"], "pred": pred.tolist(),
+keras_error = None
+if "h5py" in sys.argv[1].split(","):
+    try:
+        model.save(os.path.join(sys.argv[2], "model.keras"))
+    except ImportError as err:
+        keras_error = str(err)
+print(json.dumps({"keras_error": keras_error, "files": sorted(os.listdir(sys.argv[2])),
+                  "compiled": kernels.enabled(), "loss": history.history["loss"], "pred": pred.tolist(),
                   "reloaded_equal": bool(np.array_equal(pred, again)),
                   "importable": [n for n in sys.argv[1].split(",") if n and importable(n)]}))
 """
@@ -63,6 +70,9 @@ def test_numpy_alone_trains_saves_and_loads(tmp_path):
     run = _run(tmp_path, EXTRAS)
     assert run["importable"] == [] and run["compiled"] is False
     assert run["reloaded_equal"]
+    assert run["keras_error"] == ("Saving .keras files needs h5py: pip install 'shendu[keras]' (or use shendu's own "
+                                  "format, which needs NumPy alone: model.save('model.shendu'))")
+    assert run["files"] == ["model.shendu"]
     assert np.isfinite(run["loss"]).all() and run["loss"][1] < run["loss"][0]
 
 

@@ -9,6 +9,7 @@ import numpy as np
 from shendu.keras_mask import get_keras_mask, set_keras_mask
 from shendu.layers.input_layer import InputLayer
 from shendu.layers.symbolic import KerasTensor, Node
+from shendu.models.layer_order import keras_layer_order
 from shendu.models.model import Model
 from shendu.tensor import Tensor
 from shendu.utils.tree import flatten, map_structure
@@ -83,12 +84,7 @@ class FunctionalGraph:
         self.output_names = (list(outputs) if isinstance(outputs, dict)
                              else [t.node.layer.name for t in self.outputs])
         self.nodes = self._topological_nodes()
-        self.layers = []
-        seen: set[int] = set()
-        for node in self.nodes:
-            if id(node.layer) not in seen:
-                seen.add(id(node.layer))
-                self.layers.append(node.layer)
+        self.layers = keras_layer_order(self.inputs, [*self.outputs, *self.loss_tensors], _node_tensors)
         names = [layer.name for layer in self.layers]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:

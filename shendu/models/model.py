@@ -212,26 +212,32 @@ class Model(Trainer, Layer):
             config["build_config"] = {"input_shape": self._build_input_shape}
         return json.dumps(config, default=json_default, **kwargs)
 
-    def save(self, filepath: str | os.PathLike[str], overwrite: bool = True, **kwargs: Any) -> None:
-        """Save architecture, weights, compile settings and optimizer state to one file (atomically)."""
+    def save(self, filepath: str | os.PathLike[str], overwrite: bool = True, save_format: str | None = None,
+             **kwargs: Any) -> None:
+        """Save architecture, weights and compile settings to one file (atomically), in the format the extension
+        names as in Keras 3: `.keras` (Keras 3 archive), `.h5`/`.hdf5` (legacy Keras), `.shendu` (shendu's own,
+        NumPy alone); the Keras formats need h5py."""
         from shendu import saving
 
         _check_overwrite(filepath, overwrite)
-        saving.save_model(self, filepath)
+        saving.save_model(self, filepath, save_format=save_format)
 
-    def save_weights(self, filepath: str | os.PathLike[str], overwrite: bool = True) -> None:
-        """Save the weights (safetensors), atomically."""
+    def save_weights(self, filepath: str | os.PathLike[str], overwrite: bool = True, **kwargs: Any) -> None:
+        """Save the weights (atomically): `.weights.h5` in Keras 3's layout, `.h5` in tf.keras's (both need h5py),
+        any other name (a TensorFlow checkpoint path, `.weights.shendu`) as shendu's safetensors file."""
         from shendu import saving
 
         _check_overwrite(filepath, overwrite)
         saving.save_weights(self, filepath)
 
-    def load_weights(self, filepath: str | os.PathLike[str], **kwargs: Any) -> Any:
-        """Load weights saved by `save_weights` or `save`, checking every name and shape; returns a status
-        whose `assert_consumed()` and `expect_partial()` pass (any mismatch has already raised)."""
+    def load_weights(self, filepath: str | os.PathLike[str], skip_mismatch: bool = False, by_name: bool = False,
+                     **kwargs: Any) -> Any:
+        """Load weights from a file `save_weights` or `save` wrote, or Keras's `.weights.h5`, `.h5` or `.keras`
+        files, checking every shape; returns a status whose `assert_consumed()` and `expect_partial()` pass (any
+        mismatch has already raised)."""
         from shendu import saving
 
-        return saving.load_weights(self, filepath)
+        return saving.load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
 
     def export(self, filepath: str | os.PathLike[str], format: str = "tf_saved_model", verbose: bool | None = None,
                input_signature: Any = None, **kwargs: Any) -> None:
@@ -248,6 +254,14 @@ class Model(Trainer, Layer):
         onnx.export(self, filepath, opset=opset, input_signature=input_signature)
         if verbose:
             print(f"Saved artifact at '{os.fspath(filepath)}'.")
+
+    def quantize(self, mode: str = "int8", calibration_data: Any = None, **kwargs: Any) -> None:
+        """Keras 3's post-training quantization, in place: int8 kernels with per-channel scales for the Dense,
+        Conv1D/2D and Embedding layers (see `shendu.compression.quantize`); `calibration_data` also fixes the
+        int8 ranges of their inputs."""
+        from shendu import compression
+
+        compression.quantize(self, mode, calibration_data=calibration_data, **kwargs)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"

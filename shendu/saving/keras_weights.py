@@ -239,6 +239,8 @@ def _read_optimizer(model: Any, group: Any, source: str) -> None:
     if vars_group is None or optimizer is None:
         return
     layout = _optimizer_layout(model)
+    if len(vars_group) <= 2 and (layout is None or len(layout) > 2):
+        return  # an optimizer Keras never built: iterations and learning rate only, no state to carry over
     if layout is None or len(vars_group) != len(layout):
         warnings.warn(f"{source}: the optimizer state in the file ({len(vars_group)} variables) does not match "
                       f"optimizer '{optimizer.name}' of model '{model.name}'; the optimizer starts fresh",

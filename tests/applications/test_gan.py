@@ -242,15 +242,15 @@ def test_generator_and_discriminator_save_and_load(tmp_path) -> None:
     gan = tiny_gan()
     gan.compile(optimizers.Adam(1e-3), optimizers.Adam(1e-3), label_smoothing=0.2)
     gan.fit(real_batch(32), epochs=1, batch_size=8, verbose=0)
-    gan.generator.save(tmp_path / "g.keras")
-    gan.discriminator.save(tmp_path / "d.keras")
+    gan.generator.save(tmp_path / "g.shendu")
+    gan.discriminator.save(tmp_path / "d.shendu")
     z, x = np.random.default_rng(0).standard_normal((4, 2)), real_batch(4)
-    np.testing.assert_array_equal(load_model(tmp_path / "g.keras").predict(z, verbose=0),
+    np.testing.assert_array_equal(load_model(tmp_path / "g.shendu").predict(z, verbose=0),
                                   gan.generator.predict(z, verbose=0))
-    np.testing.assert_array_equal(load_model(tmp_path / "d.keras").predict(x, verbose=0),
+    np.testing.assert_array_equal(load_model(tmp_path / "d.shendu").predict(x, verbose=0),
                                   gan.discriminator.predict(x, verbose=0))
-    gan.save(tmp_path / "gan.keras")
-    again = load_model(tmp_path / "gan.keras", custom_objects={"GAN": GAN})
+    gan.save(tmp_path / "gan.shendu")
+    again = load_model(tmp_path / "gan.shendu", custom_objects={"GAN": GAN})
     assert isinstance(again, GAN) and again.latent_dim == 2 and again.label_smoothing == 0.2
     np.testing.assert_array_equal(again.generate(8, seed=1), gan.generate(8, seed=1))
     np.testing.assert_array_equal(again.discriminator.predict(x, verbose=0), gan.discriminator.predict(x, verbose=0))
@@ -341,8 +341,8 @@ def test_mixture_prior_drives_generate_and_survives_saving(tmp_path) -> None:
     gan.fit(real_batch(32), epochs=1, batch_size=8, verbose=0)
     z = gan.sample_latent(6, np.random.default_rng(2))
     np.testing.assert_allclose(gan.generate(6, seed=2), gan.generator.predict(z, verbose=0), rtol=1e-6)
-    gan.save(tmp_path / "gan.keras")
-    again = load_model(tmp_path / "gan.keras", custom_objects={"GAN": GAN})
+    gan.save(tmp_path / "gan.shendu")
+    again = load_model(tmp_path / "gan.shendu", custom_objects={"GAN": GAN})
     assert (again.latent_components, again.latent_spread, again.latent_seed) == (4, 0.3, 0)
     np.testing.assert_array_equal(again.latent_means, gan.latent_means)
     np.testing.assert_array_equal(again.generate(8, seed=1), gan.generate(8, seed=1))

@@ -114,8 +114,8 @@ def test_training_on_the_kl_term_alone_pulls_the_posterior_to_the_prior() -> Non
 def test_vae_saves_and_loads(tmp_path) -> None:
     model, _, _ = small_vae(kl_weight=0.25)
     model.compile(optimizer="adam", loss="binary_crossentropy")
-    model.save(tmp_path / "vae.keras")
-    again = load_model(tmp_path / "vae.keras")
+    model.save(tmp_path / "vae.shendu")
+    again = load_model(tmp_path / "vae.shendu")
     sampling = next(layer for layer in again.layers if isinstance(layer, Sampling))
     assert sampling.kl_weight == 0.25
     x = np.random.default_rng(0).random((4, 6)).astype("float32")

@@ -70,7 +70,7 @@ def test_config_model_and_dataset(tmp_path):
     x = np.array([[0, 1], [2, 3], [3, 3]])
     model.fit(x, np.ones(3), epochs=1, verbose=0)
     before = model.predict(x, verbose=0)
-    model.save(tmp_path / "enc.keras")
-    np.testing.assert_allclose(sd.models.load_model(tmp_path / "enc.keras").predict(x, verbose=0), before)
+    model.save(tmp_path / "enc.shendu")
+    np.testing.assert_allclose(sd.models.load_model(tmp_path / "enc.shendu").predict(x, verbose=0), before)
     ds = Dataset.from_tensor_slices(x).batch(3).map(CategoryEncoding(4))
     assert next(iter(ds)).numpy().tolist() == [[1, 1, 0, 0], [0, 0, 1, 1], [0, 0, 0, 1]]

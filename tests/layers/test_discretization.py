@@ -78,8 +78,8 @@ def test_config_model_and_dataset(tmp_path):
     model.compile("sgd", "mse")
     x = np.array([[1.0], [15.0], [25.0]])
     model.fit(x, np.ones(3), epochs=1, verbose=0)
-    model.save(tmp_path / "disc.keras")
-    np.testing.assert_allclose(sd.models.load_model(tmp_path / "disc.keras").predict(x, verbose=0),
+    model.save(tmp_path / "disc.shendu")
+    np.testing.assert_allclose(sd.models.load_model(tmp_path / "disc.shendu").predict(x, verbose=0),
                                model.predict(x, verbose=0))
     ds = Dataset.from_tensor_slices(np.array([1.0, 15.0, 25.0])).map(layer).batch(3)
     assert next(iter(ds)).numpy().tolist() == layer([1.0, 15.0, 25.0]).numpy().tolist()

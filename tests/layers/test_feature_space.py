@@ -98,8 +98,8 @@ def test_models_on_inputs_and_encoded_features(tmp_path):
     x = {k: v[:, None] for k, v in DATA.items()}
     model.fit(x, np.array([1.0, 0.0, 1.0, 0.0, 1.0]), epochs=2, verbose=0)
     before = model.predict(x, verbose=0)
-    model.save(tmp_path / "fs.keras")
-    np.testing.assert_allclose(sd.models.load_model(tmp_path / "fs.keras").predict(x, verbose=0), before, rtol=1e-6)
+    model.save(tmp_path / "fs.shendu")
+    np.testing.assert_allclose(sd.models.load_model(tmp_path / "fs.shendu").predict(x, verbose=0), before, rtol=1e-6)
 
 
 def test_config_round_trip_keeps_learned_vocabularies():

@@ -81,8 +81,8 @@ def test_config_model_and_dataset(tmp_path):
     model.compile("sgd", "mse")
     x = np.array([["cat"], ["dog"], ["emu"]])
     model.fit(x, np.ones(3), epochs=1, verbose=0)
-    model.save(tmp_path / "hash.keras")
-    np.testing.assert_allclose(sd.models.load_model(tmp_path / "hash.keras").predict(x, verbose=0),
+    model.save(tmp_path / "hash.shendu")
+    np.testing.assert_allclose(sd.models.load_model(tmp_path / "hash.shendu").predict(x, verbose=0),
                                model.predict(x, verbose=0))
     ds = Dataset.from_tensor_slices(np.array(["cat", "dog"])).map(Hashing(5)).batch(2)
     assert next(iter(ds)).numpy().tolist() == [blake("cat", 5), blake("dog", 5)]

@@ -46,13 +46,14 @@ def test_dict_of_inputs():
 
 def test_model_fit_predict_save_load(tmp_path):
     a, b = tf.keras.Input((5,)), tf.keras.Input((5,))
-    h = layers.Dense(5)(a)
+    hidden = layers.Dense(5)
+    h = hidden(a)
     out = layers.Dense(1)(layers.Lambda(gated_sum)([h, b]))
     model = tf.keras.Model([a, b], out)
     xa, xb = _rand(12, 5), _rand(12, 5, seed=2)
     model.compile(optimizer="adam", loss="mse")
     model.fit([xa, xb], _rand(12, 1, seed=3), epochs=2, verbose=0)
-    hv = model.layers[2](tf.constant(xa)).numpy()
+    hv = hidden(tf.constant(xa)).numpy()
     gated = (hv / (1 + np.exp(-xb))).sum(-1, keepdims=True)
     pred = model.predict([xa, xb], verbose=0)
     np.testing.assert_allclose(pred, model.layers[-1](tf.constant(gated)).numpy(), rtol=1e-5, atol=1e-6)

@@ -226,8 +226,8 @@ def test_model_predicts_raw_python_strings_and_saves_its_vocabulary(tmp_path, sh
     one = model.predict(["a good film"], verbose=0)
     assert one.shape == (1, 1)
     np.testing.assert_allclose(model.predict(np.array(["a good film", "bad"]), verbose=0)[:1], one, rtol=1e-6)
-    model.save(tmp_path / "text.keras")
-    loaded = sd.models.load_model(tmp_path / "text.keras")
+    model.save(tmp_path / "text.shendu")
+    loaded = sd.models.load_model(tmp_path / "text.shendu")
     assert loaded.layers[1].get_vocabulary() == vec.get_vocabulary()
     np.testing.assert_allclose(loaded.predict(["a good film"], verbose=0), one, rtol=1e-6)
 

@@ -129,7 +129,7 @@ def test_epoch_without_batches_logs_no_loss_and_warns(tmp_path):
         yield x[:8], y[:8]
         yield x[8:], y[8:]
 
-    best = ModelCheckpoint(str(tmp_path / "best.weights.h5"), monitor="loss", save_best_only=True,
+    best = ModelCheckpoint(str(tmp_path / "best.weights.shendu"), monitor="loss", save_best_only=True,
                            save_weights_only=True)
     with pytest.warns(UserWarning, match="Epoch 2/3 had no batches"):
         history = model.fit(two_batches(), epochs=3, steps_per_epoch=2, verbose=0, callbacks=[best])
@@ -151,12 +151,12 @@ class _Scripted(Callback):
 def test_nan_first_epoch_does_not_block_later_best_checkpoints(tmp_path):
     x, y = _data(16)
     model = _model()
-    path = tmp_path / "best-{epoch}.weights.h5"
+    path = tmp_path / "best-{epoch}.weights.shendu"
     checkpoint = ModelCheckpoint(str(path), save_best_only=True, save_weights_only=True)
     with pytest.warns(UserWarning, match=r"ModelCheckpoint: val_loss is nan at epoch 1 \(not finite\)"):
         model.fit(x, y, epochs=4, validation_split=0.25, verbose=0,
                   callbacks=[_Scripted([float("nan"), 2.0, float("-inf"), 1.0]), checkpoint])
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["best-2.weights.h5", "best-4.weights.h5"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best-2.weights.shendu", "best-4.weights.shendu"]
     assert checkpoint.best == 1.0
 
 

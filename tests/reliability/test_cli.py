@@ -73,6 +73,14 @@ def test_output_that_is_a_directory_is_refused_before_training(tmp_path, no_data
     assert f"--output {tmp_path} is a directory" in _one_line_error(capsys)
 
 
+def test_output_without_a_model_file_extension_is_refused_before_training(tmp_path, no_data, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "mlp", "--output", str(tmp_path / "model.foo")])
+    assert exc.value.code == 2
+    assert "model.foo must end in one of .keras, .h5, .hdf5, .shendu" in _one_line_error(capsys)
+    assert not (tmp_path / "model.foo").exists()
+
+
 @pytest.mark.parametrize("below", ["m.shendu", os.path.join("x", "y", "m.shendu")])
 def test_output_under_a_file_is_refused_before_training(tmp_path, below, no_data, capsys):
     (tmp_path / "afile").write_text("")
