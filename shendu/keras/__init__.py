@@ -5,10 +5,12 @@ Aliases only; every name here is defined elsewhere in shendu.
 
 from shendu.keras import (
     activations,
+    applications,
     backend,
     callbacks,
     constraints,
     datasets,
+    distribution,
     initializers,
     layers,
     losses,
@@ -25,7 +27,7 @@ from shendu.layers import Input
 from shendu.models import Model, Sequential
 
 __all__ = [
-    "Input", "Model", "Sequential", "activations", "backend", "callbacks", "constraints", "datasets",
-    "initializers", "layers", "losses", "metrics", "models", "optimizers", "preprocessing", "regularizers", "saving",
-    "utils", "wrappers",
+    "Input", "Model", "Sequential", "activations", "applications", "backend", "callbacks", "constraints", "datasets",
+    "distribution", "initializers", "layers", "losses", "metrics", "models", "optimizers", "preprocessing",
+    "regularizers", "saving", "utils", "wrappers",
 ]
