@@ -8,6 +8,7 @@ from shendu import (
     activations,
     applications,
     callbacks,
+    compression,
     constraints,
     data,
     datasets,
@@ -50,10 +51,10 @@ from shendu.variable import Variable
 
 __all__ = [
     *_tf.__all__, "Function", "GradcheckError", "Tensor", "Variable", "activations", "applications", "arange",
-    "callbacks", "cast", "concatenate", "config", "constant", "constraints", "convert_to_tensor", "data", "datasets",
-    "enable_grad", "floatx", "get_array_module", "get_num_threads", "gradcheck", "image", "initializers",
-    "is_grad_enabled", "keras", "layers", "linalg", "losses", "math", "metrics", "models", "nest", "nn",
-    "no_grad", "ones", "ones_like", "optimizers", "random", "regularizers", "saved_model", "schedules",
-    "set_floatx", "set_num_threads", "signal", "strings", "summary", "tensor", "test", "train", "utils",
-    "version", "zeros", "zeros_like",
+    "callbacks", "cast", "compression", "concatenate", "config", "constant", "constraints", "convert_to_tensor", "data",
+    "datasets", "enable_grad", "floatx", "get_array_module", "get_num_threads", "gradcheck", "image", "initializers",
+    "is_grad_enabled", "keras", "layers", "linalg", "losses", "math", "metrics", "models", "nest", "nn", "no_grad",
+    "ones", "ones_like", "optimizers", "random", "regularizers", "saved_model", "schedules", "set_floatx",
+    "set_num_threads", "signal", "strings", "summary", "tensor", "test", "train", "utils", "version", "zeros",
+    "zeros_like"
 ]
