@@ -48,7 +48,9 @@ def _output_shape(layer: Any) -> Any:
 def _params(layer: Any) -> str:
     if not layer.built:
         return "0 (unbuilt)"
-    return f"{_count(_unique(layer.weights))[0]:,}"
+    count = f"{_count(_unique(layer.weights))[0]:,}"
+    sparsity = getattr(layer, "summary_sparsity", None)  # a pruned layer (shendu.compression) shows its zeros
+    return count if sparsity is None else f"{count} ({sparsity:.1%} sparse)"
 
 
 def _unique(variables: list[Any]) -> list[Any]:
