@@ -12,6 +12,7 @@ from shendu import (
     constraints,
     data,
     datasets,
+    distribute,
     initializers,
     keras,
     layers,
@@ -52,9 +53,9 @@ from shendu.variable import Variable
 __all__ = [
     *_tf.__all__, "Function", "GradcheckError", "Tensor", "Variable", "activations", "applications", "arange",
     "callbacks", "cast", "compression", "concatenate", "config", "constant", "constraints", "convert_to_tensor", "data",
-    "datasets", "enable_grad", "floatx", "get_array_module", "get_num_threads", "gradcheck", "image", "initializers",
-    "is_grad_enabled", "keras", "layers", "linalg", "losses", "math", "metrics", "models", "nest", "nn", "no_grad",
-    "ones", "ones_like", "optimizers", "random", "regularizers", "saved_model", "schedules", "set_floatx",
+    "datasets", "distribute", "enable_grad", "floatx", "get_array_module", "get_num_threads", "gradcheck", "image",
+    "initializers", "is_grad_enabled", "keras", "layers", "linalg", "losses", "math", "metrics", "models", "nest", "nn",
+    "no_grad", "ones", "ones_like", "optimizers", "random", "regularizers", "saved_model", "schedules", "set_floatx",
     "set_num_threads", "signal", "strings", "summary", "tensor", "test", "train", "utils", "version", "zeros",
     "zeros_like"
 ]

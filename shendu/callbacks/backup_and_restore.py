@@ -18,7 +18,7 @@ import numpy as np
 
 from shendu import backend, grad_mode, random
 from shendu.callbacks._save_freq import BatchCount
-from shendu.callbacks.callback import Callback
+from shendu.callbacks.callback import Callback, is_chief
 from shendu.layers.base import Layer
 from shendu.models import data_adapter as da
 from shendu.saving import ModelFileError, safetensors_format
@@ -70,7 +70,7 @@ class BackupAndRestore(Callback):
         self._save(epoch + 1, at_epoch_end=True)
 
     def on_train_end(self, logs: dict | None = None) -> None:
-        if not self.delete_checkpoint:
+        if not self.delete_checkpoint or not is_chief(self.model):
             return
         if os.path.exists(self._path):
             os.remove(self._path)
@@ -80,6 +80,8 @@ class BackupAndRestore(Callback):
     # --- writing -------------------------------------------------------------------------------------------------
     def _save(self, epoch: int, at_epoch_end: bool) -> None:
         model = self.model
+        if not is_chief(model):  # data-parallel training: every rank reads the backup, rank 0 writes it
+            return
         weights = model.get_weights()
         tensors = {f"model/{i:05d}": w for i, w in enumerate(weights)}
         if model.optimizer is not None:

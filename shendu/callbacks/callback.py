@@ -92,6 +92,23 @@ def _overrides(cb: Callback, hook: str, alias: str | None) -> bool:
     return hook in vars(cb) or (alias is not None and alias in vars(cb))
 
 
+def is_chief(model: Any) -> bool:
+    """Whether this process prints and writes files: always, except on ranks other than 0 of a data-parallel job
+    (a model compiled in a shendu.distribute strategy's scope)."""
+    distribution = getattr(model, "_distribution", None)
+    return distribution is None or distribution.is_chief
+
+
+def _writes(cb: Callback) -> bool:
+    """The callbacks that print or write files (BackupAndRestore reads on every rank and writes on the chief)."""
+    from shendu.callbacks.csv_logger import CSVLogger
+    from shendu.callbacks.model_checkpoint import ModelCheckpoint
+    from shendu.callbacks.progbar_logger import ProgbarLogger
+    from shendu.callbacks.tensorboard import TensorBoard
+
+    return isinstance(cb, (CSVLogger, ModelCheckpoint, ProgbarLogger, TensorBoard))
+
+
 def _dict(logs: dict | None) -> dict:
     """The logs a hook passes on: an empty dict for none, as Keras 3's CallbackList does."""
     return {} if logs is None else logs
@@ -117,6 +134,8 @@ class CallbackList:
             self.callbacks.append(History())
         if add_progbar and not any(isinstance(cb, ProgbarLogger) for cb in self.callbacks):
             self.callbacks.append(ProgbarLogger())
+        if not is_chief(model):  # data-parallel training: only rank 0 prints and writes files
+            self.callbacks = [cb for cb in self.callbacks if not _writes(cb)]
         self.model = None
         self.params: dict[str, Any] = {}
         if model is not None:

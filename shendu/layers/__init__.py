@@ -82,6 +82,7 @@ from shendu.layers.reshaping_image import (
 from shendu.layers.rnn_cells import GRUCell, LSTMCell, SimpleRNNCell
 from shendu.layers.stacked_rnn_cells import StackedRNNCells
 from shendu.layers.symbolic import KerasTensor
+from shendu.layers.sync_batch_normalization import SyncBatchNormalization
 from shendu.layers.text_vectorization import TextVectorization
 from shendu.layers.transformer import PositionEmbedding, TokenAndPositionEmbedding, TransformerEncoder
 from shendu.layers.wrappers import Bidirectional, TimeDistributed
@@ -111,8 +112,8 @@ __all__ = [
     "Normalization", "PReLU", "Permute", "PositionEmbedding", "RNN", "RandomContrast", "RandomFlip",
     "RandomRotation", "RandomTranslation", "RandomZoom", "ReLU", "RepeatVector", "Rescaling", "Reshape", "Resizing",
     "SeparableConv2D", "SeparableConvolution2D", "SimpleRNN", "SimpleRNNCell", "Softmax", "SpatialDropout1D",
-    "SpatialDropout2D", "SpatialDropout3D", "StackedRNNCells", "StringLookup", "Subtract", "TFOpLambda",
-    "TextVectorization", "TimeDistributed",
+    "SpatialDropout2D", "SpatialDropout3D", "StackedRNNCells", "StringLookup", "Subtract",
+    "SyncBatchNormalization", "TFOpLambda", "TextVectorization", "TimeDistributed",
     "TokenAndPositionEmbedding", "TransformerEncoder", "UpSampling1D", "UpSampling2D", "ZeroPadding1D",
     "ZeroPadding2D", "add", "average", "concatenate", "custom_object_scope", "deserialize", "dot",
     "get_registered_name",

@@ -25,6 +25,7 @@ mask of y_pred), so a custom training loop masks exactly as fit does.
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -66,6 +67,7 @@ class Trainer:
         self._resolved = False
         self._tvars: list[Any] | None = None
         self._nonfinite: float | None = None
+        self._distribution: Any = None  # a strategy's link (shendu.distribute) when compiled in its scope
 
     # --- compile -----------------------------------------------------------------------------------
     def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Any = None, loss_weights: Any = None,
@@ -97,6 +99,18 @@ class Trainer:
         self._tvars = None
         self.steps_per_execution = steps_per_execution
         self.compiled = True
+        distribute = sys.modules.get("shendu.distribute")  # never imported here: only a strategy in use has it
+        strategy = None if distribute is None else distribute.get_strategy()
+        self._distribution = None if strategy is None else strategy._attach(self)
+
+    @property
+    def distribute_strategy(self) -> Any:
+        """The strategy this model was compiled under (None: one process)."""
+        return None if self._distribution is None else self._distribution.strategy
+
+    def _distributed(self, adapter: Any) -> Any:
+        """The adapter, or with a strategy the one that gives this replica its part of each global batch."""
+        return adapter if self._distribution is None else self._distribution.distribute_adapter(adapter)
 
     def get_compile_config(self) -> dict[str, Any] | None:
         """The compile() arguments as JSON-ready values (for saving)."""
@@ -353,6 +367,8 @@ class Trainer:
 
     def _final_logs(self, logs: Any) -> dict[str, Any]:
         """The logs of an epoch or an evaluation: its last step's (all metrics, or what a custom step returned)."""
+        if self._distribution is not None:  # the metric states summed over the replicas: global values
+            logs = self._distribution.sync_metrics(logs)
         return self.get_metrics_result() if logs is None else _pythonify(logs)
 
     # --- fit ---------------------------------------------------------------------------------------
@@ -383,7 +399,8 @@ class Trainer:
                                  f"{type(x).__name__}; pass validation_data instead")
             arrays = (da.standardize(x, n_inputs), da.standardize(y), da.standardize(sample_weight))
             (x, y, sample_weight), validation_data = da.train_validation_split(arrays, validation_split)
-        adapter = _nonempty("fit", da.make_adapter(x, y, sample_weight, batch_size, shuffle, n_inputs))
+        adapter = self._distributed(_nonempty("fit", da.make_adapter(x, y, sample_weight, batch_size, shuffle,
+                                                                      n_inputs)))
         iterator = da.EpochIterator(adapter, steps_per_epoch, class_weight)
         val_iterator = None
         if validation_data is not None:
@@ -397,6 +414,8 @@ class Trainer:
         self._nonfinite = None
         self._initial_epoch, self._train_iterator = None, iterator  # BackupAndRestore sets the one, restores the other
         callbacks.on_train_begin()
+        if self._distribution is not None:  # after BackupAndRestore: rank 0's weights everywhere
+            self._distribution.begin_training(iterator)
         initial_epoch = initial_epoch if self._initial_epoch is None else self._initial_epoch
         epoch_logs: dict[str, float] = {}
         for epoch in range(initial_epoch, epochs):
@@ -437,7 +456,7 @@ class Trainer:
             adapter = da.make_adapter(vx, vy, vw, batch_size, False, n_inputs)
         else:
             adapter = da.make_adapter(data, None, None, None, False, n_inputs)
-        return da.EpochIterator(adapter, steps)
+        return da.EpochIterator(self._distributed(adapter), steps)
 
     # --- evaluate ----------------------------------------------------------------------------------
     def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: int | str = "auto",
@@ -453,7 +472,8 @@ class Trainer:
         _check_batch_size("evaluate", "batch_size", batch_size)
         _check_count("evaluate", "steps", steps)
         n_inputs = len(self._graph.inputs) if self._graph is not None else None
-        adapter = _nonempty("evaluate", da.make_adapter(x, y, sample_weight, batch_size, False, n_inputs))
+        adapter = self._distributed(_nonempty("evaluate", da.make_adapter(x, y, sample_weight, batch_size, False,
+                                                                           n_inputs)))
         iterator = da.EpochIterator(adapter, steps)
         verbose = _verbosity(verbose)
         callbacks = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
@@ -479,7 +499,7 @@ class Trainer:
         _check_batch_size("predict", "batch_size", batch_size)
         _check_count("predict", "steps", steps)
         n_inputs = len(self._graph.inputs) if self._graph is not None else None
-        adapter = da.make_adapter(x, None, None, batch_size, False, n_inputs)
+        adapter = self._distributed(da.make_adapter(x, None, None, batch_size, False, n_inputs))
         iterator = da.EpochIterator(adapter, steps)
         verbose = _verbosity(verbose)
         callbacks = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
@@ -503,6 +523,8 @@ class Trainer:
         callbacks.on_predict_end()
         if not chunks:
             raise ValueError(f"Model '{self.name}': predict() got no batches of data (is x empty?)")
+        if self._distribution is not None:
+            return tree.pack_sequence_as(out, self._distribution.gather_predictions(adapter, chunks))
         return tree.pack_sequence_as(out, [np.concatenate(parts) for parts in zip(*chunks)])
 
     # --- single batches ----------------------------------------------------------------------------

@@ -55,6 +55,8 @@ class Optimizer:
     and so does a subclass that overrides `_update` alone (its parent's fast versions follow the parent's rule).
     """
 
+    _distribution: Any = None  # set by a tf.distribute strategy (shendu.distribute): combines the replicas' gradients
+
     _n_scratch = 1
     readable = False
     _update_inplace: Callable[..., None] | None = None
@@ -259,6 +261,8 @@ class Optimizer:
             missing = [getattr(v, "name", "?") for g, v in zip(grads, variables) if g is None]
             warnings.warn(f"{self.name}: gradients do not exist for variables {missing}; they are left unchanged.",
                           stacklevel=2)
+        if self._distribution is not None:
+            gs = self._distribution.reduce_gradients(gs)
         raw_step = int(self._iterations.data)
         if self.loss_scale_factor is not None:
             gs = [g / self.loss_scale_factor for g in gs]
