@@ -8,7 +8,7 @@ BARE := .venv-numpy
 SHENDU_DATA_DIR ?= $(wildcard $(CURDIR)/../shared/data)
 export SHENDU_DATA_DIR
 
-.PHONY: demo test test-numpy-only test-slow dist bench clean
+.PHONY: demo test test-numpy-only test-slow dist docs bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,9 +45,18 @@ test-slow: $(VENV)/.dev-installed
 dist: $(VENV)/.dev-installed
 	bash .ci/check_dist.sh $(PY)
 
+# The documentation site, English and 中文, every example executed, into site/; strict: a broken link, a missing
+# anchor or a failing example fails the build.
+$(VENV)/.docs-installed: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[docs]'
+	touch $@
+
+docs: $(VENV)/.docs-installed
+	$(VENV)/bin/mkdocs build --strict
+
 bench: $(VENV)/.installed
 	$(PY) benchmarks/op_overhead.py
 	$(PY) benchmarks/mlp.py
 
 clean:
-	rm -rf $(VENV) $(BARE) .pytest_cache .ruff_cache build dist *.egg-info
+	rm -rf $(VENV) $(BARE) .pytest_cache .ruff_cache build dist site *.egg-info
