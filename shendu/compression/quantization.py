@@ -46,8 +46,8 @@ def quantize(model: Any, mode: str = "int8", calibration_data: Any = None, batch
 
 
 def _replan(model: Any) -> None:
-    """Make each Sequential choose its fused paths again: a fused Conv2D + MaxPooling2D pair would skip the int8
-    layer's own call."""
+    """Make each Sequential choose its fused paths again: the layers changed class (an int8 Conv2D fuses through
+    its `fused_call`)."""
     from shendu.models.sequential import Sequential
 
     for layer in [model, *_layers(model)]:
@@ -65,16 +65,14 @@ def calibrate(model: Any, x: Any, batch_size: int = 128) -> dict[str, float]:
         raise ValueError(f"calibrate: model '{model.name}' has no int8 Dense/Conv layer; call "
                          "model.quantize('int8') first")
     ranges = {id(layer): 0.0 for layer in targets}
-    originals = {}
     for layer in targets:
         layer.input_quantization = False
-        originals[id(layer)] = layer.__dict__.get("call")
 
         def observe(inputs: Any, _layer: Any = layer) -> Any:
             ranges[id(_layer)] = max(ranges[id(_layer)], float(np.max(np.abs(inputs.data))) if inputs.size else 0.0)
-            return type(_layer).call(_layer, inputs)
+            return inputs
 
-        layer.__dict__["call"] = observe
+        layer.__dict__["_quantize_inputs"] = observe  # what both the layer's call and the fused Conv+Pool run
     try:
         data = np.asarray(x)
         with grad_mode.no_grad():
@@ -82,7 +80,7 @@ def calibrate(model: Any, x: Any, batch_size: int = 128) -> dict[str, float]:
                 model(data[start:start + batch_size], training=False)
     finally:
         for layer in targets:
-            del layer.__dict__["call"]
+            del layer.__dict__["_quantize_inputs"]
     for layer in targets:
         if "inputs_scale" not in [w.name.rsplit("/", 1)[-1] for w in layer.weights]:
             layer.inputs_scale = layer.add_weight("inputs_scale", (), initializer="ones", trainable=False)

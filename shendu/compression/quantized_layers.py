@@ -1,7 +1,9 @@
 """The int8 forms of Dense, Conv1D, Conv2D and Embedding that `model.quantize("int8")` turns layers into, as Keras 3
 does in place: the float kernel becomes an int8 `kernel` and a per-channel float `kernel_scale` (Keras's abs-max:
 scale = 127 / max |w| per output channel; per row for an embedding table), both saved as they are, so the file
-holds one byte per kernel weight. The forward pass dequantizes, kernel = q / scale, then runs the float layer.
+holds one byte per kernel weight. The forward pass dequantizes, kernel = q / scale, then runs the float layer;
+the dequantized kernel is kept until the int8 weight or its scale is assigned again (`set_weights`, loading a
+file), and an int8 Conv2D before a MaxPooling2D takes Sequential's fused Conv+MaxPool path as the float one does.
 
 After `calibrate(...)`, a layer also holds a static `inputs_scale` (127 / the largest |input| seen on the calibration
 data) and rounds its inputs to int8 steps: the numbers an all-integer engine computes, (x_q @ q) / (s_x s_w).
@@ -39,11 +41,19 @@ class _Int8Kernel:
             self.inputs_scale = self.add_weight("inputs_scale", (), initializer="ones", trainable=False)
 
     def _dequantized(self) -> Tensor:
-        """q / scale, the scale broadcast along the channel axis (no gradient: the int8 weights are frozen)."""
-        q = self._q.data
+        """q / scale, the scale broadcast along the channel axis (no gradient: the int8 weights are frozen).
+        Computed once per value of the int8 weight and scale: `assign` gives a variable a new array, which is
+        what the cached result is keyed on."""
+        q, scale = self._q.data, self._scale.data
+        cached = self.__dict__.get("_dequantized_cache")
+        if cached is not None and cached[0] is q and cached[1] is scale and cached[2].dtype == self.dtype:
+            return cached[2]
         shape = [1] * q.ndim
         shape[self._channel_axis] = q.shape[self._channel_axis]
-        return Tensor((q / self._scale.data.reshape(shape)).astype(self.dtype, copy=False))
+        kernel = Tensor((q / scale.reshape(shape)).astype(self.dtype, copy=False))
+        kernel.data.flags.writeable = False
+        self.__dict__["_dequantized_cache"] = (q, scale, kernel)
+        return kernel
 
     def _quantize_inputs(self, inputs: Tensor) -> Tensor:
         """The inputs rounded to the int8 steps of the calibrated range (straight-through gradient)."""
@@ -99,7 +109,11 @@ class QuantizedConv1D(_QuantizedConv, layers.Conv1D):
 
 @register_keras_serializable(package="shendu")
 class QuantizedConv2D(_QuantizedConv, layers.Conv2D):
-    """Conv2D with an int8 kernel."""
+    """Conv2D with an int8 kernel. Its call is Conv2D's on `_quantize_inputs(x)` with the dequantized kernel, so
+    Sequential may run it fused with a following MaxPooling2D (`shendu.models.fusion`), which applies the same
+    input rounding first."""
+
+    fused_call = _QuantizedConv.call
 
 
 @register_keras_serializable(package="shendu")

@@ -3,7 +3,9 @@ as one op (`shendu.ops.conv_pool.Conv2DMaxPool`), which pools each batch chunk's
 and applies the ReLU to the pooled values only. The two layers keep their weights, configs and summaries.
 
 The fused call checks the input as the two layers would and is taken only when nothing the layers' own calls do
-is skipped: an eager tensor (not a symbolic one), no Keras mask, no activity regularizer, the stock `call`s.
+is skipped: an eager tensor (not a symbolic one), no Keras mask, no activity regularizer, the stock `call`s. A
+Conv2D subclass whose call is Conv2D's on its inputs passed through `_quantize_inputs` names that call `fused_call`
+(the int8 `QuantizedConv2D`); the fused op then rounds the inputs the same way first.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from shendu.tensor import Tensor
 def fusable(layer: Layer, after: Layer | None) -> bool:
     """Whether `layer` then `after` can run as one Conv2DMaxPool op."""
     return (isinstance(layer, Conv2D) and isinstance(after, MaxPooling2D)
-            and type(layer).call is Conv2D.call and type(after).call is MaxPooling2D.call
+            and type(layer).call is getattr(type(layer), "fused_call", Conv2D.call)
+            and type(after).call is MaxPooling2D.call
             and layer.activation in (activations.relu, activations.linear) and layer.activity_regularizer is None)
 
 
@@ -32,6 +35,8 @@ def call_fused(conv: Conv2D, pool: MaxPooling2D, inputs: Any) -> Tensor | None:
     if not (isinstance(inputs, Tensor) and conv.built and pool.built) or get_keras_mask(inputs) is not None:
         return None
     x = to_tensor(inputs, conv.dtype)
+    if hasattr(conv, "fused_call"):
+        x = conv._quantize_inputs(x)
     conv._check_input(x, conv.kernel.shape[-2] * conv.groups)
     out_shape = (x.shape[0], *conv._output_lengths(x.shape[1:-1], x.shape), conv.filters)
     pool._output_lengths(out_shape)

@@ -36,6 +36,7 @@ def _load_converters() -> None:
         normalization,
         pooling,
         preprocessing,
+        quantized,
         recurrent,
         reshaping,
     )
