@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-_ALTERNATIVES = ("save a Keras model with model.save('model.shendu') and read it back with "
-                 "tf.keras.models.load_model('model.shendu'), or save its variables with tf.train.Checkpoint; "
-                 "export for other runtimes will be ONNX (not available yet)")
+_ALTERNATIVES = ("save a Keras model with model.save('model.keras') (or 'model.shendu') and read it back with "
+                 "tf.keras.models.load_model, or save its variables with tf.train.Checkpoint; for other runtimes "
+                 "export ONNX with model.export('model.onnx', format='onnx')")
 
 
 class SavedModelNotSupportedError(NotImplementedError):

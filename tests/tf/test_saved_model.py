@@ -11,7 +11,7 @@ from shendu.tf.saved_model import SavedModelNotSupportedError
 
 def test_save_refuses_and_names_the_alternatives(tmp_path):
     model = tf.keras.Sequential([tf.keras.Input((2,)), tf.keras.layers.Dense(1)])
-    expected = r"cannot write a TensorFlow SavedModel .*model\.save\('model\.shendu'\)"
+    expected = r"cannot write a TensorFlow SavedModel .*model\.save\('model\.keras'\).*format='onnx'"
     with pytest.raises(NotImplementedError, match=expected):
         tf.saved_model.save(model, tmp_path / "export")
     assert not (tmp_path / "export").exists()
