@@ -1,11 +1,24 @@
-"""Threads for the heavy per-sample ops: the batch is cut into one chunk per core and the chunks run at once.
+"""Threads for the heavy per-sample ops: the batch is cut into one chunk per free core and the chunks run at once.
 
 NumPy's loops and BLAS release the GIL, so the array work of the chunks overlaps; inside a chunk BLAS runs on
 one thread, so the cores are not asked for more threads than they have. Measured on 2 cores, the tutorial
 CNN's convolutions and poolings run 1.8x faster this way, while BLAS's own threads gained nothing on their
-products. Once the threads have started, BLAS runs on one thread (its idle threads would spin on the cores
-these need); `set_num_threads(1)` (or SHENDU_NUM_THREADS=1) runs every chunk on the calling thread and gives
-BLAS its threads back.
+products.
+
+The thread policy (how many threads, and whether BLAS may use its own):
+
+- A count set with `set_num_threads(n)` or SHENDU_NUM_THREADS=n is kept as given.
+- By default the count adapts to the cores that are free: every POLICY_INTERVAL seconds the calling thread reads
+  how many threads the machine is running (/proc/loadavg) and subtracts this process's own running threads
+  (/proc/self/task); what is left is the other programs' demand for cores. Its running average is subtracted
+  from the cores this process may use, and the rest, at least one, is the thread count (`choose_threads`).
+  Why: a thread that loses its core to another program stalls every thread waiting for it. On 2 cores beside
+  two busy Python loops, the MLP's epoch went from 0.17 to 2-9 s while BLAS's two threads waited on each other;
+  on one thread it took 0.24-0.59 s.
+- BLAS (OpenBLAS, as NumPy ships it) runs on one thread once shendu's own threads have started (its idle threads
+  spin after each product and took the cores from shendu's: a CNN step ran 1.4x slower), and whenever the
+  policy's count is 1; otherwise on its own default.
+- Without /proc (macOS, Windows) the count is the cores this process may use, as before.
 """
 
 from __future__ import annotations
@@ -18,6 +31,7 @@ import itertools
 import operator
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
@@ -28,10 +42,15 @@ MIN_CHUNK_WORK = 1 << 16
 """Elements an op must touch per chunk before a thread pays for its hand-off (about 30 us)."""
 MIN_PRODUCT_WORK = 1 << 22
 """Multiply-adds a matrix product must do per chunk before a thread pays for its hand-off."""
+POLICY_INTERVAL = 0.1
+"""Seconds between two looks at the machine's load (a look costs about 30 us)."""
+LOAD_SMOOTHING = 0.3
+"""Weight of the newest look in the running average of the other programs' running threads."""
 
 _local = threading.local()
 _pool: ThreadPoolExecutor | None = None
-_num_threads: int | None = None
+_num_threads: int | None = max(1, int(os.environ["SHENDU_NUM_THREADS"])) if os.environ.get("SHENDU_NUM_THREADS") \
+    else None  # set by set_num_threads or SHENDU_NUM_THREADS: kept as given
 
 
 def _forget_pool() -> None:
@@ -44,31 +63,138 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool)
 
 
-def _default_threads() -> int:
-    env = os.environ.get("SHENDU_NUM_THREADS")
-    if env:
-        return max(1, int(env))
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system has one)."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def choose_threads(cores: int, others_running: float | None) -> int:
+    """The thread count for `cores` cores when other programs keep `others_running` threads running on average
+    (None: unknown): the cores they leave free, rounded, at least one and at most `cores`."""
+    if others_running is None:
+        return cores
+    return max(1, min(cores, int(cores - others_running + 0.5)))
+
+
+def blas_threads_wanted(threads: int, pool_started: bool, default: int) -> int:
+    """BLAS's thread count under the policy: one when shendu's threads run (they split the large products
+    themselves) or when the policy is down to one thread (a BLAS thread would wait for a taken core), else
+    BLAS's own default."""
+    return 1 if pool_started or threads == 1 else default
+
+
+def others_running(loadavg: str, own_running: int) -> int:
+    """Threads of other programs running now: the machine's running count (the 4th field of /proc/loadavg,
+    "running/total") less this process's own running threads."""
+    return max(0, int(loadavg.split()[3].split("/")[0]) - own_running)
+
+
+def smoothed(average: float | None, sample: float) -> float:
+    """The running average after one more look: LOAD_SMOOTHING of the new sample, the rest the old average
+    (the first sample as it is)."""
+    return sample if average is None else LOAD_SMOOTHING * sample + (1 - LOAD_SMOOTHING) * average
+
+
+def _own_running_threads() -> int:
+    """How many of this process's threads are running or ready to run now (state R in /proc/self/task/*/stat)."""
+    count = 0
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/stat") as f:
+                stat = f.read()
+        except OSError:  # the thread ended meanwhile
+            continue
+        count += stat[stat.rindex(")") + 2] == "R"
+    return count
+
+
+class _Policy:
+    """The adaptive thread count: the running average of the other programs' running threads, looked at again
+    every POLICY_INTERVAL seconds by the thread that asks."""
+
+    def __init__(self) -> None:
+        self.cores = available_cores()
+        self.can_look = os.path.exists("/proc/loadavg") and os.path.isdir("/proc/self/task")
+        self.others: float | None = None
+        self.next_look = 0.0
+        self.threads = self.cores
+        self.blas = 0  # BLAS's count as last set by the policy (0: not set yet)
+
+    def look(self) -> None:
+        """Read the machine's load once, update the average and the thread count, and set BLAS's count to match."""
+        self.next_look = time.monotonic() + POLICY_INTERVAL
+        try:
+            with open("/proc/loadavg") as f:
+                sample = others_running(f.read(), _own_running_threads())
+        except (OSError, ValueError, IndexError):
+            self.can_look, self.others = False, None
+        else:
+            self.others = smoothed(self.others, sample)
+        self.threads = choose_threads(self.cores, self.others)
+        self.set_blas(self.threads)
+
+    def set_blas(self, threads: int) -> None:
+        """Set BLAS's thread count for `threads` shendu threads (a call into OpenBLAS only when it changes)."""
+        wanted = blas_threads_wanted(threads, _pool is not None, _blas_default_threads())
+        if wanted != self.blas:
+            self.blas = wanted
+            _set_blas_threads(wanted)
+
+
+_policy = _Policy()
+
+
+def threads_now() -> int:
+    """The threads the batch-parallel ops use for the op about to run: the count set, else the policy's."""
+    if _num_threads is not None:
+        if not _policy.blas:
+            _policy.set_blas(_num_threads)
+        return _num_threads
+    if _policy.can_look and time.monotonic() >= _policy.next_look:
+        _policy.look()
+    return _policy.threads
+
+
 def get_num_threads() -> int:
-    """How many threads the batch-parallel ops use (as torch.get_num_threads)."""
-    global _num_threads
-    if _num_threads is None:
-        _num_threads = _default_threads()
-    return _num_threads
+    """How many threads the batch-parallel ops use (as torch.get_num_threads): the count set, else the count
+    the adaptive policy chose last (the cores that other programs leave free)."""
+    return _num_threads if _num_threads is not None else _policy.threads
 
 
 def set_num_threads(n: int) -> None:
-    """Use n threads for the batch-parallel ops (as torch.set_num_threads); 1 turns the threads off."""
+    """Use exactly n threads for the batch-parallel ops (as torch.set_num_threads), whatever the load; 1 runs
+    every op, BLAS's products included, on the calling thread."""
     global _num_threads, _pool
     if int(n) < 1:
         raise ValueError(f"set_num_threads: expected at least 1 thread, got {n}")
     _num_threads = int(n)
-    if _pool is not None:
+    if _pool is not None and _pool._max_workers < _num_threads - 1:
         _pool.shutdown(wait=True)
         _pool = None
-        _set_blas_threads(_blas_default_threads())
+    _policy.blas = 0
+    _policy.set_blas(_num_threads)
+
+
+def use_adaptive_threads() -> None:
+    """Forget a count set with `set_num_threads`: the thread count follows the free cores again (the default)."""
+    global _num_threads
+    _num_threads = None
+    _policy.blas = 0
+    _policy.next_look = 0.0
+
+
+@contextlib.contextmanager
+def num_threads(n: int) -> Iterator[None]:
+    """Run a block with exactly n threads, then go back to what held before: a count set, or the adaptive default."""
+    before = _num_threads
+    set_num_threads(n)
+    try:
+        yield
+    finally:
+        if before is None:
+            use_adaptive_threads()
+        else:
+            set_num_threads(before)
 
 
 def _openblas_function(*names: str) -> Callable[..., int] | None:
@@ -89,10 +215,10 @@ def _openblas_function(*names: str) -> Callable[..., int] | None:
 
 
 @functools.cache
-def _blas_thread_setters() -> tuple[Any, Any, Any]:
-    """OpenBLAS's (set for this thread, set for the process, get for the process) thread counts."""
-    return (_openblas_function("openblas_set_num_threads_local"),
-            _openblas_function("openblas_set_num_threads", "scipy_openblas_set_num_threads64_",
+def _blas_thread_setters() -> tuple[Any, Any]:
+    """OpenBLAS's (set for the process, get for the process) thread counts. (Its "local" setter changes the
+    process's count too in the pthreads build NumPy ships, so it is not used.)"""
+    return (_openblas_function("openblas_set_num_threads", "scipy_openblas_set_num_threads64_",
                                "scipy_openblas_set_num_threads"),
             _openblas_function("openblas_get_num_threads", "scipy_openblas_get_num_threads64_",
                                "scipy_openblas_get_num_threads"))
@@ -100,44 +226,46 @@ def _blas_thread_setters() -> tuple[Any, Any, Any]:
 
 @functools.cache
 def _blas_default_threads() -> int:
-    get = _blas_thread_setters()[2]
+    get = _blas_thread_setters()[1]
     return int(get()) if get is not None else 0
 
 
 def _set_blas_threads(n: int) -> None:
     """Set BLAS's thread count for the whole process (when NumPy's BLAS is an OpenBLAS we can reach)."""
-    set_global = _blas_thread_setters()[1]
+    set_global = _blas_thread_setters()[0]
     if set_global is not None and n and _blas_default_threads():  # the default is read before the first change
         set_global(ctypes.c_int(n))
 
 
 @contextlib.contextmanager
 def one_blas_thread() -> Iterator[None]:
-    """Run BLAS products on the calling thread only while inside: for products too small to gain from BLAS's
-    threads, and on a busy machine where waiting for a descheduled BLAS thread makes each ten times slower."""
-    setter = _blas_thread_setters()[0]
-    if setter is None:
+    """Run BLAS products on one thread while inside: for products too small to gain from BLAS's threads, and
+    on a busy machine where waiting for a descheduled BLAS thread makes each ten times slower."""
+    set_global, get = _blas_thread_setters()
+    if set_global is None or get is None:
         yield
         return
-    previous = setter(ctypes.c_int(1))
+    previous = int(get())
+    if previous != 1:
+        set_global(ctypes.c_int(1))
     try:
         yield
     finally:
-        setter(ctypes.c_int(previous))
+        if previous != 1:
+            set_global(ctypes.c_int(previous))
 
 
 def _init_worker() -> None:
     _local.inside = True
-    setter = _blas_thread_setters()[0]
-    if setter is not None:
-        setter(ctypes.c_int(1))
 
 
 def batch_chunks(n: int, work_per_sample: int, min_work: int | None = None) -> list[slice]:
     """Slices covering range(n): one per thread when each gets at least `min_work` (MIN_CHUNK_WORK if not
     given) of work, else the whole batch as one chunk (also inside a worker, so chunks never nest)."""
-    k = min(_num_threads or get_num_threads(), n, n * work_per_sample // (min_work or MIN_CHUNK_WORK))
-    if k <= 1 or getattr(_local, "inside", False):
+    if getattr(_local, "inside", False):
+        return [slice(0, n)]
+    k = min(threads_now(), n, n * work_per_sample // (min_work or MIN_CHUNK_WORK))
+    if k <= 1:
         return [slice(0, n)]
     bounds = [n * i // k for i in range(k + 1)]
     return [slice(a, b) for a, b in itertools.pairwise(bounds)]
@@ -151,7 +279,7 @@ def sum_parts(parts: Sequence[Any]) -> Any:
 def submit(fn: Callable[..., Any], *args: Any) -> Future:
     """fn(*args) started on a worker thread (at once on this thread when shendu runs on one), for work that can
     overlap with what the calling thread does next; `.result()` waits for it."""
-    if get_num_threads() == 1 or getattr(_local, "inside", False):
+    if getattr(_local, "inside", False) or threads_now() == 1:
         done: Future = Future()
         done.set_result(fn(*args))
         return done
@@ -161,10 +289,12 @@ def submit(fn: Callable[..., Any], *args: Any) -> Future:
 def _workers() -> ThreadPoolExecutor:
     global _pool
     if _pool is None:
-        _pool = ThreadPoolExecutor(get_num_threads() - 1, thread_name_prefix="shendu", initializer=_init_worker)
+        _pool = ThreadPoolExecutor(max(1, max(_num_threads or 0, _policy.cores) - 1), thread_name_prefix="shendu",
+                                   initializer=_init_worker)
         # BLAS's idle threads spin after each product and take the cores from these (a CNN step ran 1.4x
         # slower): from now on BLAS runs on one thread and shendu splits its large products itself
         _set_blas_threads(1)
+        _policy.blas = 1
     return _pool
 
 
@@ -183,7 +313,7 @@ def run_chunks(fn: Callable[..., Any], chunks: Sequence[slice], *per_chunk: Sequ
             results[i] = fn(*args[i])
 
     pool = _workers()
-    futures = [pool.submit(drain) for _ in range(min(get_num_threads(), len(args)) - 1)]
+    futures = [pool.submit(drain) for _ in range(min(pool._max_workers, len(args) - 1))]
     _local.inside = True
     try:
         with one_blas_thread():

@@ -3,6 +3,8 @@ gradients in chunks on two threads as in one piece (chunking forced on small inp
 
 from __future__ import annotations
 
+import io
+import itertools
 import os
 import threading
 import time
@@ -25,9 +27,9 @@ def threads():
     mp.setattr(nn, "MIN_PRODUCT_WORK", 1)
     mp.setattr(recurrent, "MIN_PRODUCT_WORK", 1)
     mp.setattr(normalization, "MIN_WORK", 1)
-    yield parallel.set_num_threads
+    with parallel.num_threads(before):
+        yield parallel.set_num_threads
     mp.undo()
-    parallel.set_num_threads(before)
 
 
 def test_batch_chunks_cover_the_batch_once(threads):
@@ -68,21 +70,88 @@ def test_run_chunks_raises_a_worker_error(threads):
 
 
 def test_set_num_threads_rejects_zero_and_sets_blas_threads():
-    before = parallel.get_num_threads()
+    before = parallel._num_threads
     with pytest.raises(ValueError, match="at least 1"):
         parallel.set_num_threads(0)
-    get = parallel._blas_thread_setters()[2]
+    get = parallel._blas_thread_setters()[1]
     try:
         parallel.set_num_threads(2)
         parallel.run_chunks(lambda sl: None, [slice(0, 1), slice(1, 2)])
         if get is not None:
             assert get() == 1  # BLAS on one thread once shendu splits the batch itself
         parallel.set_num_threads(1)
+        assert sd.get_num_threads() == 1 and parallel.threads_now() == 1
         if get is not None:
-            assert get() == parallel._blas_default_threads()
+            assert get() == 1  # one thread means one thread, BLAS's products included
     finally:
-        parallel.set_num_threads(before)
-    assert sd.get_num_threads() == before
+        parallel._num_threads = before
+
+
+def test_choose_threads_leaves_the_other_programs_their_cores():
+    assert parallel.choose_threads(2, None) == 2  # load unknown: every core
+    assert parallel.choose_threads(2, 0.0) == 2  # quiet
+    assert parallel.choose_threads(2, 0.4) == 2  # a light load rounds away
+    assert parallel.choose_threads(2, 1.0) == 1
+    assert parallel.choose_threads(2, 2.0) == 1  # the cores are taken: one thread, never zero
+    assert parallel.choose_threads(2, 7.0) == 1
+    assert parallel.choose_threads(8, 2.6) == 5
+    assert parallel.choose_threads(8, -1.0) == 8  # never more than the cores
+
+
+def test_blas_threads_under_the_policy():
+    assert parallel.blas_threads_wanted(2, pool_started=False, default=2) == 2  # quiet, shendu not splitting
+    assert parallel.blas_threads_wanted(2, pool_started=True, default=2) == 1  # shendu splits the products
+    assert parallel.blas_threads_wanted(1, pool_started=False, default=4) == 1  # cores taken
+
+
+def test_others_running_subtracts_this_process():
+    assert parallel.others_running("1.55 3.52 3.94 4/115 10621", own_running=2) == 2
+    assert parallel.others_running("0.00 0.01 0.05 1/80 4242", own_running=1) == 0
+    assert parallel.others_running("0.00 0.01 0.05 1/80 4242", own_running=3) == 0  # counts read at two moments
+
+
+def test_smoothed_load_follows_the_samples():
+    assert parallel.smoothed(None, 3.0) == 3.0
+    avg = 0.0
+    for _ in range(10):
+        avg = parallel.smoothed(avg, 2.0)
+    assert 1.9 < avg < 2.0  # a steady load is reached in a second of looks
+    assert parallel.smoothed(2.0, 0.0) == pytest.approx(2.0 * (1 - parallel.LOAD_SMOOTHING))
+
+
+@pytest.fixture
+def adaptive(monkeypatch):
+    """The adaptive count (no count set), with a policy whose look at the machine is scripted."""
+    monkeypatch.setattr(parallel, "_num_threads", None)
+    policy = parallel._Policy()
+    policy.cores, policy.can_look = 2, True
+    monkeypatch.setattr(parallel, "_policy", policy)
+    return policy
+
+
+def test_policy_adapts_to_the_load_and_comes_back(adaptive, monkeypatch):
+    looks = itertools.chain(["0.0 0.0 0.0 3/90 1"] * 3, itertools.repeat("0.0 0.0 0.0 1/90 1"))
+    monkeypatch.setattr(parallel, "_own_running_threads", lambda: 1)
+    monkeypatch.setattr(parallel, "open", lambda path: io.StringIO(next(looks)), raising=False)
+    monkeypatch.setattr(parallel, "POLICY_INTERVAL", 0.0)
+    seen = [parallel.threads_now() for _ in range(23)]
+    assert seen[:3] == [1, 1, 1]  # two other programs run: one thread
+    assert seen[-1] == 2 and seen.index(2) > 3  # they stopped: back to two, after a few looks
+    assert parallel.batch_chunks(8, 1 << 20) == [slice(0, 4), slice(4, 8)]
+
+
+def test_policy_without_proc_uses_every_core(adaptive):
+    adaptive.can_look, adaptive.others = False, None
+    assert parallel.threads_now() == 2
+
+
+def test_policy_looks_at_the_real_machine(adaptive):
+    """On Linux the look reads real numbers: a count between one and the cores."""
+    if not os.path.exists("/proc/loadavg"):
+        pytest.skip("needs /proc")
+    adaptive.look()
+    assert adaptive.others is not None and adaptive.others >= 0
+    assert 1 <= adaptive.threads <= 2
 
 
 def values_and_grads(fn, *arrays):
@@ -217,3 +286,16 @@ def test_threads_work_in_a_forked_child(threads):
         child.kill()
     assert child.exitcode == 0
     assert queue.get(timeout=5) == 5
+
+
+def test_num_threads_restores_the_adaptive_default_or_the_count_set_before():
+    with parallel.num_threads(parallel.get_num_threads()):  # whatever this session had is put back at the end
+        parallel.use_adaptive_threads()
+        with parallel.num_threads(1):
+            assert parallel.get_num_threads() == 1
+        assert parallel._num_threads is None
+        with parallel.num_threads(2):
+            with parallel.num_threads(1):
+                assert parallel.get_num_threads() == 1
+            assert parallel.get_num_threads() == 2
+        assert parallel._num_threads is None

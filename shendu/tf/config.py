@@ -139,11 +139,15 @@ def _parse_device(name: str | None) -> tuple[str | None, int | None]:
 
 
 def set_intra_op_parallelism_threads(num_threads: int) -> None:
-    """Threads inside one operation: shendu's batch threads (`shendu.set_num_threads`); 0 picks the default."""
+    """Threads inside one operation: shendu's batch threads (`shendu.set_num_threads`); 0 goes back to the default,
+    a count that follows the cores other programs leave free."""
     if int(num_threads) < 0:
         raise ValueError(f"tf.config.threading.set_intra_op_parallelism_threads: expected a count >= 0 (0 lets "
                          f"shendu choose), got {num_threads}")
-    parallel.set_num_threads(int(num_threads) or parallel._default_threads())
+    if int(num_threads) == 0:
+        parallel.use_adaptive_threads()
+    else:
+        parallel.set_num_threads(int(num_threads))
 
 
 def get_intra_op_parallelism_threads() -> int:

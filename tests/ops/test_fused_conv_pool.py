@@ -41,16 +41,12 @@ def values_and_grads(fn, arrays):
 def test_fused_op_matches_the_ops_one_by_one(monkeypatch, case, threads, compiled):
     shape, kshape, conv_params, pool_params, relu = case
     monkeypatch.setattr(parallel, "MIN_CHUNK_WORK", 1)  # chunks even for these small images
-    before = parallel.get_num_threads()
-    parallel.set_num_threads(threads)
-    try:
+    with parallel.num_threads(threads):
         rng = np.random.default_rng(0)
         arrays = [rng.standard_normal(shape), rng.standard_normal(kshape), rng.standard_normal(kshape[-1]) - 0.5]
         want = values_and_grads(lambda *t: unfused(*t, conv_params, pool_params, relu), arrays)
         got = values_and_grads(lambda *t: Conv2DMaxPool.apply(*t, conv=conv_params, pool=pool_params, relu=relu),
                                arrays)
-    finally:
-        parallel.set_num_threads(before)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
 
@@ -93,9 +89,7 @@ FIRST_LAYER_CASES = [
 def test_first_layer_compiled_loop_matches_the_ops_one_by_one(monkeypatch, case, threads, compiled):
     shape, kshape, conv_params, pool_params, relu = case
     monkeypatch.setattr(parallel, "MIN_CHUNK_WORK", 1)
-    before = parallel.get_num_threads()
-    parallel.set_num_threads(threads)
-    try:
+    with parallel.num_threads(threads):
         rng = np.random.default_rng(3)
         x, k, b = rng.standard_normal(shape), rng.standard_normal(kshape), rng.standard_normal(kshape[-1]) - 0.5
         g = rng.standard_normal(unfused(sd.Tensor(x), sd.Tensor(k), sd.Tensor(b), conv_params, pool_params,
@@ -112,8 +106,6 @@ def test_first_layer_compiled_loop_matches_the_ops_one_by_one(monkeypatch, case,
             spy = Conv2DMaxPool(conv_params, pool_params, relu, input_grad=False)
             spy.forward(x, k, b)
             assert spy.direct  # the compiled loop ran, not im2col and a product
-    finally:
-        parallel.set_num_threads(before)
     for got, want in zip(*results):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
 

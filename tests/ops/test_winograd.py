@@ -29,9 +29,8 @@ def reference_calls(monkeypatch):
 def threads(monkeypatch):
     """Sets the number of threads (chunks even for small images); restored afterwards."""
     monkeypatch.setattr(parallel, "MIN_CHUNK_WORK", 1)
-    before = parallel.get_num_threads()
-    yield parallel.set_num_threads
-    parallel.set_num_threads(before)
+    with parallel.num_threads(parallel.get_num_threads()):
+        yield parallel.set_num_threads
 
 
 def test_the_matrices_give_a_2x2_block_of_the_3x3_correlation():

@@ -65,14 +65,10 @@ def test_fast_versions_match_readable_update_in_slices(name, cfg, compiled, monk
     sliced = []
     in_slices = Optimizer._update_in_slices
     monkeypatch.setattr(Optimizer, "_update_in_slices", lambda self, *a: sliced.append(1) or in_slices(self, *a))
-    before = parallel.get_num_threads()
-    parallel.set_num_threads(2)
-    try:
+    with parallel.num_threads(2):
         w0, grads = problem(3, seed=2, shapes=[(1 << 17,)])
         readable, fast = _pair(name, cfg)
         want, got = run(readable, w0, grads), run(fast, w0, grads)
-    finally:
-        parallel.set_num_threads(before)
     assert sliced
     np.testing.assert_allclose(got[0], want[0], **TOLERANCE[np.float64])
     _assert_same_state(fast, readable, TOLERANCE[np.float64])

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import shendu as tf
+from shendu import parallel
 from shendu.tf import config
 
 CPU = config.PhysicalDevice(name="/physical_device:CPU:0", device_type="CPU")
@@ -16,9 +17,8 @@ CPU = config.PhysicalDevice(name="/physical_device:CPU:0", device_type="CPU")
 
 @pytest.fixture
 def restore_threads():
-    before = tf.get_num_threads()
-    yield
-    tf.set_num_threads(before)
+    with parallel.num_threads(tf.get_num_threads()):
+        yield
     config.set_inter_op_parallelism_threads(0)
 
 
@@ -57,7 +57,8 @@ def test_memory_growth_is_for_gpus_as_in_tensorflow():
 def test_intra_op_threads_are_shendus_threads(restore_threads):
     tf.config.threading.set_intra_op_parallelism_threads(2)
     assert tf.get_num_threads() == 2 and tf.config.threading.get_intra_op_parallelism_threads() == 2
-    tf.config.threading.set_intra_op_parallelism_threads(0)  # the default
+    tf.config.threading.set_intra_op_parallelism_threads(0)  # the default: the count follows the free cores again
+    assert parallel._num_threads is None
     assert tf.config.threading.get_intra_op_parallelism_threads() == tf.get_num_threads() >= 1
     with pytest.raises(ValueError, match="set_intra_op_parallelism_threads: expected a count >= 0"):
         tf.config.threading.set_intra_op_parallelism_threads(-1)
