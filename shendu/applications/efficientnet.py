@@ -125,10 +125,8 @@ def EfficientNet(width_coefficient: float, depth_coefficient: float, default_siz
         imagenet_utils.validate_activation(classifier_activation, weights)
         x = layers.Dense(classes, activation=classifier_activation, kernel_initializer=DENSE_KERNEL_INITIALIZER,
                          name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+    else:
+        x = imagenet_utils.global_pool(x, pooling, "avg_pool", "max_pool")
     model = Functional(imagenet_utils.model_inputs(input_tensor, img_input), x, name=name)
     fname = name + (".h5" if include_top else "_notop.h5")
     hashes = WEIGHTS_HASHES.get(weights_name)

@@ -174,6 +174,19 @@ def correct_pad(inputs: KerasTensor, kernel_size: int | tuple[int, int]) -> tupl
     return (correct[0] - adjust[0], correct[0]), (correct[1] - adjust[1], correct[1])
 
 
+def global_pool(x: KerasTensor, pooling: str | None, avg_name: str | None = None,
+                max_name: str | None = None) -> KerasTensor:
+    """The optional pooling of a network without its top: "avg" or "max" over the spatial axes (a 2-D output),
+    None keeps the 4-D feature maps."""
+    from shendu import layers
+
+    if pooling == "avg":
+        return layers.GlobalAveragePooling2D(name=avg_name)(x)
+    if pooling == "max":
+        return layers.GlobalMaxPooling2D(name=max_name)(x)
+    return x
+
+
 def validate_activation(classifier_activation: Any, weights: Any) -> None:
     """With pretrained weights the classifier's activation may only be softmax or None (the logits)."""
     if weights is None:

@@ -107,10 +107,8 @@ def MobileNetV2(input_shape: Any = None, alpha: float = 1.0, include_top: bool =
         x = layers.GlobalAveragePooling2D()(x)
         imagenet_utils.validate_activation(classifier_activation, weights)
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D()(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D()(x)
+    else:
+        x = imagenet_utils.global_pool(x, pooling)
     model = Functional(imagenet_utils.model_inputs(input_tensor, img_input), x,
                        name=name if name is not None else f"mobilenetv2_{alpha:0.2f}_{rows}")
     fname = (f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{float(alpha)}_{rows}.h5" if include_top

@@ -69,10 +69,8 @@ def ResNet50(include_top: bool = True, weights: Any = "imagenet", input_tensor: 
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         imagenet_utils.validate_activation(classifier_activation, weights)
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+    else:
+        x = imagenet_utils.global_pool(x, pooling, "avg_pool", "max_pool")
     model = Functional(imagenet_utils.model_inputs(input_tensor, img_input), x, name=name)
     fname = "resnet50_weights_tf_dim_ordering_tf_kernels" + ("" if include_top else "_notop") + ".h5"
     # by name: shendu lists each block's shortcut before its main path, Keras after (every layer here is named)

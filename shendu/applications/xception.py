@@ -76,10 +76,8 @@ def Xception(include_top: bool = True, weights: Any = "imagenet", input_tensor: 
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         imagenet_utils.validate_activation(classifier_activation, weights)
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D()(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D()(x)
+    else:
+        x = imagenet_utils.global_pool(x, pooling)
     model = Functional(imagenet_utils.model_inputs(input_tensor, img_input), x, name=name)
     fname = "xception_weights_tf_dim_ordering_tf_kernels" + ("" if include_top else "_notop") + ".h5"
     load_weights(model, weights, fname, WEIGHTS_PATH if include_top else WEIGHTS_PATH_NO_TOP,
