@@ -20,6 +20,8 @@ Masks (batch, steps) keep the previous state at padded steps; the output there i
 
 The readable reference of each step, in Keras's gate order and Tensor ops, is the matching cell of
 `shendu.layers.rnn_cells` (SimpleRNNCell, LSTMCell, GRUCell); the layers' tests check that both agree.
+With numba, LSTM and GRU in float32 run each step's gate work as one compiled loop (`kernels_recurrent`) between the
+step's products; the NumPy loops beside them (`_steps_numpy`, `_back_numpy`) are their reference and run otherwise.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from shendu import grad_mode
+from shendu.ops import kernels, kernels_recurrent
 from shendu.ops.conv import relu_inplace
 from shendu.ops.elementwise import relu_grad, sigmoid, sigmoid_grad, tanh_grad
 from shendu.ops.function import Function
@@ -221,6 +224,14 @@ class _Recurrence(Function):
             return [np.array(np.asarray(s).T, dtype=dtype) for s in states]
         return [np.zeros((units, batch), dtype) for _ in range(self.n_states)]
 
+    def _compiled(self, dtype: Any) -> bool:
+        """Whether the steps run as compiled loops (`kernels_recurrent`): tanh and sigmoid, float32, numba on."""
+        return self.fast and dtype == np.float32 and kernels.enabled()
+
+    def _real_steps(self, steps: int, batch: int, dtype: Any) -> np.ndarray:
+        """(steps, batch): 1 at a real step, 0 at a padded one (the compiled loops' form of the mask)."""
+        return np.ones((steps, batch), dtype) if self.keepf is None else np.ascontiguousarray(self.keepf[:, 0])
+
     def _step_input(self, h: np.ndarray, buf: np.ndarray) -> np.ndarray:
         """h, or h times the recurrent dropout mask (written into buf)."""
         if self.rmask is None:
@@ -258,8 +269,8 @@ class _Recurrence(Function):
             dh = big[-1].copy()
         else:
             big = None
-            dh = np.array(g[:, 0].T * (1 if w is None else w[-1]))
-        finals = [np.array(g[:, t_out + k].T) for k in range(self.n_states)] if self.return_state else []
+            dh = np.ascontiguousarray(g[:, 0].T * (1 if w is None else w[-1]))
+        finals = [np.array(g[:, t_out + k].T, order="C") for k in range(self.n_states)] if self.return_state else []
         if finals:
             dh += finals[0]
         return big, dh, finals
@@ -362,11 +373,37 @@ class LSTMSequence(_Recurrence):
         h0, c = self._initial(states, n, batch, x.dtype)
         hs = np.empty((steps + 1, n, batch), x.dtype)
         hs[0] = h0
-        c_new, tc, tmp, hbuf = (np.empty((n, batch), x.dtype) for _ in range(4))
-        z = np.empty((4 * n, batch), x.dtype)
+        if self._compiled(x.dtype):
+            k, kc, c = self._steps_compiled(a, u_t, hs, c)
+        else:
+            k, kc, c = self._steps_numpy(a, u_t, hs, c)
+        self.xt, self.a, self.hs, self.k, self.kc, self.w, self.u = xt, a, hs, k, kc, w, u
+        return self._pack(hs, [hs[steps], c])
+
+    def _steps_compiled(self, a: np.ndarray, u_t: np.ndarray, hs: np.ndarray, c: np.ndarray) -> tuple[Any, Any, Any]:
+        """The time loop with each step's gate work in one compiled pass (`kernels_recurrent.lstm_step`, the
+        arithmetic of `_steps_numpy`) after the step's product U^T h: (K, Kc, final c)."""
+        steps, n, batch = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
+        keep, dtype = self.keep, hs.dtype
+        real = self._real_steps(steps, batch, dtype)
+        k = np.empty_like(a) if keep else np.empty((steps, 0, 0), dtype)
+        kc = np.empty((steps, n, batch), dtype) if keep else k
+        c, c_new, hbuf, z = np.ascontiguousarray(c), np.empty_like(c), np.empty_like(c), np.empty((4 * n, batch), dtype)
+        step = kernels_recurrent.lstm_step
+        for t in self._steps(steps):
+            np.matmul(u_t, self._step_input(hs[t], hbuf), out=z)
+            step(a[t], z, hs[t], c, real[t], keep, hs[t + 1], c_new, k[t], kc[t])
+            c, c_new = c_new, c
+        return (k, kc, c) if keep else (None, None, c)
+
+    def _steps_numpy(self, a: np.ndarray, u_t: np.ndarray, hs: np.ndarray, c: np.ndarray) -> tuple[Any, Any, Any]:
+        """The time loop in NumPy passes on the step's gates (the reference of `_steps_compiled`): (K, Kc, final c)."""
+        steps, n, batch, dtype = hs.shape[0] - 1, hs.shape[1], hs.shape[2], hs.dtype
+        c_new, tc, tmp, hbuf = (np.empty((n, batch), dtype) for _ in range(4))
+        z = np.empty((4 * n, batch), dtype)
         keep, fast, act, ract, drop = self.keep, self.fast, self.act, self.ract, self.drop
         k = np.empty_like(a) if keep else None
-        kc = np.empty((steps, n, batch), x.dtype) if keep else None
+        kc = np.empty((steps, n, batch), dtype) if keep else None
         for t in self._steps(steps):
             np.matmul(u_t, self._step_input(hs[t], hbuf), out=z)
             at = a[t]
@@ -414,12 +451,10 @@ class LSTMSequence(_Recurrence):
                 np.copyto(hs[t + 1], hs[t], where=drop[t])
                 np.copyto(c_new, c, where=drop[t])
             c, c_new = c_new, c
-        self.xt, self.a, self.hs, self.k, self.kc, self.w, self.u = xt, a, hs, k, kc, w, u
-        return self._pack(hs, [hs[steps], c])
+        return k, kc, c
 
     def _backward(self, g: Any) -> tuple[Any, ...]:
-        hs, k, kc, n = self.hs, self.k, self.kc, self.hs.shape[1]
-        steps, batch = hs.shape[0] - 1, hs.shape[2]
+        k, n, steps = self.k, self.hs.shape[1], self.hs.shape[0] - 1
         big, dh, finals = self._unpack_grad(g, steps)
         dc = finals[1] if finals else np.zeros_like(dh)
         forget = self.a[:, 2 * n:3 * n]
@@ -428,9 +463,40 @@ class LSTMSequence(_Recurrence):
         scale = np.ones(4 * n, dh.dtype)
         scale[:3 * n] = self.d_sig
         u = self.u * scale
-        nxt, tmp = np.empty_like(dh), np.empty_like(dh)
-        drop = self.drop
+        nxt = np.empty_like(dh)
         products = _WeightGrads(self, k, slice(None), slice(None), self.w, scale, scale)
+        back = self._back_compiled if self._compiled(dh.dtype) else self._back_numpy
+        dh = back(products, big, dh, dc, forget, u, nxt)
+        dx, dw, du, sums = products.result()
+        grads = [dx, None if dw is None else _restore(dw, n, _LSTM_ORDER),
+                 None if du is None else _restore(du, n, _LSTM_ORDER)]
+        if self.has_bias:
+            grads.append(_restore(sums * scale, n, _LSTM_ORDER) if self.needs_grad(3) else None)
+        if self.has_state:
+            grads += [dh.T, dc.T]
+        return tuple(grads)
+
+    def _back_compiled(self, products: _WeightGrads, big: Any, dh: np.ndarray, dc: np.ndarray, forget: np.ndarray,
+                       u: np.ndarray, nxt: np.ndarray) -> np.ndarray:
+        """BPTT with each step's gate work in one compiled pass (`kernels_recurrent.lstm_step_back`, the arithmetic
+        of `_back_numpy`) before the step's product U dz; dc is updated in place, the initial h's gradient returned."""
+        k, kc, a, drop, last = self.k, self.kc, self.a, self.drop, self.hs.shape[0] - 2
+        real = self._real_steps(last + 1, dh.shape[1], dh.dtype)
+        zeros = np.zeros_like(dh)
+        step = kernels_recurrent.lstm_step_back
+        for t in products.steps_back():
+            kt = k[t]
+            step(dh, big[t] if big is not None and t < last else zeros, kt, kc[t], a[t], real[t], dc)
+            self._recurrent_grad(kt, u, dh, nxt, None if drop is None else drop[t])
+            dh, nxt = nxt, dh
+        return dh
+
+    def _back_numpy(self, products: _WeightGrads, big: Any, dh: np.ndarray, dc: np.ndarray, forget: np.ndarray,
+                    u: np.ndarray, nxt: np.ndarray) -> np.ndarray:
+        """BPTT in NumPy passes (the reference of `_back_compiled`); dc updated in place, the gradient of the
+        initial h returned."""
+        k, kc, drop, n, batch = self.k, self.kc, self.drop, dh.shape[0], dh.shape[1]
+        tmp = np.empty_like(dh)
         for t in products.steps_back():
             kt = k[t]
             np.multiply(dh, kt[:n], out=kt[:n])
@@ -443,14 +509,7 @@ class LSTMSequence(_Recurrence):
             dh, nxt = nxt, dh
             if big is not None and t:
                 dh += big[t - 1]
-        dx, dw, du, sums = products.result()
-        grads = [dx, None if dw is None else _restore(dw, n, _LSTM_ORDER),
-                 None if du is None else _restore(du, n, _LSTM_ORDER)]
-        if self.has_bias:
-            grads.append(_restore(sums * scale, n, _LSTM_ORDER) if self.needs_grad(3) else None)
-        if self.has_state:
-            grads += [dh.T, dc.T]
-        return tuple(grads)
+        return dh
 
 
 _GRU_INPUT_ORDER = (2, 0, 1)  # the input-side gradient blocks come out as h, z, r
@@ -484,12 +543,36 @@ class GRUSequence(_Recurrence):
         u_t = np.ascontiguousarray((recurrent_kernel * scale).T)
         hs = np.empty((steps + 1, n, batch), x.dtype)
         hs[0] = self._initial(states, n, batch, x.dtype)[0]
-        r_buf = np.empty((3 * n, batch), x.dtype)
-        tmp, hbuf = np.empty((n, batch), x.dtype), np.empty((n, batch), x.dtype)
-        d_zr = np.empty((2 * n, batch), x.dtype)
+        loop = self._steps_compiled if self._compiled(x.dtype) else self._steps_numpy
+        self.khz, self.kr = loop(a, u_t, hs, rec_h)
+        self.xt, self.a, self.hs = xt, a, hs
+        self.kernel, self.recurrent_kernel = kernel, recurrent_kernel
+        return self._pack(hs, [hs[steps]])
+
+    def _steps_compiled(self, a: np.ndarray, u_t: np.ndarray, hs: np.ndarray, rec_h: Any) -> tuple[Any, Any]:
+        """The time loop with each step's gate work in one compiled pass (`kernels_recurrent.gru_step`, the
+        arithmetic of `_steps_numpy`) after the step's product U^T h: ([K_h, K_z], K_r)."""
+        steps, n, batch, dtype, keep = hs.shape[0] - 1, hs.shape[1], hs.shape[2], hs.dtype, self.keep
+        real = self._real_steps(steps, batch, dtype)
+        khz = np.empty((steps, 2 * n, batch), dtype) if keep else np.empty((steps, 0, 0), dtype)
+        kr = np.empty((steps, n, batch), dtype) if keep else khz
+        rec = np.zeros(n, dtype) if rec_h is None else np.ascontiguousarray(rec_h[:, 0], dtype=dtype)
+        r_buf, hbuf = np.empty((3 * n, batch), dtype), np.empty((n, batch), dtype)
+        step = kernels_recurrent.gru_step
+        for t in self._steps(steps):
+            np.matmul(u_t, self._step_input(hs[t], hbuf), out=r_buf)
+            step(a[t], r_buf, rec, hs[t], real[t], keep, hs[t + 1], khz[t], kr[t])
+        return (khz, kr) if keep else (None, None)
+
+    def _steps_numpy(self, a: np.ndarray, u_t: np.ndarray, hs: np.ndarray, rec_h: Any) -> tuple[Any, Any]:
+        """The time loop in NumPy passes on the step's gates (the reference of `_steps_compiled`)."""
+        steps, n, batch, dtype = hs.shape[0] - 1, hs.shape[1], hs.shape[2], hs.dtype
+        r_buf = np.empty((3 * n, batch), dtype)
+        tmp, hbuf = np.empty((n, batch), dtype), np.empty((n, batch), dtype)
+        d_zr = np.empty((2 * n, batch), dtype)
         keep, fast, act, ract, drop = self.keep, self.fast, self.act, self.ract, self.drop
-        khz = np.empty((steps, 2 * n, batch), x.dtype) if keep else None  # [K_h, K_z]
-        kr = np.empty((steps, n, batch), x.dtype) if keep else None
+        khz = np.empty((steps, 2 * n, batch), dtype) if keep else None  # [K_h, K_z]
+        kr = np.empty((steps, n, batch), dtype) if keep else None
         for t in self._steps(steps):
             h = hs[t]
             np.matmul(u_t, self._step_input(h, hbuf), out=r_buf)
@@ -531,24 +614,56 @@ class GRUSequence(_Recurrence):
             hn += hh
             if drop is not None:
                 np.copyto(hn, h, where=drop[t])
-        self.xt, self.a, self.hs, self.khz, self.kr = xt, a, hs, khz, kr
-        self.kernel, self.recurrent_kernel = kernel, recurrent_kernel
-        return self._pack(hs, [hs[steps]])
+        return khz, kr
 
     def _backward(self, g: Any) -> tuple[Any, ...]:
-        hs, khz, kr, n = self.hs, self.khz, self.kr, self.hs.shape[1]
+        hs, n = self.hs, self.hs.shape[1]
         steps, batch = hs.shape[0] - 1, hs.shape[2]
         big, dh, _ = self._unpack_grad(g, steps)
-        z, r = self.a[:, :n], self.a[:, n:2 * n]
+        z = self.a[:, :n]
         carry = z if self.drop is None else np.where(self.drop, z.dtype.type(1), z)
         scale_rec = np.ones(3 * n, dh.dtype)  # rows z, r, h
         scale_rec[:2 * n] = self.d_sig
         scale_in = np.roll(scale_rec, n)  # rows h, z, r
         u = self.recurrent_kernel * scale_rec
         d = np.empty((steps, 4 * n, batch), dh.dtype)  # [dh~', dz', dr', dh~' r]
-        nxt, tmp = np.empty_like(dh), np.empty_like(dh)
         w_in = _reorder(self.kernel, n, _GRU_INPUT_ORDER)
         products = _WeightGrads(self, d, slice(0, 3 * n), slice(n, None), w_in, scale_in, scale_rec)
+        back = self._back_compiled if self._compiled(dh.dtype) else self._back_numpy
+        dh = back(products, big, dh, d, carry, u)
+        dx, dw, du, sums = products.result()
+        grads = [dx, None if dw is None else _restore(dw, n, _GRU_INPUT_ORDER), du]
+        if self.has_bias:
+            db = None
+            if self.needs_grad(3):
+                db = np.stack([_restore(sums[:3 * n] * scale_in, n, _GRU_INPUT_ORDER), sums[n:] * scale_rec])
+            grads.append(db)
+        if self.has_state:
+            grads.append(dh.T)
+        return tuple(grads)
+
+    def _back_compiled(self, products: _WeightGrads, big: Any, dh: np.ndarray, d: np.ndarray, carry: np.ndarray,
+                       u: np.ndarray) -> np.ndarray:
+        """BPTT with each step's gate work in one compiled pass (`kernels_recurrent.gru_step_back`, the arithmetic of
+        `_back_numpy`) before the step's product U [dz', dr', dh~' r]: fills d, returns the initial state's gradient."""
+        khz, kr, a, n, last = self.khz, self.kr, self.a, dh.shape[0], self.hs.shape[0] - 2
+        real = self._real_steps(last + 1, dh.shape[1], dh.dtype)
+        nxt, extra, zeros = np.empty_like(dh), np.zeros_like(dh), np.zeros_like(dh)
+        step = kernels_recurrent.gru_step_back
+        for t in products.steps_back():
+            dt = d[t]
+            step(dh, extra, big[t] if big is not None and t < last else zeros, dt, khz[t], kr[t], a[t], real[t])
+            self._recurrent_grad(dt[n:], u, dh, nxt, None)
+            dh, nxt = nxt, dh
+        dh += extra
+        return dh
+
+    def _back_numpy(self, products: _WeightGrads, big: Any, dh: np.ndarray, d: np.ndarray, carry: np.ndarray,
+                    u: np.ndarray) -> np.ndarray:
+        """BPTT in NumPy passes (the reference of `_back_compiled`): fills d, returns the initial state's gradient."""
+        khz, kr, n, batch = self.khz, self.kr, dh.shape[0], dh.shape[1]
+        r = self.a[:, n:2 * n]
+        nxt, tmp = np.empty_like(dh), np.empty_like(dh)
         for t in products.steps_back():
             dt = d[t]
             np.multiply(dh, khz[t].reshape(2, n, batch), out=dt[:2 * n].reshape(2, n, batch))
@@ -560,13 +675,4 @@ class GRUSequence(_Recurrence):
             dh, nxt = nxt, dh
             if big is not None and t:
                 dh += big[t - 1]
-        dx, dw, du, sums = products.result()
-        grads = [dx, None if dw is None else _restore(dw, n, _GRU_INPUT_ORDER), du]
-        if self.has_bias:
-            db = None
-            if self.needs_grad(3):
-                db = np.stack([_restore(sums[:3 * n] * scale_in, n, _GRU_INPUT_ORDER), sums[n:] * scale_rec])
-            grads.append(db)
-        if self.has_state:
-            grads.append(dh.T)
-        return tuple(grads)
+        return dh
