@@ -39,6 +39,7 @@ from shendu.creation import (
     zeros,
     zeros_like,
 )
+from shendu.devices import get_default_device, set_default_device
 from shendu.functions import concatenate
 from shendu.grad_mode import enable_grad, is_grad_enabled, no_grad
 from shendu.gradcheck import GradcheckError, gradcheck
@@ -53,9 +54,9 @@ from shendu.variable import Variable
 __all__ = [
     *_tf.__all__, "Function", "GradcheckError", "Tensor", "Variable", "activations", "applications", "arange",
     "callbacks", "cast", "compression", "concatenate", "config", "constant", "constraints", "convert_to_tensor", "data",
-    "datasets", "distribute", "enable_grad", "floatx", "get_array_module", "get_num_threads", "gradcheck", "image",
-    "initializers", "is_grad_enabled", "keras", "layers", "linalg", "losses", "math", "metrics", "models", "nest", "nn",
-    "no_grad", "ones", "ones_like", "optimizers", "random", "regularizers", "saved_model", "schedules", "set_floatx",
-    "set_num_threads", "signal", "strings", "summary", "tensor", "test", "train", "utils", "version", "zeros",
-    "zeros_like"
+    "datasets", "distribute", "enable_grad", "floatx", "get_array_module", "get_default_device", "get_num_threads",
+    "gradcheck", "image", "initializers", "is_grad_enabled", "keras", "layers", "linalg", "losses", "math", "metrics",
+    "models", "nest", "nn", "no_grad", "ones", "ones_like", "optimizers", "random", "regularizers", "saved_model",
+    "schedules", "set_default_device", "set_floatx", "set_num_threads", "signal", "strings", "summary", "tensor",
+    "test", "train", "utils", "version", "zeros", "zeros_like"
 ]

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from shendu import backend
+
 _masks: dict[int, tuple[weakref.ref, np.ndarray]] = {}
 
 
@@ -25,7 +27,7 @@ def set_keras_mask(x: Any, mask: Any) -> None:
         _masks.pop(key, None)
         return
     ref = weakref.ref(x, lambda r, key=key: _forget(key, r))
-    _masks[key] = (ref, np.asarray(getattr(mask, "data", mask), dtype=bool))
+    _masks[key] = (ref, _bool_array(mask))
 
 
 def get_keras_mask(x: Any) -> np.ndarray | None:
@@ -44,7 +46,13 @@ def as_mask(mask: Any) -> np.ndarray | None:
         mask = mask[0]
         if mask is None:
             return None
-    return np.asarray(getattr(mask, "data", mask), dtype=bool)
+    return _bool_array(mask)
+
+
+def _bool_array(mask: Any) -> Any:
+    """A mask's values as a boolean array where they live (a GPU mask stays on its GPU)."""
+    data = getattr(mask, "data", mask)
+    return data.astype(bool, copy=False) if backend.is_device_array(data) else np.asarray(data, dtype=bool)
 
 
 def _forget(key: int, ref: weakref.ref) -> None:

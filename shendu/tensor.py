@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from shendu import backend, keras_mask
+from shendu import devices as _devices
 from shendu.tensor_shape import TensorShape
 
 if TYPE_CHECKING:
@@ -64,9 +65,8 @@ class Tensor:
 
     @property
     def device(self) -> str:
-        """Where the values live, in TensorFlow's spelling: the CPU for NumPy arrays, the GPU for CuPy arrays."""
-        kind = "CPU" if isinstance(self.data, np.ndarray) else "GPU"
-        return f"/job:localhost/replica:0/task:0/device:{kind}:0"
+        """Where the values live, in TensorFlow's spelling: the CPU for NumPy arrays, the GPU (its index) for CuPy's."""
+        return _devices.name(backend.array_device(self.data))
 
     def get_shape(self) -> TensorShape:
         """The shape (TensorFlow's alias of `.shape`)."""
@@ -110,21 +110,50 @@ class Tensor:
         return (self[i] for i in range(len(self.data)))
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        """NumPy's conversion protocol: `np.asarray(t)` shares memory, `np.array(t)` copies (copy=True)."""
-        arr = self.data if isinstance(self.data, np.ndarray) else self.data.get()
+        """NumPy's conversion protocol: `np.asarray(t)` shares memory, `np.array(t)` copies (copy=True); a GPU
+        tensor is copied to the host (refused while `backend.forbid_implicit_transfers` is on, as in the tests)."""
+        arr = self.data
+        if not isinstance(arr, np.ndarray):
+            backend.check_implicit_transfer(arr, "np.asarray(tensor)")
+            arr = backend.to_host(arr)
         if dtype is not None and arr.dtype != dtype:
             return arr.astype(dtype)
         return arr.copy() if copy else arr
 
     def numpy(self) -> Any:
-        """The values as a NumPy array (shares memory; no gradient); a 0-d tensor gives a NumPy scalar
-        (np.float32, np.int64, ...), as TensorFlow's `numpy()` does."""
-        arr = np.asarray(self)
+        """The values as a NumPy array (shares memory on the CPU, a copy from a GPU; no gradient); a 0-d tensor
+        gives a NumPy scalar (np.float32, np.int64, ...), as TensorFlow's `numpy()` does."""
+        arr = backend.to_host(self.data)
         return arr[()] if arr.ndim == 0 else arr
 
+    def to(self, device: str) -> Tensor:
+        """The tensor on this device ('cpu', 'gpu', 'cuda:1', '/GPU:0'): itself when it is there, else a copy the
+        gradient flows back through (PyTorch's `Tensor.to`)."""
+        index = _devices.parse(device)
+        if backend.array_device(self.data) == index:
+            return self
+        return _ops.cast.ToDevice.apply(self, index=index)
+
+    def cpu(self) -> Tensor:
+        """The tensor on the CPU (`to('cpu')`)."""
+        return self.to("cpu")
+
+    def cuda(self, device: int = 0) -> Tensor:
+        """The tensor on GPU `device` (`to('cuda:N')`)."""
+        return self.to(f"cuda:{int(device)}")
+
     def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
-        """NumPy functions (`np.mean`, `np.concatenate`, ...) run on the arrays and return NumPy values, no gradient."""
-        return func(*_arrays_in(args), **_arrays_in(kwargs))
+        """NumPy functions (`np.mean`, `np.concatenate`, ...) run on the arrays and return NumPy values, no gradient.
+
+        GPU values are copied to the host first (an implicit transfer, refused under `forbid_implicit_transfers`),
+        except for the shape queries (`np.shape`, `np.ndim`, `np.size`), which need no values."""
+        args, kwargs = _arrays_in(args), _arrays_in(kwargs)
+        if not isinstance(self.data, np.ndarray) and backend.is_device_array(self.data):
+            if func in _SHAPE_QUERIES:
+                return func(np.empty(self.data.shape, dtype=bool), *args[1:], **kwargs)
+            backend.check_implicit_transfer(self.data, f"np.{func.__name__}(tensor)")
+            args, kwargs = _to_host_in(args), _to_host_in(kwargs)
+        return func(*args, **kwargs)
 
     def item(self) -> Any:
         """The single value of a one-element tensor as a Python number."""
@@ -151,7 +180,7 @@ class Tensor:
         self.grad = None
 
     def __repr__(self) -> str:
-        body = np.array2string(np.asarray(self), separator=", ", prefix="tensor(", threshold=200)
+        body = np.array2string(backend.to_host(self.data), separator=", ", prefix="tensor(", threshold=200)
         extra = f", grad_fn={self._ctx!r}" if self._ctx is not None else ""
         if self._ctx is None and self.requires_grad:
             extra = ", requires_grad=True"
@@ -280,22 +309,22 @@ class Tensor:
 
     def __and__(self, other: Any) -> Tensor:
         """Logical and of bool tensors (bitwise for integers), as TensorFlow's `&`; no gradient."""
-        return Tensor(np.bitwise_and(self.data, _raw(other)))
+        return Tensor(_xp(self).bitwise_and(self.data, _raw(other)))
 
     __rand__ = __and__
 
     def __or__(self, other: Any) -> Tensor:
-        return Tensor(np.bitwise_or(self.data, _raw(other)))
+        return Tensor(_xp(self).bitwise_or(self.data, _raw(other)))
 
     __ror__ = __or__
 
     def __xor__(self, other: Any) -> Tensor:
-        return Tensor(np.bitwise_xor(self.data, _raw(other)))
+        return Tensor(_xp(self).bitwise_xor(self.data, _raw(other)))
 
     __rxor__ = __xor__
 
     def __invert__(self) -> Tensor:
-        return Tensor(np.invert(self.data))
+        return Tensor(_xp(self).invert(self.data))
 
     def __neg__(self) -> Tensor:
         return _ops.Neg.apply(self)
@@ -420,8 +449,8 @@ class Tensor:
 def make_tensor(data: Any, ctx: Function | None) -> Tensor:
     """Wrap an op's output array without the checks of `Tensor()`; `ctx` is the op that made it."""
     t = _new(Tensor)
-    if not isinstance(data, _ndarray_types):
-        data = backend.get_array_module(data).asarray(data)
+    if not isinstance(data, np.ndarray) and not backend.is_device_array(data):
+        data = np.asarray(data)
     t.data = data
     t.grad = None
     t.requires_grad = ctx is not None
@@ -431,7 +460,6 @@ def make_tensor(data: Any, ctx: Function | None) -> Tensor:
 
 
 _new = object.__new__
-_ndarray_types: tuple[type, ...] = (np.ndarray,) if backend.cupy is None else (np.ndarray, backend.cupy.ndarray)
 
 
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor], grad_outputs: Any = None,
@@ -500,7 +528,7 @@ def backprop(seeds: Sequence[tuple[Tensor, Any]], sources: Sequence[Tensor], ret
     owned: set[int] = set()
     for i, g in enumerate(found):
         if g is not None:
-            if g.base is not None or id(g) in owned or not g.flags.writeable:
+            if g.base is not None or id(g) in owned or not getattr(g.flags, "writeable", True):
                 found[i] = g = g.copy()
             owned.add(id(g))
     return found
@@ -585,17 +613,39 @@ def _raw(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
 
 
+def _xp(t: Tensor) -> Any:
+    """The array module of a tensor's values."""
+    return backend.get_array_module(t.data)
+
+
 def _operand(other: Any, like: Tensor) -> Tensor:
     """Make the other operand of a binary op a Tensor; Python and NumPy numbers take the tensor's float dtype, and
     Python ints an integer tensor's dtype (as TensorFlow: int32 + 2 stays int32)."""
     if isinstance(other, Tensor):
+        if backend.cupy is not None:  # a GPU is in use: tensors on two devices are an error naming both
+            _devices.check_same_device("Tensor operator", like.data, other.data)
         return other
-    kind = like.data.dtype.kind
-    if kind == "f" and isinstance(other, (int, float, np.number)):
-        return make_tensor(np.asarray(other, dtype=like.data.dtype), None)
-    if kind in "iu" and type(other) is int and np.can_cast(np.min_scalar_type(other), like.data.dtype):
-        return make_tensor(np.asarray(other, dtype=like.data.dtype), None)
-    return make_tensor(backend.as_array(other), None)
+    data = like.data
+    kind = data.dtype.kind
+    if (kind == "f" and isinstance(other, (int, float, np.number))) or (
+            kind in "iu" and type(other) is int and np.can_cast(np.min_scalar_type(other), data.dtype)):
+        xp = np if isinstance(data, np.ndarray) else backend.get_array_module(data)
+        return make_tensor(xp.asarray(other, dtype=data.dtype), None)  # a number joins the tensor on its device
+    index = backend.array_device(data)
+    arr = backend.as_array(other)
+    return make_tensor(arr if index is None else backend.to_device(arr, index), None)
+
+
+_SHAPE_QUERIES = frozenset({np.shape, np.ndim, np.size})
+
+
+def _to_host_in(value: Any) -> Any:
+    """value with every device array inside (lists, tuples, dict values) copied to the host."""
+    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+        return type(value)(_to_host_in(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _to_host_in(v) for k, v in value.items()}
+    return backend.to_host(value)
 
 
 def _arrays_in(value: Any) -> Any:

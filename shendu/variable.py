@@ -37,7 +37,8 @@ class Variable(Tensor):
         if isinstance(initial_value, Tensor):
             initial_value = initial_value.data
         arr = backend.as_array(initial_value, dtype)
-        arr = arr.copy() if arr is initial_value or arr.base is not None or not arr.flags.writeable else arr
+        fresh = arr is not initial_value and arr.base is None and getattr(arr.flags, "writeable", True)  # CuPy: no flag
+        arr = arr if fresh else arr.copy()
         trainable = True if trainable is None else bool(trainable)
         super().__init__(arr, requires_grad=trainable and arr.dtype.kind in "fc")
         self.name = "Variable" if name is None else name

@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from shendu import constraints, initializers, regularizers
+from shendu import backend, constraints, initializers, regularizers
+from shendu.backend import get_array_module
 from shendu.keras_mask import set_keras_mask
 from shendu.layers.base import Layer
 from shendu.ops import Mul
@@ -45,11 +46,13 @@ class Embedding(Layer):
 
     def _ids(self, inputs: Any) -> np.ndarray:
         """The inputs as integer ids, checked to lie in [0, input_dim)."""
-        data = np.asarray(inputs.data if isinstance(inputs, Tensor) else inputs)
+        data = inputs.data if isinstance(inputs, Tensor) else inputs
+        xp = get_array_module(data)
+        data = xp.asarray(data)
         if data.dtype.kind == "f":
             ids = data.astype(np.int64)
-            if not np.array_equal(ids, data):
-                bad = data.reshape(-1)[np.flatnonzero(ids.reshape(-1) != data.reshape(-1))[0]]
+            if not xp.array_equal(ids, data):
+                bad = data.reshape(-1)[xp.flatnonzero(ids.reshape(-1) != data.reshape(-1))[0]]
                 raise ValueError(f"Embedding '{self.name}': token ids must be integers, got {bad!r}")
         elif data.dtype.kind in "iub":
             ids = data
@@ -64,7 +67,7 @@ class Embedding(Layer):
         return ids
 
     def call(self, inputs: Any) -> Tensor:
-        ids = self._ids(inputs)
+        ids = backend.operand(self.embeddings.data, self._ids(inputs))  # host ids join a table on a GPU
         out = Gather.apply(self.embeddings, ids=ids)
         if self.mask_zero:
             set_keras_mask(out, ids != 0)
@@ -103,7 +106,7 @@ class Masking(Layer):
         self.mask_value = float(mask_value)
 
     def call(self, inputs: Tensor) -> Tensor:
-        keep = np.any(inputs.data != self.mask_value, axis=-1)
+        keep = get_array_module(inputs.data).any(inputs.data != self.mask_value, axis=-1)
         out = Mul.apply(inputs, Tensor(keep[..., None].astype(inputs.dtype)))
         set_keras_mask(out, keep)
         return out

@@ -1,9 +1,10 @@
-"""dtype conversion: differentiable between float dtypes, the gradient cast back."""
+"""dtype and device conversion: differentiable between float dtypes and between devices, the gradient sent back."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from shendu import backend
 from shendu.ops.function import Function
 
 
@@ -19,3 +20,17 @@ class AsType(Function):
 
     def backward(self, g: Any) -> tuple[Any]:
         return (g.astype(self.in_dtype),)
+
+
+class ToDevice(Function):
+    """y = x copied to another device (a GPU index, None for the host);  dx = g copied back to x's device."""
+
+    def __init__(self, index: int | None) -> None:
+        self.index = index
+
+    def forward(self, x: Any) -> Any:
+        self.source = backend.array_device(x)
+        return backend.to_device(x, self.index)
+
+    def backward(self, g: Any) -> tuple[Any]:
+        return (backend.to_device(g, self.source),)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from shendu.backend import get_array_module
+import numpy as np
+
+from shendu.backend import get_array_module, operand
 from shendu.ops.function import Function
 
 
@@ -174,7 +176,10 @@ class Clip(Function):
 
     def forward(self, x: Any) -> Any:
         self.x = x
-        return get_array_module(x).clip(x, self.lo, self.hi)
+        xp = get_array_module(x)
+        if xp is not np:  # bounds given as host arrays join x on its device
+            self.lo, self.hi = operand(x, self.lo), operand(x, self.hi)
+        return xp.clip(x, self.lo, self.hi)
 
     def backward(self, g: Any) -> tuple[Any]:
         inside = True

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from shendu.backend import get_array_module
 from shendu.ops.function import Function
 
@@ -12,7 +14,8 @@ class Gather(Function):
     """y[..., :] = W[ids[...], :];  dW[v] = sum of g over the positions where ids == v (zero for unused rows).
 
     The gradient sums by sorting the ids once and adding each run of equal ids with `add.reduceat`, which is
-    several times faster than `add.at` for large batches.
+    several times faster than `add.at` for large batches; on a GPU (CuPy has no `reduceat`) `add.at` adds
+    atomically.
     """
 
     def __init__(self, ids: Any) -> None:
@@ -31,6 +34,9 @@ def scatter_rows(ids: Any, values: Any, rows: int) -> Any:
     xp = get_array_module(values)
     out = xp.zeros((rows, values.shape[1]), dtype=values.dtype)
     if ids.size == 0:
+        return out
+    if xp is not np:
+        xp.add.at(out, ids, values)
         return out
     order = xp.argsort(ids, kind="stable")
     sorted_ids = ids[order]

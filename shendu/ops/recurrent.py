@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from shendu import grad_mode
+from shendu.backend import get_array_module
 from shendu.ops import kernels, kernels_recurrent
 from shendu.ops.conv import relu_inplace
 from shendu.ops.elementwise import relu_grad, sigmoid, sigmoid_grad, tanh_grad
@@ -43,7 +44,7 @@ from shendu.tensor import Tensor
 
 # --- activations on raw arrays: applied in place, derivative from the output (the formulas: elementwise, nn) -----
 def _tanh(a: np.ndarray) -> None:
-    np.tanh(a, out=a)
+    get_array_module(a).tanh(a, out=a)
 
 
 def _linear(a: np.ndarray) -> None:
@@ -54,7 +55,7 @@ ACTIVATIONS: dict[str, tuple[Callable[[np.ndarray], Any], Callable[[np.ndarray],
     "tanh": (_tanh, tanh_grad),
     "sigmoid": (lambda a: sigmoid(a, out=a), sigmoid_grad),
     "relu": (relu_inplace, relu_grad),
-    "linear": (_linear, np.ones_like),
+    "linear": (_linear, lambda y: get_array_module(y).ones_like(y)),
     "hard_sigmoid": (lambda a: hard_sigmoid(a, out=a), hard_sigmoid_grad),
     "softsign": (lambda a: softsign(a, out=a), softsign_grad),
 }
@@ -63,12 +64,12 @@ ACTIVATIONS: dict[str, tuple[Callable[[np.ndarray], Any], Callable[[np.ndarray],
 
 def _reorder(a: np.ndarray, units: int, order: tuple[int, ...]) -> np.ndarray:
     """The gate blocks of the last axis in the given order (a copy)."""
-    return np.concatenate([a[..., k * units:(k + 1) * units] for k in order], axis=-1)
+    return get_array_module(a).concatenate([a[..., k * units:(k + 1) * units] for k in order], axis=-1)
 
 
 def _restore(a: np.ndarray, units: int, order: tuple[int, ...]) -> np.ndarray:
     """Inverse of `_reorder`: blocks taken in `order` put back in Keras's order."""
-    out = np.empty_like(a)
+    out = get_array_module(a).empty_like(a)
     for pos, k in enumerate(order):
         out[..., k * units:(k + 1) * units] = a[..., pos * units:(pos + 1) * units]
     return out
@@ -88,14 +89,16 @@ class _WeightGrads:
         self.op, self.d, self.rows_in, self.rows_rec = op, d, rows_in, rows_rec
         self.w_in, self.scale_in, self.scale_rec = (w * scale_in).T, scale_in, scale_rec
         self.steps, self.batch, self.features = op.xt.shape
-        self.dx = np.empty(op.xt.shape, dtype=d.dtype) if op.needs_grad(0) else None
+        self.on_host = op.xp is np  # on a GPU the steps' products are not split over threads
+        self.dx = op.xp.empty(op.xt.shape, dtype=d.dtype) if op.needs_grad(0) else None
         self.work = d.shape[1] * self.batch * (self.features + op.hs.shape[1])  # multiply-adds per step
         self.early: Any = None
         self.rest = self.steps
 
     def steps_back(self) -> Iterator[int]:
         """steps - 1, ..., 0; the products of steps half ... steps - 1 start on a worker once those are final."""
-        half = self.steps // 2 if len(batch_chunks(self.steps, self.work, MIN_PRODUCT_WORK)) > 1 else 0
+        split = self.on_host and len(batch_chunks(self.steps, self.work, MIN_PRODUCT_WORK)) > 1
+        half = self.steps // 2 if split else 0
         for t in range(self.steps - 1, -1, -1):
             if t == half - 1:
                 self.early = submit(self.part, slice(half, self.steps))
@@ -104,24 +107,25 @@ class _WeightGrads:
 
     def part(self, sl: slice) -> tuple[Any, Any, Any]:
         """The products of the steps sl: their rows of dx written, their parts of dW, dU and the sums returned."""
-        op, d, batch, features = self.op, self.d, self.batch, self.features
+        op, d, batch, features, xp = self.op, self.d, self.batch, self.features, self.op.xp
         n = (sl.stop - sl.start) * batch
         d2 = d[sl].transpose(1, 0, 2).reshape(d.shape[1], n)  # one copy: (gates, steps * batch)
         d_in, d_rec = d2[self.rows_in], d2[self.rows_rec]
         if self.dx is not None:
-            np.matmul(d_in.T, self.w_in, out=self.dx[sl].reshape(n, features))
+            xp.matmul(d_in.T, self.w_in, out=self.dx[sl].reshape(n, features))
         dw = d_in @ op.xt[sl].reshape(n, features) if op.needs_grad(1) else None
         du = None
         if op.needs_grad(2):
             hs = op.hs
             h_in = hs[sl] if op.rmask is None else hs[sl] * op.rmask  # h_{t-1} for the steps sl
             du = d_rec @ h_in.transpose(0, 2, 1).reshape(n, hs.shape[1])
-        return dw, du, d2 @ np.ones(n, d2.dtype)
+        return dw, du, d2 @ xp.ones(n, d2.dtype)
 
     def result(self) -> tuple[Any, Any, Any, Any]:
         """(dx, dW, dU, sums) once the loop is over: the earlier steps' products, with the later ones'."""
         op = self.op
-        parts = run_chunks(self.part, batch_chunks(self.rest, self.work, MIN_PRODUCT_WORK))
+        chunks = batch_chunks(self.rest, self.work, MIN_PRODUCT_WORK) if self.on_host else [slice(0, self.rest)]
+        parts = run_chunks(self.part, chunks)
         if self.early is not None:
             parts.append(self.early.result())
         dw = (sum_parts([p[0] for p in parts]) * self.scale_in[:, None]).T if op.needs_grad(1) else None
@@ -152,7 +156,7 @@ class _Recurrence(Function):
         self.mask, self.go_backwards = mask, go_backwards
         self.return_sequences, self.return_state = return_sequences, return_state
         self.zero_output_for_mask = zero_output_for_mask
-        self.rmask = None if recurrent_mask is None else np.ascontiguousarray(np.asarray(recurrent_mask).T)
+        self.recurrent_mask, self.rmask = recurrent_mask, None
         self.has_bias, self.has_state, self.keep = has_bias, has_state, keep
 
     @classmethod
@@ -177,35 +181,39 @@ class _Recurrence(Function):
     def _time_major(self, x: np.ndarray) -> np.ndarray:
         """x (batch, steps, features) as a contiguous (steps, batch, features) array in processing order."""
         xt = x.transpose(1, 0, 2)
-        return np.ascontiguousarray(xt[::-1] if self.go_backwards else xt)
+        return self.xp.ascontiguousarray(xt[::-1] if self.go_backwards else xt)
 
     def _prepare_mask(self, steps: int, dtype: Any) -> None:
         """Masks (steps, 1, batch): `drop` the padded steps, `keepf` the real ones as 0/1, `wout` the output weights."""
+        xp = self.xp
         self.drop = self.keepf = self.wout = None
+        if self.recurrent_mask is not None:
+            self.rmask = xp.ascontiguousarray(xp.asarray(self.recurrent_mask).T)  # a host mask copied to a GPU
         if self.mask is None:
             return
-        m = np.asarray(self.mask, dtype=bool).T
+        m = xp.asarray(self.mask).astype(bool, copy=False).T
         if self.go_backwards:
             m = m[::-1]
         if m.all():
             return
         self.drop = ~m[:, None, :]
         self.keepf = m[:, None, :].astype(dtype)
-        w = m if self.zero_output_for_mask else np.logical_or.accumulate(m, axis=0)
+        w = m if self.zero_output_for_mask else xp.cumsum(m, axis=0) > 0  # real from the first real step on
         self.wout = None if w.all() else w[:, None, :].astype(dtype)
 
     def _project(self, xt: np.ndarray, w_t: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
         """(steps, gates, batch) = W^T x_t^T for every step as batched products, plus the bias. With shendu's threads
         the later half of the steps is projected on a worker while the loop (`_steps`) runs the earlier half."""
-        steps = xt.shape[0]
-        a = np.empty((steps, w_t.shape[0], xt.shape[1]), dtype=xt.dtype)
+        steps, xp = xt.shape[0], self.xp
+        a = xp.empty((steps, w_t.shape[0], xt.shape[1]), dtype=xt.dtype)
 
         def run(sl: slice) -> None:
-            np.matmul(w_t, xt[sl].transpose(0, 2, 1), out=a[sl])
+            xp.matmul(w_t, xt[sl].transpose(0, 2, 1), out=a[sl])
             if bias is not None:
                 a[sl] += bias[:, None]
 
-        half = steps // 2 if len(batch_chunks(steps, w_t.size * xt.shape[1], MIN_PRODUCT_WORK)) > 1 else steps
+        split = xp is np and len(batch_chunks(steps, w_t.size * xt.shape[1], MIN_PRODUCT_WORK)) > 1
+        half = steps // 2 if split else steps
         self.later = submit(run, slice(half, steps)) if half < steps else None
         self.later_from = half
         run(slice(0, half))
@@ -220,38 +228,40 @@ class _Recurrence(Function):
 
     def _initial(self, states: list[Any], units: int, batch: int, dtype: Any) -> list[np.ndarray]:
         """The initial states transposed to (units, batch) copies (zeros when none were given)."""
+        xp = self.xp
         if states:
-            return [np.array(np.asarray(s).T, dtype=dtype) for s in states]
-        return [np.zeros((units, batch), dtype) for _ in range(self.n_states)]
+            return [xp.array(s.T, dtype=dtype) for s in states]
+        return [xp.zeros((units, batch), dtype) for _ in range(self.n_states)]
 
     def _compiled(self, dtype: Any) -> bool:
         """Whether the steps run as compiled loops (`kernels_recurrent`): tanh and sigmoid, float32, numba on."""
-        return self.fast and dtype == np.float32 and kernels.enabled()
+        return self.fast and dtype == np.float32 and self.xp is np and kernels.enabled()
 
     def _real_steps(self, steps: int, batch: int, dtype: Any) -> np.ndarray:
         """(steps, batch): 1 at a real step, 0 at a padded one (the compiled loops' form of the mask)."""
-        return np.ones((steps, batch), dtype) if self.keepf is None else np.ascontiguousarray(self.keepf[:, 0])
+        xp = self.xp
+        return xp.ones((steps, batch), dtype) if self.keepf is None else xp.ascontiguousarray(self.keepf[:, 0])
 
     def _step_input(self, h: np.ndarray, buf: np.ndarray) -> np.ndarray:
         """h, or h times the recurrent dropout mask (written into buf)."""
         if self.rmask is None:
             return h
-        return np.multiply(h, self.rmask, out=buf)
+        return self.xp.multiply(h, self.rmask, out=buf)
 
     def _pack(self, hs: np.ndarray, finals: list[np.ndarray]) -> np.ndarray:
         """(batch, steps_out + n_states, units) from the transposed states hs (steps + 1, units, batch)."""
-        steps, units, batch = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
+        steps, units, batch, xp = hs.shape[0] - 1, hs.shape[1], hs.shape[2], self.xp
         t_out = steps if self.return_sequences else 1
-        out = np.empty((batch, t_out + (len(finals) if self.return_state else 0), units), hs.dtype)
+        out = xp.empty((batch, t_out + (len(finals) if self.return_state else 0), units), hs.dtype)
         w = self.wout
         if self.return_sequences:
             ys = hs[1:].transpose(2, 0, 1)
             if w is None:
                 out[:, :steps] = ys
             else:
-                np.multiply(ys, w.transpose(2, 0, 1), out=out[:, :steps])
+                xp.multiply(ys, w.transpose(2, 0, 1), out=out[:, :steps])
         else:
-            np.multiply(hs[steps].T, 1 if w is None else w[-1].T, out=out[:, 0])
+            xp.multiply(hs[steps].T, 1 if w is None else w[-1].T, out=out[:, 0])
         if self.return_state:
             for k, s in enumerate(finals):
                 out[:, t_out + k] = s.T
@@ -260,17 +270,17 @@ class _Recurrence(Function):
     def _unpack_grad(self, g: np.ndarray, steps: int) -> tuple[np.ndarray | None, np.ndarray, list[np.ndarray]]:
         """From the output's gradient, transposed: per-step gradients (steps, units, batch) of the states (None
         without return_sequences), the gradient of the last state, and those of the final states."""
-        t_out = steps if self.return_sequences else 1
+        t_out, xp = (steps if self.return_sequences else 1), self.xp
         w = self.wout
         if self.return_sequences:
-            big = np.ascontiguousarray(g[:, :steps].transpose(1, 2, 0))
+            big = xp.ascontiguousarray(g[:, :steps].transpose(1, 2, 0))
             if w is not None:
                 big *= w
             dh = big[-1].copy()
         else:
             big = None
-            dh = np.ascontiguousarray(g[:, 0].T * (1 if w is None else w[-1]))
-        finals = [np.array(g[:, t_out + k].T, order="C") for k in range(self.n_states)] if self.return_state else []
+            dh = xp.ascontiguousarray(g[:, 0].T * (1 if w is None else w[-1]))
+        finals = [xp.array(g[:, t_out + k].T, order="C") for k in range(self.n_states)] if self.return_state else []
         if finals:
             dh += finals[0]
         return big, dh, finals
@@ -278,11 +288,12 @@ class _Recurrence(Function):
     def _recurrent_grad(self, dz: np.ndarray, u_t: np.ndarray, dh: np.ndarray, out: np.ndarray,
                         drop: np.ndarray | None) -> None:
         """out = U dZ (times the recurrent dropout mask); at padded steps the state's gradient passes through."""
-        np.matmul(u_t, dz, out=out)
+        xp = self.xp
+        xp.matmul(u_t, dz, out=out)
         if self.rmask is not None:
             out *= self.rmask
         if drop is not None:
-            np.copyto(out, dh, where=drop)
+            xp.copyto(out, dh, where=drop)
 
 
 class SimpleRNNSequence(_Recurrence):
@@ -290,20 +301,21 @@ class SimpleRNNSequence(_Recurrence):
     One step of it in Tensor ops is `shendu.layers.rnn_cells.SimpleRNNCell`."""
 
     def forward(self, x: Any, kernel: Any, recurrent_kernel: Any, *rest: Any) -> Any:
+        self.xp = xp = get_array_module(x)
         bias, states = self._unpack(rest)
         batch, steps, n = x.shape[0], x.shape[1], recurrent_kernel.shape[0]
         self._prepare_mask(steps, x.dtype)
         xt = self._time_major(x)
-        a = self._project(xt, np.ascontiguousarray(kernel.T), bias)
-        u_t = np.ascontiguousarray(recurrent_kernel.T)
-        hs = np.empty((steps + 1, n, batch), x.dtype)
+        a = self._project(xt, xp.ascontiguousarray(kernel.T), bias)
+        u_t = xp.ascontiguousarray(recurrent_kernel.T)
+        hs = xp.empty((steps + 1, n, batch), x.dtype)
         hs[0] = self._initial(states, n, batch, x.dtype)[0]
-        tmp, hbuf = np.empty((n, batch), x.dtype), np.empty((n, batch), x.dtype)
+        tmp, hbuf = xp.empty((n, batch), x.dtype), xp.empty((n, batch), x.dtype)
         act, drop, keep = self.act, self.drop, self.keep
         for t in self._steps(steps):
-            np.matmul(u_t, self._step_input(hs[t], hbuf), out=tmp)
+            xp.matmul(u_t, self._step_input(hs[t], hbuf), out=tmp)
             h = hs[t + 1]
-            np.add(a[t], tmp, out=h)
+            xp.add(a[t], tmp, out=h)
             act(h)
             if keep:
                 if self.fast:
@@ -313,22 +325,23 @@ class SimpleRNNSequence(_Recurrence):
                 if drop is not None:
                     a[t] *= self.keepf[t]
             if drop is not None:
-                np.copyto(h, hs[t], where=drop[t])
+                xp.copyto(h, hs[t], where=drop[t])
         self.xt, self.hs, self.k, self.kernel, self.recurrent_kernel = xt, hs, a, kernel, recurrent_kernel
         return self._pack(hs, [hs[steps]])
 
     def _backward(self, g: Any) -> tuple[Any, ...]:
+        xp = self.xp
         hs, k = self.hs, self.k
         steps = hs.shape[0] - 1
         big, dh, _ = self._unpack_grad(g, steps)
-        u = np.ascontiguousarray(self.recurrent_kernel)
-        nxt = np.empty_like(dh)
+        u = xp.ascontiguousarray(self.recurrent_kernel)
+        nxt = xp.empty_like(dh)
         drop = self.drop
-        ones = np.ones(k.shape[1], k.dtype)
+        ones = xp.ones(k.shape[1], k.dtype)
         products = _WeightGrads(self, k, slice(None), slice(None), self.kernel, ones, ones)
         for t in products.steps_back():
             kt = k[t]
-            np.multiply(dh, kt, out=kt)
+            xp.multiply(dh, kt, out=kt)
             self._recurrent_grad(kt, u, dh, nxt, None if drop is None else drop[t])
             dh, nxt = nxt, dh
             if big is not None and t:
@@ -360,18 +373,19 @@ class LSTMSequence(_Recurrence):
     n_states = 2
 
     def forward(self, x: Any, kernel: Any, recurrent_kernel: Any, *rest: Any) -> Any:
+        self.xp = xp = get_array_module(x)
         bias, states = self._unpack(rest)
         batch, steps, n = x.shape[0], x.shape[1], recurrent_kernel.shape[0]
         self._prepare_mask(steps, x.dtype)
         xt = self._time_major(x)
         w, u = _reorder(kernel, n, _LSTM_ORDER), _reorder(recurrent_kernel, n, _LSTM_ORDER)
-        scale = np.ones(4 * n, x.dtype)
+        scale = xp.ones(4 * n, x.dtype)
         scale[:3 * n] = self.sig
         b = None if bias is None else _reorder(bias, n, _LSTM_ORDER) * scale
-        a = self._project(xt, np.ascontiguousarray((w * scale).T), b)
-        u_t = np.ascontiguousarray((u * scale).T)
+        a = self._project(xt, xp.ascontiguousarray((w * scale).T), b)
+        u_t = xp.ascontiguousarray((u * scale).T)
         h0, c = self._initial(states, n, batch, x.dtype)
-        hs = np.empty((steps + 1, n, batch), x.dtype)
+        hs = xp.empty((steps + 1, n, batch), x.dtype)
         hs[0] = h0
         if self._compiled(x.dtype):
             k, kc, c = self._steps_compiled(a, u_t, hs, c)
@@ -383,34 +397,36 @@ class LSTMSequence(_Recurrence):
     def _steps_compiled(self, a: np.ndarray, u_t: np.ndarray, hs: np.ndarray, c: np.ndarray) -> tuple[Any, Any, Any]:
         """The time loop with each step's gate work in one compiled pass (`kernels_recurrent.lstm_step`, the
         arithmetic of `_steps_numpy`) after the step's product U^T h: (K, Kc, final c)."""
+        xp = self.xp
         steps, n, batch = hs.shape[0] - 1, hs.shape[1], hs.shape[2]
         keep, dtype = self.keep, hs.dtype
         real = self._real_steps(steps, batch, dtype)
-        k = np.empty_like(a) if keep else np.empty((steps, 0, 0), dtype)
-        kc = np.empty((steps, n, batch), dtype) if keep else k
-        c, c_new, hbuf, z = np.ascontiguousarray(c), np.empty_like(c), np.empty_like(c), np.empty((4 * n, batch), dtype)
+        k = xp.empty_like(a) if keep else xp.empty((steps, 0, 0), dtype)
+        kc = xp.empty((steps, n, batch), dtype) if keep else k
+        c, c_new, hbuf, z = xp.ascontiguousarray(c), xp.empty_like(c), xp.empty_like(c), xp.empty((4 * n, batch), dtype)
         step = kernels_recurrent.lstm_step
         for t in self._steps(steps):
-            np.matmul(u_t, self._step_input(hs[t], hbuf), out=z)
+            xp.matmul(u_t, self._step_input(hs[t], hbuf), out=z)
             step(a[t], z, hs[t], c, real[t], keep, hs[t + 1], c_new, k[t], kc[t])
             c, c_new = c_new, c
         return (k, kc, c) if keep else (None, None, c)
 
     def _steps_numpy(self, a: np.ndarray, u_t: np.ndarray, hs: np.ndarray, c: np.ndarray) -> tuple[Any, Any, Any]:
         """The time loop in NumPy passes on the step's gates (the reference of `_steps_compiled`): (K, Kc, final c)."""
+        xp = self.xp
         steps, n, batch, dtype = hs.shape[0] - 1, hs.shape[1], hs.shape[2], hs.dtype
-        c_new, tc, tmp, hbuf = (np.empty((n, batch), dtype) for _ in range(4))
-        z = np.empty((4 * n, batch), dtype)
+        c_new, tc, tmp, hbuf = (xp.empty((n, batch), dtype) for _ in range(4))
+        z = xp.empty((4 * n, batch), dtype)
         keep, fast, act, ract, drop = self.keep, self.fast, self.act, self.ract, self.drop
-        k = np.empty_like(a) if keep else None
-        kc = np.empty((steps, n, batch), dtype) if keep else None
+        k = xp.empty_like(a) if keep else None
+        kc = xp.empty((steps, n, batch), dtype) if keep else None
         for t in self._steps(steps):
-            np.matmul(u_t, self._step_input(hs[t], hbuf), out=z)
+            xp.matmul(u_t, self._step_input(hs[t], hbuf), out=z)
             at = a[t]
             at += z
             o, i, f, g = at[:n], at[n:2 * n], at[2 * n:3 * n], at[3 * n:]
             if fast:
-                np.tanh(at, out=at)
+                xp.tanh(at, out=at)
                 if keep:
                     kt = k[t]
                     tanh_grad(at, out=kt)
@@ -424,15 +440,15 @@ class LSTMSequence(_Recurrence):
                     kt = k[t]
                     kt[:3 * n] = self.d_ract(at[:3 * n])
                     kt[3 * n:] = self.d_act(g)
-            np.multiply(f, c, out=c_new)
-            np.multiply(i, g, out=tmp)
+            xp.multiply(f, c, out=c_new)
+            xp.multiply(i, g, out=tmp)
             c_new += tmp
             if fast:
-                np.tanh(c_new, out=tc)
+                xp.tanh(c_new, out=tc)
             else:
-                np.copyto(tc, c_new)
+                xp.copyto(tc, c_new)
                 act(tc)
-            np.multiply(o, tc, out=hs[t + 1])
+            xp.multiply(o, tc, out=hs[t + 1])
             if keep:
                 kt[:n] *= tc
                 kt[n:2 * n] *= g
@@ -448,22 +464,23 @@ class LSTMSequence(_Recurrence):
                     kt *= self.keepf[t]
                     kct *= self.keepf[t]
             if drop is not None:
-                np.copyto(hs[t + 1], hs[t], where=drop[t])
-                np.copyto(c_new, c, where=drop[t])
+                xp.copyto(hs[t + 1], hs[t], where=drop[t])
+                xp.copyto(c_new, c, where=drop[t])
             c, c_new = c_new, c
         return k, kc, c
 
     def _backward(self, g: Any) -> tuple[Any, ...]:
+        xp = self.xp
         k, n, steps = self.k, self.hs.shape[1], self.hs.shape[0] - 1
         big, dh, finals = self._unpack_grad(g, steps)
-        dc = finals[1] if finals else np.zeros_like(dh)
+        dc = finals[1] if finals else xp.zeros_like(dh)
         forget = self.a[:, 2 * n:3 * n]
         if self.drop is not None:
-            forget = np.where(self.drop, forget.dtype.type(1), forget)
-        scale = np.ones(4 * n, dh.dtype)
+            forget = xp.where(self.drop, forget.dtype.type(1), forget)
+        scale = xp.ones(4 * n, dh.dtype)
         scale[:3 * n] = self.d_sig
         u = self.u * scale
-        nxt = np.empty_like(dh)
+        nxt = xp.empty_like(dh)
         products = _WeightGrads(self, k, slice(None), slice(None), self.w, scale, scale)
         back = self._back_compiled if self._compiled(dh.dtype) else self._back_numpy
         dh = back(products, big, dh, dc, forget, u, nxt)
@@ -480,9 +497,10 @@ class LSTMSequence(_Recurrence):
                        u: np.ndarray, nxt: np.ndarray) -> np.ndarray:
         """BPTT with each step's gate work in one compiled pass (`kernels_recurrent.lstm_step_back`, the arithmetic
         of `_back_numpy`) before the step's product U dz; dc is updated in place, the initial h's gradient returned."""
+        xp = self.xp
         k, kc, a, drop, last = self.k, self.kc, self.a, self.drop, self.hs.shape[0] - 2
         real = self._real_steps(last + 1, dh.shape[1], dh.dtype)
-        zeros = np.zeros_like(dh)
+        zeros = xp.zeros_like(dh)
         step = kernels_recurrent.lstm_step_back
         for t in products.steps_back():
             kt = k[t]
@@ -495,15 +513,16 @@ class LSTMSequence(_Recurrence):
                     u: np.ndarray, nxt: np.ndarray) -> np.ndarray:
         """BPTT in NumPy passes (the reference of `_back_compiled`); dc updated in place, the gradient of the
         initial h returned."""
+        xp = self.xp
         k, kc, drop, n, batch = self.k, self.kc, self.drop, dh.shape[0], dh.shape[1]
-        tmp = np.empty_like(dh)
+        tmp = xp.empty_like(dh)
         for t in products.steps_back():
             kt = k[t]
-            np.multiply(dh, kt[:n], out=kt[:n])
-            np.multiply(dh, kc[t], out=tmp)
+            xp.multiply(dh, kt[:n], out=kt[:n])
+            xp.multiply(dh, kc[t], out=tmp)
             dc += tmp
             gates = kt[n:].reshape(3, n, batch)
-            np.multiply(dc, gates, out=gates)
+            xp.multiply(dc, gates, out=gates)
             dc *= forget[t]
             self._recurrent_grad(kt, u, dh, nxt, None if drop is None else drop[t])
             dh, nxt = nxt, dh
@@ -527,11 +546,12 @@ class GRUSequence(_Recurrence):
     """
 
     def forward(self, x: Any, kernel: Any, recurrent_kernel: Any, *rest: Any) -> Any:
+        self.xp = xp = get_array_module(x)
         bias, states = self._unpack(rest)
         batch, steps, n = x.shape[0], x.shape[1], recurrent_kernel.shape[0]
         self._prepare_mask(steps, x.dtype)
         xt = self._time_major(x)
-        scale = np.ones(3 * n, x.dtype)
+        scale = xp.ones(3 * n, x.dtype)
         scale[:2 * n] = self.sig
         b = rec_h = None
         if bias is not None:
@@ -539,9 +559,9 @@ class GRUSequence(_Recurrence):
             b[:2 * n] += bias[1, :2 * n]
             b *= scale
             rec_h = bias[1, 2 * n:, None]
-        a = self._project(xt, np.ascontiguousarray((kernel * scale).T), b)
-        u_t = np.ascontiguousarray((recurrent_kernel * scale).T)
-        hs = np.empty((steps + 1, n, batch), x.dtype)
+        a = self._project(xt, xp.ascontiguousarray((kernel * scale).T), b)
+        u_t = xp.ascontiguousarray((recurrent_kernel * scale).T)
+        hs = xp.empty((steps + 1, n, batch), x.dtype)
         hs[0] = self._initial(states, n, batch, x.dtype)[0]
         loop = self._steps_compiled if self._compiled(x.dtype) else self._steps_numpy
         self.khz, self.kr = loop(a, u_t, hs, rec_h)
@@ -552,35 +572,37 @@ class GRUSequence(_Recurrence):
     def _steps_compiled(self, a: np.ndarray, u_t: np.ndarray, hs: np.ndarray, rec_h: Any) -> tuple[Any, Any]:
         """The time loop with each step's gate work in one compiled pass (`kernels_recurrent.gru_step`, the
         arithmetic of `_steps_numpy`) after the step's product U^T h: ([K_h, K_z], K_r)."""
+        xp = self.xp
         steps, n, batch, dtype, keep = hs.shape[0] - 1, hs.shape[1], hs.shape[2], hs.dtype, self.keep
         real = self._real_steps(steps, batch, dtype)
-        khz = np.empty((steps, 2 * n, batch), dtype) if keep else np.empty((steps, 0, 0), dtype)
-        kr = np.empty((steps, n, batch), dtype) if keep else khz
-        rec = np.zeros(n, dtype) if rec_h is None else np.ascontiguousarray(rec_h[:, 0], dtype=dtype)
-        r_buf, hbuf = np.empty((3 * n, batch), dtype), np.empty((n, batch), dtype)
+        khz = xp.empty((steps, 2 * n, batch), dtype) if keep else xp.empty((steps, 0, 0), dtype)
+        kr = xp.empty((steps, n, batch), dtype) if keep else khz
+        rec = xp.zeros(n, dtype) if rec_h is None else xp.ascontiguousarray(rec_h[:, 0], dtype=dtype)
+        r_buf, hbuf = xp.empty((3 * n, batch), dtype), xp.empty((n, batch), dtype)
         step = kernels_recurrent.gru_step
         for t in self._steps(steps):
-            np.matmul(u_t, self._step_input(hs[t], hbuf), out=r_buf)
+            xp.matmul(u_t, self._step_input(hs[t], hbuf), out=r_buf)
             step(a[t], r_buf, rec, hs[t], real[t], keep, hs[t + 1], khz[t], kr[t])
         return (khz, kr) if keep else (None, None)
 
     def _steps_numpy(self, a: np.ndarray, u_t: np.ndarray, hs: np.ndarray, rec_h: Any) -> tuple[Any, Any]:
         """The time loop in NumPy passes on the step's gates (the reference of `_steps_compiled`)."""
+        xp = self.xp
         steps, n, batch, dtype = hs.shape[0] - 1, hs.shape[1], hs.shape[2], hs.dtype
-        r_buf = np.empty((3 * n, batch), dtype)
-        tmp, hbuf = np.empty((n, batch), dtype), np.empty((n, batch), dtype)
-        d_zr = np.empty((2 * n, batch), dtype)
+        r_buf = xp.empty((3 * n, batch), dtype)
+        tmp, hbuf = xp.empty((n, batch), dtype), xp.empty((n, batch), dtype)
+        d_zr = xp.empty((2 * n, batch), dtype)
         keep, fast, act, ract, drop = self.keep, self.fast, self.act, self.ract, self.drop
-        khz = np.empty((steps, 2 * n, batch), dtype) if keep else None  # [K_h, K_z]
-        kr = np.empty((steps, n, batch), dtype) if keep else None
+        khz = xp.empty((steps, 2 * n, batch), dtype) if keep else None  # [K_h, K_z]
+        kr = xp.empty((steps, n, batch), dtype) if keep else None
         for t in self._steps(steps):
             h = hs[t]
-            np.matmul(u_t, self._step_input(h, hbuf), out=r_buf)
+            xp.matmul(u_t, self._step_input(h, hbuf), out=r_buf)
             at = a[t]
             zr = at[:2 * n]
             zr += r_buf[:2 * n]
             if fast:
-                np.tanh(zr, out=zr)
+                xp.tanh(zr, out=zr)
                 if keep:
                     tanh_grad(zr, out=d_zr)
                 zr *= 0.5
@@ -593,40 +615,41 @@ class GRUSequence(_Recurrence):
             if rec_h is not None:
                 rh += rec_h
             z, r, hh = at[:n], at[n:2 * n], at[2 * n:]
-            np.multiply(r, rh, out=tmp)
+            xp.multiply(r, rh, out=tmp)
             hh += tmp
             act(hh)
             hn = hs[t + 1]
-            np.subtract(h, hh, out=hn)
+            xp.subtract(h, hh, out=hn)
             if keep:
                 kt = khz[t]
-                np.multiply(d_zr[n:], rh, out=kr[t])
-                np.multiply(hn, d_zr[:n], out=kt[n:])
+                xp.multiply(d_zr[n:], rh, out=kr[t])
+                xp.multiply(hn, d_zr[:n], out=kt[n:])
                 if fast:
                     tanh_grad(hh, out=tmp)
                 else:
                     tmp[...] = self.d_act(hh)
-                np.subtract(1, z, out=kt[:n])
+                xp.subtract(1, z, out=kt[:n])
                 kt[:n] *= tmp
                 if drop is not None:
                     kt *= self.keepf[t]
             hn *= z
             hn += hh
             if drop is not None:
-                np.copyto(hn, h, where=drop[t])
+                xp.copyto(hn, h, where=drop[t])
         return khz, kr
 
     def _backward(self, g: Any) -> tuple[Any, ...]:
+        xp = self.xp
         hs, n = self.hs, self.hs.shape[1]
         steps, batch = hs.shape[0] - 1, hs.shape[2]
         big, dh, _ = self._unpack_grad(g, steps)
         z = self.a[:, :n]
-        carry = z if self.drop is None else np.where(self.drop, z.dtype.type(1), z)
-        scale_rec = np.ones(3 * n, dh.dtype)  # rows z, r, h
+        carry = z if self.drop is None else xp.where(self.drop, z.dtype.type(1), z)
+        scale_rec = xp.ones(3 * n, dh.dtype)  # rows z, r, h
         scale_rec[:2 * n] = self.d_sig
-        scale_in = np.roll(scale_rec, n)  # rows h, z, r
+        scale_in = xp.roll(scale_rec, n)  # rows h, z, r
         u = self.recurrent_kernel * scale_rec
-        d = np.empty((steps, 4 * n, batch), dh.dtype)  # [dh~', dz', dr', dh~' r]
+        d = xp.empty((steps, 4 * n, batch), dh.dtype)  # [dh~', dz', dr', dh~' r]
         w_in = _reorder(self.kernel, n, _GRU_INPUT_ORDER)
         products = _WeightGrads(self, d, slice(0, 3 * n), slice(n, None), w_in, scale_in, scale_rec)
         back = self._back_compiled if self._compiled(dh.dtype) else self._back_numpy
@@ -636,7 +659,7 @@ class GRUSequence(_Recurrence):
         if self.has_bias:
             db = None
             if self.needs_grad(3):
-                db = np.stack([_restore(sums[:3 * n] * scale_in, n, _GRU_INPUT_ORDER), sums[n:] * scale_rec])
+                db = xp.stack([_restore(sums[:3 * n] * scale_in, n, _GRU_INPUT_ORDER), sums[n:] * scale_rec])
             grads.append(db)
         if self.has_state:
             grads.append(dh.T)
@@ -646,9 +669,10 @@ class GRUSequence(_Recurrence):
                        u: np.ndarray) -> np.ndarray:
         """BPTT with each step's gate work in one compiled pass (`kernels_recurrent.gru_step_back`, the arithmetic of
         `_back_numpy`) before the step's product U [dz', dr', dh~' r]: fills d, returns the initial state's gradient."""
+        xp = self.xp
         khz, kr, a, n, last = self.khz, self.kr, self.a, dh.shape[0], self.hs.shape[0] - 2
         real = self._real_steps(last + 1, dh.shape[1], dh.dtype)
-        nxt, extra, zeros = np.empty_like(dh), np.zeros_like(dh), np.zeros_like(dh)
+        nxt, extra, zeros = xp.empty_like(dh), xp.zeros_like(dh), xp.zeros_like(dh)
         step = kernels_recurrent.gru_step_back
         for t in products.steps_back():
             dt = d[t]
@@ -661,15 +685,16 @@ class GRUSequence(_Recurrence):
     def _back_numpy(self, products: _WeightGrads, big: Any, dh: np.ndarray, d: np.ndarray, carry: np.ndarray,
                     u: np.ndarray) -> np.ndarray:
         """BPTT in NumPy passes (the reference of `_back_compiled`): fills d, returns the initial state's gradient."""
+        xp = self.xp
         khz, kr, n, batch = self.khz, self.kr, dh.shape[0], dh.shape[1]
         r = self.a[:, n:2 * n]
-        nxt, tmp = np.empty_like(dh), np.empty_like(dh)
+        nxt, tmp = xp.empty_like(dh), xp.empty_like(dh)
         for t in products.steps_back():
             dt = d[t]
-            np.multiply(dh, khz[t].reshape(2, n, batch), out=dt[:2 * n].reshape(2, n, batch))
-            np.multiply(dt[:n], kr[t], out=dt[2 * n:3 * n])
-            np.multiply(dt[:n], r[t], out=dt[3 * n:])
-            np.multiply(dh, carry[t], out=tmp)
+            xp.multiply(dh, khz[t].reshape(2, n, batch), out=dt[:2 * n].reshape(2, n, batch))
+            xp.multiply(dt[:n], kr[t], out=dt[2 * n:3 * n])
+            xp.multiply(dt[:n], r[t], out=dt[3 * n:])
+            xp.multiply(dh, carry[t], out=tmp)
             self._recurrent_grad(dt[n:], u, dh, nxt, None)
             nxt += tmp
             dh, nxt = nxt, dh

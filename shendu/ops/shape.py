@@ -128,7 +128,7 @@ class Pad(Function):
 
     def forward(self, x: Any) -> Any:
         xp = get_array_module(x)
-        width = np.broadcast_to(np.asarray(self.pad_width, dtype=int), (x.ndim, 2))
+        width = tuple(map(tuple, np.broadcast_to(np.asarray(self.pad_width, dtype=int), (x.ndim, 2)).tolist()))
         if self.mode == "constant":
             self.center = tuple(slice(int(lo), int(lo) + n) for (lo, _), n in zip(width, x.shape))
             return xp.pad(x, width, mode="constant", constant_values=self.constant_values)

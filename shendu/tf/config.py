@@ -1,8 +1,9 @@
 """tf.config and tf.device: the devices shendu can really use, and TensorFlow's runtime switches.
 
-shendu computes with NumPy on the CPU: that is the one device it lists. It has no GPU support yet (CuPy comes in a
-later release), so it lists no GPU, and `tf.device('/GPU:0')` runs on the CPU with a warning, as TensorFlow's soft
-device placement does on a machine without one. The thread counts map to shendu's own threads
+shendu computes with NumPy on the CPU, and on CUDA GPUs through CuPy (`pip install 'shendu[gpu]'`): it lists the
+CPU and the GPUs CuPy sees, and `tf.device('/GPU:0')` creates tensors and weights there (`shendu.devices`). On a
+machine without a GPU, `tf.device('/GPU:0')` runs on the CPU with a warning, as TensorFlow's soft device placement
+does. The thread counts map to shendu's own threads
 (`shendu.set_num_threads`); the switches that mean nothing to an eager NumPy runtime (memory growth, XLA, graph
 mode) are accepted where TensorFlow accepts them and documented as having no effect.
 """
@@ -15,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
-from shendu import parallel
+from shendu import backend, devices, parallel
 
 
 class PhysicalDevice(NamedTuple):
@@ -33,18 +34,22 @@ class LogicalDevice(NamedTuple):
 
 
 _CPU = PhysicalDevice(name="/physical_device:CPU:0", device_type="CPU")
-_PHYSICAL: tuple[PhysicalDevice, ...] = (_CPU,)  # no GPU until shendu runs on CuPy
 _VALID_DEVICE_TYPES = frozenset({"CPU", "GPU", "TPU", "CUSTOM", "EPU"})  # those TensorFlow's device names allow
 _settings: dict[str, Any] = {"soft_device_placement": True, "inter_op_threads": 0}
+_hidden_gpus: set[int] = set()  # GPU indices hidden by set_visible_devices
 _warned_devices: set[str] = set()
 
 
 def list_physical_devices(device_type: str | None = None) -> list[PhysicalDevice]:
-    """The machine's devices shendu can use, of this type ("CPU", "GPU"; None for all): the CPU, and no GPU yet.
+    """The machine's devices shendu can use, of this type ("CPU", "GPU"; None for all): the CPU and the CUDA GPUs
+    CuPy sees (none without CuPy). As TensorFlow, an unknown type (or "cpu" in lower case) gives an empty list."""
+    return [d for d in _physical() if device_type is None or d.device_type == device_type]
 
-    As TensorFlow, an unknown type (or "cpu" in lower case) gives an empty list, not an error.
-    """
-    return [d for d in _PHYSICAL if device_type is None or d.device_type == device_type]
+
+def _physical() -> list[PhysicalDevice]:
+    """The CPU, then each GPU as '/physical_device:GPU:N'."""
+    gpus = [PhysicalDevice(name=f"/physical_device:GPU:{i}", device_type="GPU") for i in range(backend.gpu_count())]
+    return [_CPU, *gpus]
 
 
 def list_logical_devices(device_type: str | None = None) -> list[LogicalDevice]:
@@ -54,31 +59,41 @@ def list_logical_devices(device_type: str | None = None) -> list[LogicalDevice]:
 
 
 def get_visible_devices(device_type: str | None = None) -> list[PhysicalDevice]:
-    """The physical devices shendu may use: all it lists (the CPU cannot be hidden, and there is nothing else)."""
-    return list_physical_devices(device_type)
+    """The physical devices shendu may use: those it lists less the GPUs `set_visible_devices` hid."""
+    return [d for d in list_physical_devices(device_type) if _gpu_index(d) not in _hidden_gpus]
+
+
+def _gpu_index(d: PhysicalDevice) -> int | None:
+    """The index of a GPU device, None for the CPU."""
+    return int(d.name.rsplit(":", 1)[1]) if d.device_type == "GPU" else None
 
 
 def set_visible_devices(devices: PhysicalDevice | Sequence[PhysicalDevice], device_type: str | None = None) -> None:
-    """Choose the visible devices among `list_physical_devices(device_type)`: the common
-    `set_visible_devices([], 'GPU')` works (there is no GPU to hide); hiding the CPU raises, as shendu runs on it."""
+    """Choose the visible devices among `list_physical_devices(device_type)`: `set_visible_devices([], 'GPU')` hides
+    the GPUs (tf.device then falls back to the CPU); hiding the CPU raises, as shendu always runs on it."""
     chosen = [devices] if isinstance(devices, PhysicalDevice) else list(devices)
+    physical = _physical()
     for d in chosen:
-        if d not in _PHYSICAL:
+        if d not in physical:
             raise ValueError(f"tf.config.set_visible_devices: unrecognized device {d!r}; expected one of "
-                             f"tf.config.list_physical_devices(): {list(_PHYSICAL)}")
+                             f"tf.config.list_physical_devices(): {physical}")
     hidden = [d for d in list_physical_devices(device_type) if d not in chosen]
-    if hidden:
+    if _CPU in hidden:
         raise ValueError(f"tf.config.set_visible_devices: shendu computes on the CPU and cannot hide it; "
                          f"got devices={chosen}, device_type={device_type!r}")
+    _hidden_gpus.difference_update(_gpu_index(d) for d in chosen)
+    _hidden_gpus.update(_gpu_index(d) for d in hidden)
 
 
 def set_memory_growth(device: PhysicalDevice, enable: bool) -> None:
-    """Memory growth is a GPU setting: as TensorFlow, the CPU (shendu's only device today) refuses it."""
-    if device not in _PHYSICAL:
+    """Memory growth is a GPU setting: accepted on a GPU (CuPy's memory pool already grows as needed); as
+    TensorFlow, the CPU refuses it."""
+    if device not in _physical():
         raise ValueError(f"tf.config.experimental.set_memory_growth: unrecognized device {device!r}; expected one "
                          f"of tf.config.list_physical_devices('GPU'): {list_physical_devices('GPU')}")
-    raise ValueError(f"tf.config.experimental.set_memory_growth: cannot set memory growth on {device.name}: only "
-                     f"GPUs have it (shendu has no GPU support yet)")
+    if device.device_type != "GPU":
+        raise ValueError(f"tf.config.experimental.set_memory_growth: cannot set memory growth on {device.name}: only "
+                         f"GPUs have it")
 
 
 def set_soft_device_placement(enabled: bool) -> None:
@@ -93,22 +108,44 @@ def get_soft_device_placement() -> bool:
 
 @contextlib.contextmanager
 def device(device_name: str | None) -> Iterator[None]:
-    """Place the operations inside on this device ('/CPU:0', '/cpu:0', '/device:CPU:0', ...; None for no choice).
+    """Create the tensors and weights inside on this device ('/CPU:0', '/GPU:0', '/device:GPU:1', ...; None for no
+    choice); ops run where their inputs are.
 
-    A device shendu lacks ('/GPU:0') runs on the CPU with a warning, once per device, as TensorFlow's soft device
-    placement does; with `set_soft_device_placement(False)` it raises instead.
+    A device shendu lacks (a GPU on a machine without CuPy or a CUDA GPU, a hidden GPU, a TPU) runs on the CPU with a
+    warning, once per device, as TensorFlow's soft device placement does; with `set_soft_device_placement(False)` it
+    raises instead.
     """
     device_type, index = _parse_device(device_name)
-    if device_type is not None and not (device_type == "CPU" and index in (None, 0)):
-        name = f"{device_type}:{'*' if index is None else index}"
-        if not get_soft_device_placement():
-            raise RuntimeError(f"tf.device: shendu has no device {name} (it computes on the CPU; GPU support is not "
-                               f"there yet) and soft device placement is off")
-        if name not in _warned_devices:
-            _warned_devices.add(name)
-            warnings.warn(f"tf.device({device_name!r}): shendu has no device {name} (no GPU support yet); these "
-                          f"operations run on the CPU", stacklevel=3)
-    yield
+    if device_type is None:
+        yield
+        return
+    target = _placement(device_type, index, device_name)
+    with devices.device("/CPU:0" if target is None else f"/GPU:{target}"):
+        yield
+
+
+def _placement(device_type: str, index: int | None, device_name: str) -> int | None:
+    """The GPU index tf.device places on (None: the CPU), falling back to the CPU as soft placement says."""
+    if device_type == "CPU" and index in (None, 0):
+        return None
+    if device_type == "GPU":
+        visible = [_gpu_index(d) for d in get_visible_devices("GPU")]
+        wanted = visible[0] if index is None and visible else index
+        if wanted in visible:
+            return wanted
+        reason = (f"it sees GPUs {visible}" if visible else
+                  "the GPUs are hidden by set_visible_devices" if backend.gpu_count() else
+                  f"no CUDA GPU with CuPy: {backend.GPU_INSTALL}")
+    else:
+        reason = "shendu computes on the CPU and CUDA GPUs"
+    name = f"{device_type}:{'*' if index is None else index}"
+    if not get_soft_device_placement():
+        raise RuntimeError(f"tf.device: shendu has no device {name} ({reason}) and soft device placement is off")
+    if name not in _warned_devices:
+        _warned_devices.add(name)
+        warnings.warn(f"tf.device({device_name!r}): shendu has no device {name} ({reason}); these operations run on "
+                      f"the CPU", stacklevel=4)
+    return None
 
 
 def _parse_device(name: str | None) -> tuple[str | None, int | None]:
@@ -123,8 +160,8 @@ def _parse_device(name: str | None) -> tuple[str | None, int | None]:
         fields = part.split(":")
         if not part or (len(fields) == 2 and fields[0] in ("job", "replica", "task")):
             continue
-        if len(fields) in (1, 2) and fields[0].upper() in _VALID_DEVICE_TYPES:
-            kind, number = fields[0].upper(), fields[1] if len(fields) == 2 else "*"
+        if len(fields) in (1, 2) and fields[0].upper() in _VALID_DEVICE_TYPES | {"CUDA"}:  # PyTorch's 'cuda:0'
+            kind, number = fields[0].upper().replace("CUDA", "GPU"), fields[1] if len(fields) == 2 else "*"
         elif len(fields) == 3 and fields[0] == "device":
             kind, number = fields[1].upper(), fields[2]
         else:

@@ -95,7 +95,7 @@ def test_device_on_the_cpu_runs_as_usual(name):
 
 def test_device_on_a_gpu_falls_back_to_the_cpu_with_one_warning(monkeypatch):
     monkeypatch.setattr(config, "_warned_devices", set())
-    warning = r"no device GPU:0 \(no GPU support yet\); these operations run on the CPU"
+    warning = r"no device GPU:0 \(no CUDA GPU with CuPy: pip install 'shendu\[gpu\]'.*\); these operations run on"
     with pytest.warns(UserWarning, match=warning), tf.device("/GPU:0"):
         out = tf.constant([2.0]) + 1.0
     np.testing.assert_array_equal(np.asarray(out.data), [3.0])
