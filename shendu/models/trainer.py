@@ -12,7 +12,9 @@ Logs cost nothing unless read: `compute_metrics` returns a `StepLogs`, a mapping
 the first time it is looked at. fit turns a step's logs into a dict of floats only for the batch callbacks that
 exist (and once per epoch), so a step of fit(verbose=0) builds no logs, while a custom step may return any dict.
 Everything that can be resolved once (losses, metrics, output names, trainable weights) is resolved at the first
-batch, so a step costs little more than its arithmetic.
+batch, so a step costs little more than its arithmetic. After that first batch, fit may run the default step of a
+plain Sequential stack as its ops on arrays (`shendu.models.lean_step`: the same values bit for bit, without the
+graph and the layer calls); the code below stays the reference and runs whenever anything unusual is configured.
 
 steps_per_execution=N groups the steps as Keras does for its batch callbacks: on_*_batch_begin runs at the first
 step of each group of N, on_*_batch_end at its last (or at the epoch's last step). Each step is still one call of
@@ -34,6 +36,7 @@ import numpy as np
 
 from shendu import grad_mode
 from shendu.models import data_adapter as da
+from shendu.models import lean_step
 from shendu.models.compile_utils import (
     CompiledLoss,
     CompiledMetrics,
@@ -66,6 +69,7 @@ class Trainer:
         self._n_outputs = 1
         self._resolved = False
         self._tvars: list[Any] | None = None
+        self._lean: Any = None  # the lean step's plan (shendu.models.lean_step): None until decided, False for none
         self._nonfinite: float | None = None
         self._distribution: Any = None  # a strategy's link (shendu.distribute) when compiled in its scope
 
@@ -96,7 +100,7 @@ class Trainer:
         self._compile_metrics = CompileMetrics(metrics, weighted_metrics) if metrics or weighted_metrics else None
         self._loss_tracker = LossTracker("loss")
         self._resolved = False
-        self._tvars = None
+        self._tvars = self._lean = None
         self.steps_per_execution = steps_per_execution
         self.compiled = True
         distribute = sys.modules.get("shendu.distribute")  # never imported here: only a strategy in use has it
@@ -294,6 +298,9 @@ class Trainer:
     def train_step(self, data: Any) -> Mapping[str, Any]:
         """One update on a batch (x, y[, sample_weight]); returns its logs. Override to customize."""
         x, y, sample_weight = da.unpack_x_y_sample_weight(data)
+        lean = self._lean
+        if lean and sample_weight is None and lean.run(x, y):
+            return StepLogs(self)
         tvars = self._tvars
         if tvars is None and self.built:
             tvars = self._trainable_variables()
@@ -313,7 +320,10 @@ class Trainer:
             grads = [(v.grad.data, v) for v in tvars if v.grad is not None]
             if grads:
                 self.optimizer.apply_gradients(grads)
-        return self.compute_metrics(x, y, y_pred, sample_weight)
+        logs = self.compute_metrics(x, y, y_pred, sample_weight)
+        if lean is None:
+            self._lean = lean_step.plan(self, x) or False
+        return logs
 
     def test_step(self, data: Any) -> Mapping[str, Any]:
         """The loss and metrics of a batch, without an update; returns its logs. Override to customize."""
@@ -410,7 +420,7 @@ class Trainer:
             callbacks, add_history=True, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=epochs,
             steps=iterator.num_steps)
         self.stop_training = False
-        self._tvars = None
+        self._tvars = self._lean = None
         self._nonfinite = None
         self._initial_epoch, self._train_iterator = None, iterator  # BackupAndRestore sets the one, restores the other
         callbacks.on_train_begin()
@@ -538,7 +548,7 @@ class Trainer:
         xb, yb, wb = self._single_batch(x, y, sample_weight, class_weight)
         if reset_metrics:
             self.reset_metrics()
-        self._tvars = None
+        self._tvars, self._lean = None, False  # the lean step is fit's: one batch would not pay for its plan
         logs = _pythonify(self.train_step(_pack(xb, yb, wb)))
         self._nonfinite = None
         return logs if return_dict else self._flatten_metrics_in_order(logs)

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from shendu.ops import kernels
+from shendu.optimizers import compiled
 from shendu.optimizers.optimizer import Optimizer
 
 
@@ -76,6 +77,13 @@ class Adam(Optimizer):
         """`_update_inplace` in one pass (`kernels.adam`), the same values bit for bit; amsgrad is not covered."""
         m, v = slots["momentum"], slots["velocity"]
         kernels.adam(g.reshape(-1), w.reshape(-1), m.reshape(-1), v.reshape(-1), *(w.dtype.type(c) for c in coeffs))
+
+    def _update_compiled_group(self, gs: list[np.ndarray], ws: list[np.ndarray], slots: list[tuple[np.ndarray, ...]],
+                               coeffs: tuple[float, ...]) -> None:
+        """`_update_compiled` on many flat variables of one dtype, a group of them per call (`compiled.adam_group`)."""
+        dtype = ws[0].dtype.type
+        compiled.in_groups(compiled.adam_group, [gs, ws, [s[0] for s in slots], [s[1] for s in slots]],
+                           tuple(dtype(c) for c in coeffs))
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()

@@ -17,7 +17,7 @@ import numpy as np
 
 from shendu import schedules
 from shendu.ops import kernels
-from shendu.parallel import batch_chunks, run_chunks
+from shendu.parallel import MIN_CHUNK_WORK, batch_chunks, run_chunks
 from shendu.tensor import Tensor
 from shendu.variable import Variable
 
@@ -53,6 +53,8 @@ class Optimizer:
     element-wise: a large variable is updated in slices on shendu's threads. `_step` picks the version (the
     compiled one where numba is on, else in place); setting `readable = True` (class or instance) runs `_update`,
     and so does a subclass that overrides `_update` alone (its parent's fast versions follow the parent's rule).
+    `_update_compiled_group(gs, ws, slots, coeffs)` (optional) is `_update_compiled` on many small variables in one
+    call (flat arrays, each variable's slots as a tuple in `slot_names` order), which saves the per-call Python.
     """
 
     _distribution: Any = None  # set by a tf.distribute strategy (shendu.distribute): combines the replicas' gradients
@@ -61,6 +63,7 @@ class Optimizer:
     readable = False
     _update_inplace: Callable[..., None] | None = None
     _update_compiled: Callable[..., None] | None = None
+    _update_compiled_group: Callable[..., None] | None = None
 
     def __init__(self, learning_rate: Any = 0.001, weight_decay: float | None = None, clipnorm: float | None = None,
                  clipvalue: float | None = None, global_clipnorm: float | None = None, use_ema: bool = False,
@@ -114,6 +117,7 @@ class Optimizer:
         self._variables: list[Tensor] = []  # built variables, in build order
         self._slots: dict[int, dict[str, np.ndarray]] = {}  # id(var) -> slot name -> state array
         self._scratch: dict[int, tuple[np.ndarray, ...]] = {}
+        self._flat: dict[int, tuple[np.ndarray, ...]] = {}  # id(var) -> its slots as flat views, for the grouped update
         self._keys: dict[int, str] = {}  # id(var) -> the name that prefixes its keys in get_state()
         self._pending: dict[str, np.ndarray] = {}  # set_state() entries for variables not built yet
         self._exclude_ids: set[int] = set()
@@ -315,8 +319,18 @@ class Optimizer:
             return
         coeffs = self._coefficients(lr, t)
         compiled = kernels.enabled() and self._has_compiled_update()
+        grouped = compiled and _written_for_update(type(self), "_update_compiled_group")
+        groups: dict[np.dtype, tuple[list[np.ndarray], list[np.ndarray], list[tuple[np.ndarray, ...]]]] = {}
         for g, v in zip(grads, variables):
             w, slots, scratch = v.data, self._slots[id(v)], self._scratch[id(v)]
+            if grouped and type(w) is np.ndarray and w.size < 2 * MIN_CHUNK_WORK and w.flags.c_contiguous:
+                flat = self._flat_slots(id(v), slots)
+                if flat is not None:  # a variable too small to split: updated with the others in one call
+                    gs, ws, ss = groups.setdefault(w.dtype, ([], [], []))
+                    gs.append(g.reshape(-1))
+                    ws.append(w.reshape(-1))
+                    ss.append(flat)
+                    continue
             contiguous = all(a.flags.c_contiguous for a in (w, *slots.values(), *scratch))
             fast = compiled and contiguous and isinstance(w, np.ndarray)
             update = self._update_compiled if fast else self._update_inplace
@@ -325,6 +339,16 @@ class Optimizer:
                 update(g, w, slots, scratch, coeffs)
             else:
                 self._update_in_slices(update, g, w, slots, scratch, coeffs, chunks)
+        for gs, ws, ss in groups.values():
+            self._update_compiled_group(gs, ws, ss, coeffs)
+
+    def _flat_slots(self, key: int, slots: dict[str, np.ndarray]) -> tuple[np.ndarray, ...] | None:
+        """The slots of a variable as flat views in `slot_names` order (kept once made), or None when one is not
+        contiguous."""
+        flat = self._flat.get(key)
+        if flat is None and all(a.flags.c_contiguous for a in slots.values()):
+            flat = self._flat[key] = tuple(slots[n].reshape(-1) for n in self.slot_names())
+        return flat
 
     def _apply_readable(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray], lr: float, t: int) -> None:
         """Run `_update` and write its results into `w` and the slot arrays (which keep their identity)."""

@@ -7,7 +7,7 @@ import pytest
 
 from shendu import optimizers, parallel
 from shendu.ops import kernels
-from shendu.optimizers import Adam, Optimizer
+from shendu.optimizers import Adam, Optimizer, compiled
 from shendu.variable import Variable
 
 from .harness import problem, run
@@ -78,8 +78,9 @@ def test_fast_versions_match_readable_update_in_slices(name, cfg, compiled, monk
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_compiled_adam_gives_the_inplace_values_bit_for_bit(shape, dtype, numba, monkeypatch):
     calls = []
-    loop = kernels.adam
+    loop, group = kernels.adam, compiled.adam_group
     monkeypatch.setattr(kernels, "adam", lambda *a: calls.append(1) or loop(*a))
+    monkeypatch.setattr(compiled, "adam_group", lambda *a: calls.append(1) or group(*a))
     results = []
     for flag in (True, False):
         before = kernels.set_enabled(flag)
@@ -97,6 +98,36 @@ def test_compiled_adam_gives_the_inplace_values_bit_for_bit(shape, dtype, numba,
     np.testing.assert_array_equal(compiled_w, inplace_w)
     for key in ("w/momentum", "w/velocity"):
         np.testing.assert_array_equal(compiled_state[key], inplace_state[key])
+
+
+def test_grouped_adam_gives_the_per_variable_values_bit_for_bit(numba, monkeypatch):
+    """Small variables go to one compiled call per group of GROUP (tuples padded with empty arrays); more variables
+    than a group, two dtypes, a Fortran-ordered and a large (sliced) variable each get the per-variable values."""
+    groups = []
+    group = compiled.adam_group
+    monkeypatch.setattr(compiled, "adam_group", lambda *a: groups.append(len(a[1])) or group(*a))
+    rng = np.random.default_rng(5)
+    shapes = [(3, 4), (5,), (), (2, 3, 2), *[(k + 1,) for k in range(compiled.GROUP)], (1 << 17,)]
+    values = [rng.standard_normal(s).astype(np.float64 if i % 5 == 1 else np.float32) for i, s in enumerate(shapes)]
+    values.append(np.asfortranarray(rng.standard_normal((4, 6)).astype(np.float32)))
+    grads = [[rng.standard_normal(v.shape).astype(v.dtype) for v in values] for _ in range(3)]
+    results = []
+    monkeypatch.setattr(kernels, "_enabled", True)
+    for grouped in (True, False):
+        if not grouped:
+            monkeypatch.setattr(Optimizer, "_flat_slots", lambda self, key, slots: None)  # no variable grouped
+        variables = [Variable(v.copy(), name=f"w{i}") for i, v in enumerate(values)]
+        opt = Adam(0.01)
+        for step in grads:
+            opt.apply_gradients(zip(step, variables))
+        results.append(([v.numpy() for v in variables], opt.get_state()))
+    assert groups and all(n == compiled.GROUP for n in groups)
+    (w_group, s_group), (w_each, s_each) = results
+    for a, b in zip(w_group, w_each):
+        np.testing.assert_array_equal(a, b)
+    assert s_group.keys() == s_each.keys()
+    for key in s_each:
+        np.testing.assert_array_equal(s_group[key], s_each[key])
 
 
 @pytest.mark.parametrize("name", sorted(optimizers.ALL_OPTIMIZERS))

@@ -1,0 +1,240 @@
+"""The lean training step: the default `train_step` of a plain Sequential stack of Flatten, Dense and Dropout layers
+with a sparse categorical cross-entropy (and sparse accuracy), run as the layers' ops on arrays, without the graph,
+the tensors or the layer calls.
+
+A step of the MNIST MLP spent about a third of its time in that bookkeeping (layer `__call__`, `Function.apply`,
+the graph walk of `backward`, the compiled loss and metrics plumbing), which a compiled step (JAX's `jit`) does not
+pay. Here the arithmetic is the ops' own: the same `Function` classes' `forward` and `backward`, in the order the
+graph runs them, the same loss op, the same optimizer call; so weights, optimizer state, gradients (`var.grad`) and
+metrics come out bit for bit as the general step's (tests/models/test_lean_step.py trains both and compares).
+
+The general step stays the reference and runs whenever anything unusual is configured: a plan is made after the
+first step of a fit (which the general step runs, resolving the loss, the metrics and the layers) and only for a
+`Sequential` with the stock `call`, `train_step`, `compute_loss` and `compute_metrics`; Dense layers with a ReLU or
+no activation (softmax on the last), no regularizers and one dtype; a single SparseCategoricalCrossentropy with
+weight 1 and a reduction to a scalar; no metrics but sparse (categorical) accuracy; no loss scale and no
+distribution strategy. A batch that is not plain (sample weights, a Tensor, another shape or dtype, float labels)
+runs the general step. `set_enabled(False)` turns the lean step off (the general step runs every batch).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from shendu import activations, grad_mode
+from shendu import random as sd_random
+from shendu.layers.core import Dense, Dropout
+from shendu.layers.reshaping import Flatten
+from shendu.losses.classes import SparseCategoricalCrossentropy
+from shendu.losses.inputs import sparse_labels
+from shendu.metrics.accuracy import SparseCategoricalAccuracy
+from shendu.ops import nn
+from shendu.ops.losses import SparseSoftmaxCrossEntropy
+from shendu.ops.softmax import softmax
+from shendu.tensor import _accumulate
+
+_enabled = True
+
+FLATTEN, DENSE, DROPOUT = 0, 1, 2
+
+
+def enabled() -> bool:
+    """Whether fit uses the lean step where it applies."""
+    return _enabled
+
+
+def set_enabled(flag: bool) -> bool:
+    """Turn the lean step on or off; returns the previous setting."""
+    global _enabled
+    previous, _enabled = _enabled, bool(flag)
+    return previous
+
+
+class _Input:
+    """What `Function.needs_grad` reads of an op's input: whether a gradient flows to it."""
+
+    __slots__ = ("requires_grad",)
+
+    def __init__(self, requires_grad: bool) -> None:
+        self.requires_grad = requires_grad
+
+
+_NO_GRAD, _GRAD = _Input(False), _Input(True)
+
+
+class LeanStep:
+    """One model's plan: the stages (kind, layer) in order, the loss and the accuracy metrics to update."""
+
+    def __init__(self, model: Any, stages: list[tuple[int, Any]], loss: Any, metrics: list[Any],
+                 in_shape: tuple[int, ...], dtype: np.dtype, softmax_out: bool) -> None:
+        self.model, self.stages, self.loss, self.metrics = model, stages, loss, metrics
+        self.in_shape, self.dtype, self.softmax_out = in_shape, dtype, softmax_out
+
+    def run(self, x: Any, y: Any) -> bool:
+        """One training step on a plain batch (as the general step would run it); False when the batch is not plain
+        and nothing was done."""
+        if (type(x) is not np.ndarray or x.dtype != self.dtype or x.shape[1:] != self.in_shape or x.shape[0] == 0
+                or type(y) is not np.ndarray or y.dtype.kind not in "iu" or not grad_mode.state.enabled):
+            return False
+        model = self.model
+        n = x.shape[0]
+        ops, flows, a = [], False, x
+        for kind, layer in self.stages:
+            if kind == DENSE:
+                kernel, bias = layer.kernel, layer.bias
+                op = layer._linear()
+                a = op.forward(a, kernel.data) if bias is None else op.forward(a, kernel.data, bias.data)
+                inputs = (_GRAD if flows else _NO_GRAD, kernel) if bias is None else (
+                    _GRAD if flows else _NO_GRAD, kernel, bias)
+                flows = flows or kernel.requires_grad or (bias is not None and bias.requires_grad)
+            elif kind == FLATTEN:
+                op, inputs = _Flatten(a.shape), (_GRAD if flows else _NO_GRAD,)
+                a = a.reshape(n, -1)
+            else:
+                rng = layer._rng if layer._rng is not None else sd_random.generator()
+                op, inputs = nn.Dropout(layer.rate, rng, None), (_GRAD if flows else _NO_GRAD,)
+                a = op.forward(a)
+            if flows:
+                op.inputs = inputs
+                ops.append(op)
+        lab, _ = sparse_labels(self.loss.name, y, a.shape, None)
+        loss_op = SparseSoftmaxCrossEntropy(labels=lab, reduction=self.loss.reduction)
+        loss = loss_op.forward(a)
+        value = float(loss)
+        model._loss_tracker.update_state(value, n)
+        if not math.isfinite(value):
+            model._nonfinite = value
+        elif flows:
+            tvars = model._tvars
+            for v in tvars:
+                v.grad = None
+            self._backward(loss_op, ops, loss)
+            grads = [(v.grad.data, v) for v in tvars if v.grad is not None]
+            if grads:
+                model.optimizer.apply_gradients(grads)
+        if self.metrics:
+            pred = (softmax(a) if self.softmax_out else a).argmax(axis=-1)
+            hits = float(np.count_nonzero(y.reshape(pred.shape) == pred))
+            for m in self.metrics:
+                m.total += hits
+                m.count += float(n)
+        return True
+
+    @staticmethod
+    def _backward(loss_op: Any, ops: list[Any], loss: np.ndarray) -> None:
+        """The loss's gradient back through the recorded ops, into each weight's `.grad` (as `Tensor.backward`)."""
+        (g,) = loss_op.backward(np.ones(loss.shape, dtype=loss.dtype))
+        stored: set[int] = set()
+        for op in reversed(ops):
+            grads = op.backward(g)
+            g = None
+            for t, gi in zip(op.inputs, grads):
+                if gi is None or not t.requires_grad:
+                    continue
+                if t is _GRAD:
+                    g = gi
+                else:
+                    _accumulate(t, gi, stored)
+            if g is None:
+                return
+
+
+class _Flatten:
+    """Flatten's reshape (`ops.Reshape`) and its backward on arrays."""
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+
+    def backward(self, g: np.ndarray) -> tuple[np.ndarray]:
+        return (g.reshape(self.shape),)
+
+
+def plan(model: Any, x: Any) -> LeanStep | None:
+    """The lean step for this compiled, resolved model and a first batch x, or None when the general step must run
+    (see the module's docstring for the conditions)."""
+    from shendu.models.sequential import Sequential
+    from shendu.models.trainer import Trainer
+
+    cls = type(model)
+    if not (_enabled and isinstance(model, Sequential) and cls.call is Sequential.call
+            and cls.__call__ is Sequential.__call__ and cls.train_step is Trainer.train_step
+            and cls.compute_loss is Trainer.compute_loss and cls.compute_metrics is Trainer.compute_metrics
+            and model._distribution is None and model._tvars is not None and type(x) is np.ndarray):
+        return None
+    optimizer = model.optimizer
+    if getattr(optimizer, "loss_scale_factor", None) is not None or type(optimizer).scale_loss is not \
+            _base_scale_loss():
+        return None
+    loss = _loss_of(model)
+    metrics = _metrics_of(model)
+    if loss is None or metrics is None or model.losses:
+        return None
+    stages, dtype = _stages(model.layers)
+    if not stages or dtype != x.dtype:
+        return None
+    last = stages[-1][1]
+    if stages[-1][0] != DENSE or not (last.activation is activations.softmax or (
+            last._linear is nn.Linear and last._activate is None and loss.from_logits)):
+        return None
+    return LeanStep(model, stages, loss, metrics, x.shape[1:], dtype, last.activation is activations.softmax)
+
+
+def _base_scale_loss() -> Any:
+    from shendu.optimizers.optimizer import Optimizer
+
+    return Optimizer.scale_loss
+
+
+def _loss_of(model: Any) -> Any:
+    """The one stock sparse cross-entropy of weight 1 that the model was compiled with, else None."""
+    cl = model._compile_loss
+    if cl is None or not cl.built or len(cl.terms) != 1 or model._n_outputs != 1:
+        return None
+    _, fn, w, tracker = cl.terms[0]
+    if (type(fn) is not SparseCategoricalCrossentropy or w != 1.0 or tracker is not None or fn.ignore_class is not None
+            or fn.dtype is not None or fn.reduction == "none"):
+        return None
+    return fn
+
+
+def _metrics_of(model: Any) -> list[Any] | None:
+    """The compiled metrics if all are stock sparse categorical accuracies (none weighted), else None."""
+    cm = model._compile_metrics
+    if cm is None:
+        return []
+    if not cm.built or cm.weighted or any(type(m) is not SparseCategoricalAccuracy for _, m in cm.unweighted):
+        return None
+    return [m for _, m in cm.unweighted]
+
+
+def _stages(layers: list[Any]) -> tuple[list[tuple[int, Any]], Any]:
+    """(kind, layer) for each layer, and the Dense layers' one dtype; ([], None) if a layer is not covered."""
+    stages, dtypes = [], set()
+    for layer in layers:
+        cls = type(layer)
+        if cls is Dense and layer.built and _plain_dense(layer):
+            stages.append((DENSE, layer))
+            dtypes.add(layer.kernel.data.dtype)
+        elif cls is Flatten and layer.data_format != "channels_first":
+            stages.append((FLATTEN, layer))
+        elif cls is Dropout and 0 < layer.rate < 1 and layer.noise_shape is None:
+            stages.append((DROPOUT, layer))
+        else:
+            return [], None
+    dense = [layer for kind, layer in stages if kind == DENSE]
+    if len(dtypes) != 1 or any(layer.activation is activations.softmax for layer in dense[:-1]):
+        return [], None
+    dtype = dtypes.pop()
+    if any(layer.dtype != dtype for _, layer in stages):
+        return [], None
+    return stages, dtype
+
+
+def _plain_dense(layer: Dense) -> bool:
+    """A Dense whose call is its op alone: ReLU (fused) or no activation, or softmax; no regularizer or penalty."""
+    plain_activation = layer._activate is None or layer.activation is activations.softmax
+    return (plain_activation and layer.activity_regularizer is None and not layer._regularizers
+            and layer.kernel.data.dtype == (layer.bias.data.dtype if layer.bias is not None else layer.kernel.dtype))

@@ -1,0 +1,117 @@
+"""The lean training step (shendu/models/lean_step.py) against the general train_step, its reference: the same
+weights, optimizer state, gradients, logged loss and accuracy bit for bit; and the configurations it leaves to the
+general step."""
+
+import numpy as np
+import pytest
+
+import shendu as sd
+from shendu import regularizers
+from shendu.keras import Sequential, layers
+from shendu.models import lean_step
+
+
+def _data(n=200, classes=10, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.random((n, 6, 5), dtype=np.float32), rng.integers(0, classes, n)
+
+
+def _stack(last="softmax", dropout=False, use_bias=True, hidden=None):
+    stack = [layers.Flatten(input_shape=(6, 5)), layers.Dense(16, activation="relu", use_bias=use_bias)]
+    if dropout:
+        stack.append(layers.Dropout(0.3))
+    stack += [layers.Dense(12, activation=hidden or "relu"), layers.Dense(10, activation=last)]
+    return stack
+
+
+def _train(lean, stack, loss="sparse_categorical_crossentropy", metrics=("accuracy",), optimizer="adam",
+           sample_weight=None, epochs=2):
+    """Fit a fresh model (weights drawn from one seed) with the lean step on or off."""
+    before = lean_step.set_enabled(lean)
+    try:
+        sd.random.seed(0)
+        model = Sequential(stack())
+        model.compile(optimizer=optimizer, loss=loss, metrics=list(metrics))
+        x, y = _data()
+        history = model.fit(x, y, batch_size=32, epochs=epochs, verbose=0, sample_weight=sample_weight)
+    finally:
+        lean_step.set_enabled(before)
+    return model, history.history
+
+
+def _assert_same_training(a, b):
+    (m1, h1), (m2, h2) = a, b
+    assert h1 == h2
+    for w1, w2 in zip(m1.get_weights(), m2.get_weights()):
+        np.testing.assert_array_equal(w1, w2)
+    for v1, v2 in zip(m1.trainable_weights, m2.trainable_weights):
+        np.testing.assert_array_equal(v1.grad.data, v2.grad.data)
+    s1, s2 = m1.optimizer.get_state(), m2.optimizer.get_state()
+    for k1, k2 in zip(s1, s2):
+        np.testing.assert_array_equal(s1[k1], s2[k2])
+
+
+@pytest.mark.parametrize(("name", "stack", "loss"), [
+    ("relu-softmax", lambda: _stack(), "sparse_categorical_crossentropy"),
+    ("dropout-no-bias", lambda: _stack(dropout=True, use_bias=False), "sparse_categorical_crossentropy"),
+    ("logits", lambda: _stack(last=None), sd.keras.losses.SparseCategoricalCrossentropy(from_logits=True)),
+    ("linear-hidden", lambda: _stack(hidden="linear"), "sparse_categorical_crossentropy"),
+])
+def test_lean_step_trains_exactly_as_the_general_step(name, stack, loss, compiled):
+    lean, general = _train(True, stack, loss), _train(False, stack, loss)
+    assert isinstance(lean[0]._lean, lean_step.LeanStep) and general[0]._lean is False
+    _assert_same_training(lean, general)
+    assert lean[1]["loss"][1] < lean[1]["loss"][0]
+
+
+def test_lean_step_runs_for_fit_batches_after_the_first(monkeypatch):
+    runs = []
+    run = lean_step.LeanStep.run
+    monkeypatch.setattr(lean_step.LeanStep, "run", lambda self, x, y: runs.append(len(x)) or run(self, x, y))
+    _train(True, _stack, epochs=1)
+    assert runs == [32] * 5 + [8]  # 200 samples: the first of 7 batches ran the general step, which made the plan
+
+
+@pytest.mark.parametrize(("why", "kwargs"), [
+    ("another metric", {"metrics": ("accuracy", "sparse_top_k_categorical_accuracy")}),
+    ("ignore_class", {"loss": sd.keras.losses.SparseCategoricalCrossentropy(ignore_class=0)}),
+    ("a loss scale", {"optimizer": sd.keras.optimizers.Adam(loss_scale_factor=8.0)}),
+    ("a regularizer", {"stack": lambda: [layers.Flatten(input_shape=(6, 5)),
+                                         layers.Dense(10, "softmax", kernel_regularizer=regularizers.l2())]}),
+    ("a hidden softmax", {"stack": lambda: _stack(hidden="softmax")}),
+    ("a tanh", {"stack": lambda: _stack(hidden="tanh")}),
+])
+def test_unusual_configurations_keep_the_general_step(why, kwargs):
+    model, _ = _train(True, **{"stack": _stack, **kwargs})
+    assert model._lean is False, why
+
+
+def test_sample_weights_run_the_general_step_with_the_same_results():
+    weights = np.linspace(0.5, 1.5, 200)
+    lean, general = _train(True, _stack, sample_weight=weights), _train(False, _stack, sample_weight=weights)
+    _assert_same_training(lean, general)
+
+
+def test_overridden_train_step_or_compute_loss_is_respected():
+    class Scaled(Sequential):
+        def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+            return super().compute_loss(x, y, y_pred, sample_weight, training) * 2.0
+
+    sd.random.seed(0)
+    model = Scaled(_stack())
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    x, y = _data()
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0)
+    assert model._lean is False
+
+
+def test_batches_of_another_dtype_or_tensors_fall_back():
+    model, _ = _train(True, _stack, epochs=1)
+    plan = model._lean
+    x, y = _data(8)
+    assert not plan.run(x.astype(np.float64), y)
+    assert not plan.run(sd.constant(x), y)
+    assert not plan.run(x, y.astype(np.float32))
+    assert not plan.run(x[:, :5], y)
+    with sd.no_grad():
+        assert not plan.run(x, y)
