@@ -107,11 +107,12 @@ def window(start: int, count: int, stride: int) -> slice:
 
 
 def im2col(x: Any, kh: int, kw: int, oh: int, ow: int, strides: Pair, dilation: Pair, groups: int = 1,
-           ones: bool = False) -> Any:
+           ones: bool = False, out: Any = None) -> Any:
     """The windows of x (N, H, W, C) as a (groups, N*oh*ow, kh*kw*C/groups) stack of matrices, taps
     ordered (i, j, c) like a Keras kernel's rows, by one strided copy. With ones=True each matrix gets a
     last column of ones, so that a bias row appended to the kernel is added inside the matrix product.
-    With C == 1 the copy is made tap-major (contiguous runs along W) and returned as a transposed view."""
+    With C == 1 the copy is made tap-major (contiguous runs along W) and returned as a transposed view. With `out`
+    (an array of the result's shape) the windows are written there and out is returned."""
     xp = get_array_module(x)
     n, _, _, c = x.shape
     sn, sh, sw, sc = x.strides
@@ -125,12 +126,15 @@ def im2col(x: Any, kh: int, kw: int, oh: int, ow: int, strides: Pair, dilation: 
         cols[:k].reshape(view.shape)[...] = view
         cols = cols[None].swapaxes(1, 2)
     else:
-        cols = xp.empty((groups, m, k + ones), dtype=x.dtype)
+        cols = xp.empty((groups, m, k + ones), dtype=x.dtype) if out is None else out
         view = as_strided(x, (groups, n, oh, ow, kh, kw, cg),
                           (cg * sc, sn, sh * st_h, sw * st_w, sh * d_h, sw * d_w, sc), writeable=False)
         cols[:, :, :k].reshape(view.shape)[...] = view
     if ones:
         cols[:, :, k] = 1
+    if out is not None and cols is not out:
+        out[...] = cols
+        return out
     return cols
 
 
@@ -293,9 +297,9 @@ class Conv2D(Function):
 
 
 class Conv2DWinograd(Conv2D):
-    """The same convolution for a 3x3 kernel at stride 1 (one group, no dilation), as Winograd F(2x2, 3x3) tiles
-    (`shendu.ops.winograd`): y = A^T [U . V] A with U = G k G^T and V = B^T d B for every 4x4 input tile d, the
-    element-wise product summed over the channels as 16 matrix products; then + b and the ReLU. About half the
+    """The same convolution for a 3x3 kernel at stride 1 (one group, no dilation), as Winograd F(4x4, 3x3) tiles
+    (`shendu.ops.winograd`): y = A^T [U . V] A with U = G k G^T and V = B^T d B for every 6x6 input tile d, the
+    element-wise product summed over the channels as 36 matrix products; then + b and the ReLU. A quarter of the
     arithmetic of im2col.
 
     Backward: with W = A g A^T, dU = V^T W (dk = G^T dU G) and dV = W U^T (dx += B dV B^T); db = sum of g. The
@@ -303,9 +307,9 @@ class Conv2DWinograd(Conv2D):
     """
 
     def prepare_kernel(self, kernel: Any, bias: Any) -> None:
-        """Keep U = G k G^T (16, C, F) and the bias."""
+        """Keep U = G k G^T (36, C, F) and the bias."""
         if not winograd.supports(kernel.shape, self.strides, self.dilation, self.groups):
-            raise ValueError(f"Winograd F(2x2, 3x3) needs a 3x3 kernel, stride 1, no dilation and one group, got a "
+            raise ValueError(f"Winograd F(4x4, 3x3) needs a 3x3 kernel, stride 1, no dilation and one group, got a "
                              f"kernel {kernel.shape}, strides {self.strides}, dilation {self.dilation} and "
                              f"groups={self.groups}")
         self.u, self.bias = winograd.transform_kernel(kernel), bias

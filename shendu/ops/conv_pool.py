@@ -5,6 +5,9 @@ after the pool, on the pooled values only: max and ReLU commute (ReLU is non-dec
 the same, since the winner of a window passed the ReLU exactly when the window's max is positive. The chunks
 run in parallel (`shendu.parallel`), one hand-off for the three ops instead of one per op.
 
+Without numba, a pool whose windows tile the convolution's output runs phase by phase (`conv_pool_phases`): one
+convolution per window element, so that the pool is a max over contiguous arrays.
+
 A first layer (no input gradient) with few input taps, e.g. 3x3 on grey or RGB images, runs as one compiled loop
 when numba is there (`kernels.conv_max_pool`): a product with so few terms is bound by memory, not arithmetic, and
 the loop never stores the unpooled output nor, in backward, its gradient.
@@ -17,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from shendu.backend import get_array_module
-from shendu.ops import kernels
+from shendu.ops import conv_pool_phases, kernels
 from shendu.ops.conv import conv2d_class, pad_spatial, unpad
 from shendu.ops.function import Function
 from shendu.ops.pool import MaxPool2D
@@ -50,6 +53,7 @@ class Conv2DMaxPool(Function):
         pool.setup((n, oh, ow, f))
         y = self.y = xp.empty(pool.out_shape, dtype=x.dtype)
         self.direct = self._direct(x, kernel)
+        self.phases = not self.direct and conv_pool_phases.applies(conv, pool, x)
         if self.direct:
             loop = kernels.conv_max_pool(*self.geometry)
             w = xp.ascontiguousarray(kernel.reshape(-1, f))
@@ -62,6 +66,10 @@ class Conv2DMaxPool(Function):
                 return xs, idx
 
             self.parts = run_chunks(direct, conv.chunks)
+            return y
+        if self.phases:
+            self.parts = run_chunks(lambda sl: conv_pool_phases.forward_rows(conv, pool, x[sl], y[sl], self.relu),
+                                    conv.chunks)
             return y
 
         def run(sl: slice) -> tuple[Any, Any]:
@@ -91,6 +99,10 @@ class Conv2DMaxPool(Function):
         dxpad = xp.zeros(conv.xp_shape, dtype=g.dtype) if self.needs_grad(0) else None
 
         def run(sl: slice, part: tuple[Any, Any]) -> Any:
+            if self.phases:
+                return conv_pool_phases.backward_rows(conv, pool, part, g[sl], self.y[sl],
+                                                      None if dxpad is None else dxpad[sl], want_k or want_b,
+                                                      self.relu)
             saved, idx = part
             gz = xp.empty((sl.stop - sl.start, *pool.xpad_shape[1:]), g.dtype)
             gz = pool.unpad(pool.backward_rows(g[sl], idx, gz, self.y[sl] if self.relu else None))

@@ -123,8 +123,10 @@ def col2im(kh: int, kw: int, sh: int, sw: int, dh: int, dw: int) -> Callable[...
     return loop
 
 
-# --- Winograd F(2x2, 3x3) (Lavin & Gray 2016): a 2x2 block of a 3x3 convolution from 16 products, not 36 ---------
+# --- Winograd F(4x4, 3x3) (Lavin & Gray 2016): a 4x4 block of a 3x3 convolution from 36 products, not 144 -------
 # The tile transforms of `shendu.ops.winograd` (B^T d B, A^T M A and their adjoints), each as one loop over the tiles.
+# A matrix is applied to a tile's columns, then to its rows, written out as the products with its entries (`_bt`,
+# `_at`, `_a`, `_b`), so that the six values of a column stay in registers and the channel loop runs in SIMD lanes.
 @_jit
 def _read_tile(x: Any, i: int, r0: int, q0: int, out: Any) -> None:
     """out[u, v, c] = x[i, r0 + u, q0 + v, c] for a tile the size of out, zeros past the edge of x."""
@@ -132,115 +134,158 @@ def _read_tile(x: Any, i: int, r0: int, q0: int, out: Any) -> None:
     for u in range(out.shape[0]):
         for v in range(out.shape[1]):
             r, q = r0 + u, q0 + v
-            for c in range(ch):
-                out[u, v, c] = x[i, r, q, c] if r < h and q < w else 0
+            if r < h and q < w:
+                for c in range(ch):
+                    out[u, v, c] = x[i, r, q, c]
+            else:
+                for c in range(ch):
+                    out[u, v, c] = 0
+
+
+@_jit
+def _constants(like: Any) -> tuple:
+    """(2, 4, 5, 8) in the dtype of the array `like` (a Python integer would turn float32 arithmetic into float64)."""
+    k = np.empty(4, dtype=like.dtype)
+    k[0], k[1], k[2], k[3] = 2, 4, 5, 8
+    return k[0], k[1], k[2], k[3]
+
+
+@_jit
+def _bt(k: tuple, d0: Any, d1: Any, d2: Any, d3: Any, d4: Any, d5: Any) -> tuple:
+    """B^T d for a column d of six values (winograd.B_T); k = `_constants`."""
+    two, four, five, _ = k
+    return (four * d0 - five * d2 + d4, d3 + d4 - four * (d1 + d2), four * (d1 - d2) + d4 - d3,
+            two * (d3 - d1) + d4 - d2, two * (d1 - d3) + d4 - d2, four * d1 - five * d3 + d5)
+
+
+@_jit
+def _at(k: tuple, m0: Any, m1: Any, m2: Any, m3: Any, m4: Any, m5: Any) -> tuple:
+    """A^T m for a column m of six values (winograd.A_T): four values."""
+    two, four, _, eight = k
+    p, q, r, s = m1 + m2, m1 - m2, m3 + m4, m3 - m4
+    return m0 + p + r, q + two * s, p + four * r, q + eight * s + m5
+
+
+@_jit
+def _a(k: tuple, g0: Any, g1: Any, g2: Any, g3: Any) -> tuple:
+    """A g for a column g of four values (the adjoint of `_at`): six values."""
+    two, four, _, eight = k
+    p, q, r, s = g0 + g2, g1 + g3, g0 + four * g2, two * g1 + eight * g3
+    return g0, p + q, p - q, r + s, r - s, g3
+
+
+@_jit
+def _b(k: tuple, e0: Any, e1: Any, e2: Any, e3: Any, e4: Any, e5: Any) -> tuple:
+    """B e for a column e of six values (the adjoint of `_bt`)."""
+    two, four, five, _ = k
+    return (four * e0, four * (e2 - e1 + e5) + two * (e4 - e3), -five * e0 - four * (e1 + e2) - e3 - e4,
+            e1 - e2 + two * (e3 - e4) - five * e5, e0 + e1 + e2 + e3 + e4, e5)
 
 
 @_jit
 def winograd_input(x: Any, th: int, tw: int, out: Any) -> None:
-    """out[4 a + b, (n th + s) tw + t, c] = (B^T d B)[a, b] for the 4x4 tile d = x[n, 2s:2s+4, 2t:2t+4, c] (rows
-    and columns past x read as zeros), B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]."""
+    """out[6 a + b, (n th + s) tw + t, c] = (B^T d B)[a, b] for the 6x6 tile d = x[n, 4s:4s+6, 4t:4t+6, c] (rows
+    and columns past x read as zeros)."""
     n, ch = x.shape[0], x.shape[3]
-    d = np.empty((4, 4, ch), dtype=x.dtype)
-    e = np.empty((4, 4, ch), dtype=x.dtype)
+    k = _constants(x)
+    d = np.empty((6, 6, ch), dtype=x.dtype)
+    e = np.empty((6, 6, ch), dtype=x.dtype)
     for i in range(n):
         for s in range(th):
             for t in range(tw):
-                _read_tile(x, i, 2 * s, 2 * t, d)
-                for v in range(4):  # e = B^T d, column by column
+                _read_tile(x, i, 4 * s, 4 * t, d)
+                for v in range(6):  # e = B^T d, column by column
                     for c in range(ch):
-                        e[0, v, c] = d[0, v, c] - d[2, v, c]
-                        e[1, v, c] = d[1, v, c] + d[2, v, c]
-                        e[2, v, c] = d[2, v, c] - d[1, v, c]
-                        e[3, v, c] = d[1, v, c] - d[3, v, c]
-                k = (i * th + s) * tw + t
-                for a in range(4):  # out = e B, row by row
+                        r = _bt(k, d[0, v, c], d[1, v, c], d[2, v, c], d[3, v, c], d[4, v, c], d[5, v, c])
+                        for a in range(6):
+                            e[a, v, c] = r[a]
+                j = (i * th + s) * tw + t
+                for a in range(6):  # out = e B, row by row
                     for c in range(ch):
-                        out[4 * a, k, c] = e[a, 0, c] - e[a, 2, c]
-                        out[4 * a + 1, k, c] = e[a, 1, c] + e[a, 2, c]
-                        out[4 * a + 2, k, c] = e[a, 2, c] - e[a, 1, c]
-                        out[4 * a + 3, k, c] = e[a, 1, c] - e[a, 3, c]
+                        r = _bt(k, e[a, 0, c], e[a, 1, c], e[a, 2, c], e[a, 3, c], e[a, 4, c], e[a, 5, c])
+                        for b in range(6):
+                            out[6 * a + b, j, c] = r[b]
 
 
 @_jit
 def winograd_output(m: Any, th: int, tw: int, out: Any) -> None:
-    """out[n, 2s + i, 2t + j, f] = (A^T M A)[i, j] for each tile's 4x4 products M = m[:, (n th + s) tw + t, f], the
-    rows and columns inside out only, A^T = [[1, 1, 1, 0], [0, 1, -1, -1]]."""
+    """out[n, 4s + i, 4t + j, f] = (A^T M A)[i, j] for each tile's 6x6 products M = m[:, (n th + s) tw + t, f], the
+    rows and columns inside out only."""
     n, h, w, ch = out.shape
-    e = np.empty((2, 4, ch), dtype=out.dtype)
+    k = _constants(out)
+    e = np.empty((4, 6, ch), dtype=out.dtype)
     for i in range(n):
         for s in range(th):
             for t in range(tw):
-                k = (i * th + s) * tw + t
-                for v in range(4):  # e = A^T M
+                j = (i * th + s) * tw + t
+                for v in range(6):  # e = A^T M
                     for c in range(ch):
-                        e[0, v, c] = m[v, k, c] + m[4 + v, k, c] + m[8 + v, k, c]
-                        e[1, v, c] = m[4 + v, k, c] - m[8 + v, k, c] - m[12 + v, k, c]
-                for a in range(2):  # out = e A
-                    r = 2 * s + a
-                    if r < h:
+                        r = _at(k, m[v, j, c], m[6 + v, j, c], m[12 + v, j, c], m[18 + v, j, c], m[24 + v, j, c],
+                                m[30 + v, j, c])
+                        for a in range(4):
+                            e[a, v, c] = r[a]
+                for a in range(min(4, h - 4 * s)):  # out = e A
+                    o = out[i, 4 * s + a]
+                    q = 4 * t
+                    if q + 4 <= w:
                         for c in range(ch):
-                            out[i, r, 2 * t, c] = e[a, 0, c] + e[a, 1, c] + e[a, 2, c]
-                        if 2 * t + 1 < w:
-                            for c in range(ch):
-                                out[i, r, 2 * t + 1, c] = e[a, 1, c] - e[a, 2, c] - e[a, 3, c]
+                            r = _at(k, e[a, 0, c], e[a, 1, c], e[a, 2, c], e[a, 3, c], e[a, 4, c], e[a, 5, c])
+                            o[q, c], o[q + 1, c], o[q + 2, c], o[q + 3, c] = r
+                    else:
+                        for c in range(ch):
+                            r = _at(k, e[a, 0, c], e[a, 1, c], e[a, 2, c], e[a, 3, c], e[a, 4, c], e[a, 5, c])
+                            for b in range(w - q):
+                                o[q + b, c] = r[b]
 
 
 @_jit
 def winograd_output_grad(g: Any, th: int, tw: int, out: Any) -> None:
-    """The adjoint of `winograd_output`: out[:, tile, f] = A G A^T for each tile's 2x2 gradient G (zero past g)."""
+    """The adjoint of `winograd_output`: out[:, tile, f] = A G A^T for each tile's 4x4 gradient G (zero past g)."""
     n, ch = g.shape[0], g.shape[3]
-    e = np.empty((2, 2, ch), dtype=g.dtype)
-    f = np.empty((4, 2, ch), dtype=g.dtype)
+    k = _constants(g)
+    d = np.empty((4, 4, ch), dtype=g.dtype)
+    e = np.empty((6, 4, ch), dtype=g.dtype)
     for i in range(n):
         for s in range(th):
             for t in range(tw):
-                _read_tile(g, i, 2 * s, 2 * t, e)
-                for b in range(2):  # f = A e: A = [[1, 0], [1, 1], [1, -1], [0, -1]]
+                _read_tile(g, i, 4 * s, 4 * t, d)
+                for v in range(4):  # e = A G
                     for c in range(ch):
-                        f[0, b, c] = e[0, b, c]
-                        f[1, b, c] = e[0, b, c] + e[1, b, c]
-                        f[2, b, c] = e[0, b, c] - e[1, b, c]
-                        f[3, b, c] = -e[1, b, c]
-                k = (i * th + s) * tw + t
-                for a in range(4):  # out = f A^T
+                        r = _a(k, d[0, v, c], d[1, v, c], d[2, v, c], d[3, v, c])
+                        for a in range(6):
+                            e[a, v, c] = r[a]
+                j = (i * th + s) * tw + t
+                for a in range(6):  # out = e A^T
                     for c in range(ch):
-                        out[4 * a, k, c] = f[a, 0, c]
-                        out[4 * a + 1, k, c] = f[a, 0, c] + f[a, 1, c]
-                        out[4 * a + 2, k, c] = f[a, 0, c] - f[a, 1, c]
-                        out[4 * a + 3, k, c] = -f[a, 1, c]
+                        r = _a(k, e[a, 0, c], e[a, 1, c], e[a, 2, c], e[a, 3, c])
+                        for b in range(6):
+                            out[6 * a + b, j, c] = r[b]
 
 
 @_jit
 def winograd_input_grad(dv: Any, th: int, tw: int, out: Any) -> None:
-    """The adjoint of `winograd_input`: out[n, 2s:2s+4, 2t:2t+4, c] += B dV B^T for each tile's 4x4 gradient dV
+    """The adjoint of `winograd_input`: out[n, 4s:4s+6, 4t:4t+6, c] += B dV B^T for each tile's 6x6 gradient dV
     (the overlapping tiles add up; rows and columns past out dropped)."""
     n, h, w, ch = out.shape
-    e = np.empty((4, 4, ch), dtype=out.dtype)
+    k = _constants(out)
+    e = np.empty((6, 6, ch), dtype=out.dtype)
     for i in range(n):
         for s in range(th):
             for t in range(tw):
-                k = (i * th + s) * tw + t
-                for a in range(4):  # e = dV B^T, row by row
+                j = (i * th + s) * tw + t
+                for a in range(6):  # e = dV B^T, row by row
                     for c in range(ch):
-                        d0, d1, d2, d3 = dv[4 * a, k, c], dv[4 * a + 1, k, c], dv[4 * a + 2, k, c], dv[4 * a + 3, k, c]
-                        e[a, 0, c] = d0
-                        e[a, 1, c] = d1 - d2 + d3
-                        e[a, 2, c] = d1 + d2 - d0
-                        e[a, 3, c] = -d3
-                for v in range(4):  # out += B e, column by column
-                    q = 2 * t + v
-                    if q < w:
-                        r = 2 * s
-                        for c in range(ch):
-                            e0, e1, e2, e3 = e[0, v, c], e[1, v, c], e[2, v, c], e[3, v, c]
-                            out[i, r, q, c] += e0
-                            if r + 1 < h:
-                                out[i, r + 1, q, c] += e1 - e2 + e3
-                            if r + 2 < h:
-                                out[i, r + 2, q, c] += e1 + e2 - e0
-                            if r + 3 < h:
-                                out[i, r + 3, q, c] -= e3
+                        r = _b(k, dv[6 * a, j, c], dv[6 * a + 1, j, c], dv[6 * a + 2, j, c], dv[6 * a + 3, j, c],
+                               dv[6 * a + 4, j, c], dv[6 * a + 5, j, c])
+                        for b in range(6):
+                            e[a, b, c] = r[b]
+                for v in range(min(6, w - 4 * t)):  # out += B e, column by column
+                    q = 4 * t + v
+                    rows = min(6, h - 4 * s)
+                    for c in range(ch):
+                        r = _b(k, e[0, v, c], e[1, v, c], e[2, v, c], e[3, v, c], e[4, v, c], e[5, v, c])
+                        for u in range(rows):
+                            out[i, 4 * s + u, q, c] += r[u]
 
 
 @_jit

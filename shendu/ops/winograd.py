@@ -1,14 +1,16 @@
-"""Winograd's minimal filtering F(2x2, 3x3) for 3x3 convolutions with stride 1 (Lavin & Gray 2016).
+"""Winograd's minimal filtering F(4x4, 3x3) for 3x3 convolutions with stride 1 (Lavin & Gray 2016).
 
-A 2x2 block of outputs needs 36 multiply-adds per channel pair directly, but only 16 in the transformed domain:
-Y = A^T [(G g G^T) . (B^T d B)] A for each 4x4 input tile d. Over a batch, the element-wise product becomes 16
-matrix products, (tiles x C) @ (C x F), one per position of the 4x4 transform. The backward passes reuse the
-transformed tiles: with W = A dY A^T, dU = V^T W (then dk = G^T dU G) and dV = W U^T (then dx gets B dV B^T).
+A 4x4 block of outputs needs 144 multiply-adds per channel pair directly, but only 36 in the transformed domain:
+Y = A^T [(G g G^T) . (B^T d B)] A for each 6x6 input tile d (neighbouring tiles overlap by two pixels). Over a batch,
+the element-wise product becomes 36 matrix products, (tiles x C) @ (C x F), one per position of the 6x6 transform.
+The backward passes reuse the transformed tiles: with W = A dY A^T, dU = V^T W (then dk = G^T dU G) and dV = W U^T
+(then dx gets B dV B^T).
 
 The tile transforms are written here as NumPy matrix products over all tiles at once (`input_transform`, ...), the
 readable reference; with numba the compiled loops of `kernels` (the same transforms, one pass each) run instead.
 `Conv2DWinograd` (`shendu.ops.conv`) is the op; it is chosen where it pays (`applies`): with the compiled
-transforms, for convolutions with enough channels that the products dominate.
+transforms, for convolutions with enough channels that the products dominate. (F(2x2, 3x3), 4x4 tiles and 16
+products, ran here first: its products have four times the rows of these for 1.8 times the arithmetic.)
 """
 
 from __future__ import annotations
@@ -20,19 +22,40 @@ import numpy as np
 from shendu.backend import get_array_module
 from shendu.ops import kernels
 
-B_T = np.array([[1.0, 0.0, -1.0, 0.0], [0.0, 1.0, 1.0, 0.0], [0.0, -1.0, 1.0, 0.0], [0.0, 1.0, 0.0, -1.0]])
-"""The input transform: V = B^T d B turns a 4x4 input tile into the transformed domain."""
-G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
-"""The kernel transform: U = G g G^T turns a 3x3 kernel into 4x4."""
-A_T = np.array([[1.0, 1.0, 1.0, 0.0], [0.0, 1.0, -1.0, -1.0]])
-"""The output transform: Y = A^T M A turns a tile's 4x4 products into its 2x2 outputs."""
+B_T = np.array([[4.0, 0.0, -5.0, 0.0, 1.0, 0.0],
+                [0.0, -4.0, -4.0, 1.0, 1.0, 0.0],
+                [0.0, 4.0, -4.0, -1.0, 1.0, 0.0],
+                [0.0, -2.0, -1.0, 2.0, 1.0, 0.0],
+                [0.0, 2.0, -1.0, -2.0, 1.0, 0.0],
+                [0.0, 4.0, 0.0, -5.0, 0.0, 1.0]])
+"""The input transform: V = B^T d B turns a 6x6 input tile into the transformed domain (interpolation points 0,
++-1, +-2 and infinity)."""
+G = np.array([[1 / 4, 0.0, 0.0],
+              [-1 / 6, -1 / 6, -1 / 6],
+              [-1 / 6, 1 / 6, -1 / 6],
+              [1 / 24, 1 / 12, 1 / 6],
+              [1 / 24, -1 / 12, 1 / 6],
+              [0.0, 0.0, 1.0]])
+"""The kernel transform: U = G g G^T turns a 3x3 kernel into 6x6."""
+A_T = np.array([[1.0, 1.0, 1.0, 1.0, 1.0, 0.0],
+                [0.0, 1.0, -1.0, 2.0, -2.0, 0.0],
+                [0.0, 1.0, 1.0, 4.0, 4.0, 0.0],
+                [0.0, 1.0, -1.0, 8.0, -8.0, 1.0]])
+"""The output transform: Y = A^T M A turns a tile's 6x6 products into its 4x4 outputs."""
+ALPHA, STEP = B_T.shape[0], A_T.shape[0]
+"""A tile's input size (6) and output size (4): the tiles of the input start every STEP pixels."""
+POSITIONS = ALPHA * ALPHA
+"""The positions of the transformed domain: one matrix product each."""
 
 MIN_CHANNELS = 16
 """Input channels from which the products outweigh the transforms (a first layer on images stays on im2col)."""
+BLOCK_BYTES = 1 << 19
+"""The size of a block's transformed arrays: images go through the transforms and products a block at a time, so
+that the products of one block are still in cache (256 KB - 2 MB per core) when the output transform reads them."""
 
 
 def supports(kernel_shape: tuple[int, ...], strides: tuple[int, int], dilation: tuple[int, int], groups: int) -> bool:
-    """Whether F(2x2, 3x3) computes this convolution: a 3x3 kernel, stride 1, no dilation, one group."""
+    """Whether F(4x4, 3x3) computes this convolution: a 3x3 kernel, stride 1, no dilation, one group."""
     return tuple(kernel_shape[:2]) == (3, 3) and tuple(strides) == (1, 1) and tuple(dilation) == (1, 1) and groups == 1
 
 
@@ -48,29 +71,37 @@ def compiled(x: Any) -> bool:
 
 
 def transform_kernel(kernel: Any) -> Any:
-    """U (16, C, F) = G g G^T for each (c, f) of a (3, 3, C, F) kernel, as two products over the kernel's rows."""
+    """U (36, C, F) = G g G^T for each (c, f) of a (3, 3, C, F) kernel, as two products over the kernel's rows."""
     xp = get_array_module(kernel)
     g = xp.asarray(G, dtype=kernel.dtype)
-    rows = (g @ kernel.reshape(3, -1)).reshape(4, 3, -1)  # G g: (4, 3, C F)
-    return xp.matmul(g, rows).reshape(16, *kernel.shape[2:])  # (G g) G^T, row by row
+    rows = (g @ kernel.reshape(3, -1)).reshape(ALPHA, 3, -1)  # G g: (6, 3, C F)
+    return xp.matmul(g, rows).reshape(POSITIONS, *kernel.shape[2:])  # (G g) G^T, row by row
 
 
 def kernel_grad(du: Any) -> Any:
     """dk (3, 3, C, F) = G^T dU G: the adjoint of `transform_kernel`."""
     xp = get_array_module(du)
     g = xp.asarray(G, dtype=du.dtype)
-    rows = xp.matmul(g.T, du.reshape(4, 4, -1))  # dU G, row by row: (4, 3, C F)
-    return (g.T @ rows.reshape(4, -1)).reshape(3, 3, *du.shape[1:])
+    rows = xp.matmul(g.T, du.reshape(ALPHA, ALPHA, -1))  # dU G, row by row: (6, 3, C F)
+    return (g.T @ rows.reshape(ALPHA, -1)).reshape(3, 3, *du.shape[1:])
 
 
 def tiles(oh: int, ow: int) -> tuple[int, int]:
-    """How many 2x2 output tiles cover an oh x ow output."""
-    return (oh + 1) // 2, (ow + 1) // 2
+    """How many 4x4 output tiles cover an oh x ow output."""
+    return -(-oh // STEP), -(-ow // STEP)
 
 
 # --- the tile transforms in NumPy (the reference of the compiled `kernels.winograd_*` loops) -------------------------
-# A transformed array (16, N th tw, C) holds, at row 4 a + b and column (n th + s) tw + t, entry [a, b] of the 4x4
-# transform of tile (s, t) of image n; the tile of output rows 2s, 2s + 1 reads input rows 2s ... 2s + 3.
+# A transformed array (36, N th tw, C) holds, at row 6 a + b and column (n th + s) tw + t, entry [a, b] of the 6x6
+# transform of tile (s, t) of image n; the tile of output rows 4s ... 4s + 3 reads input rows 4s ... 4s + 5.
+# M S M^T for every tile S at once is one matrix product: with the tiles' entries gathered as the rows of a
+# (36, tiles x C) matrix (row 6 u + v holds entry [u, v]), the Kronecker product M (x) M multiplies it.
+KRON_B_T = np.kron(B_T, B_T)
+"""(36, 36): row 6 a + b, column 6 u + v holds B^T[a, u] B^T[b, v], so that V = KRON_B_T @ d."""
+KRON_A_T = np.kron(A_T, A_T)
+"""(16, 36): the output transform as one product, Y = KRON_A_T @ M."""
+
+
 def _fit(x: Any, h: int, w: int) -> Any:
     """Images x (N, H, W, C) cropped or zero-padded (after) to h x w; x itself when it has that size."""
     if x.shape[1:3] == (h, w):
@@ -81,89 +112,110 @@ def _fit(x: Any, h: int, w: int) -> Any:
     return out
 
 
-def _matrix(m: Any, like: Any) -> Any:
-    """A transform matrix in the array module and dtype of `like`."""
-    return get_array_module(like).asarray(m, dtype=like.dtype)
-
-
-def _to_tiles(v: Any, th: int, tw: int) -> Any:
-    """A transformed array (16, N th tw, C) as (N, th, tw, C, 4, 4): each tile's 4x4 matrix on the last axes."""
-    n = v.shape[1] // (th * tw)
-    return v.reshape(4, 4, n, th, tw, v.shape[2]).transpose(2, 3, 4, 5, 0, 1)
-
-
-def _from_tiles(t: Any, out: Any) -> Any:
-    """(N, th, tw, C, 4, 4) tile matrices written into the transformed array `out` (16, N th tw, C)."""
-    out[...] = t.transpose(4, 5, 0, 1, 2, 3).reshape(out.shape)
+def _product_into(m: Any, rows: Any, out: Any) -> Any:
+    """out = m @ rows, out viewed as a (len(m), -1) matrix: written in place (one BLAS product) when contiguous."""
+    xp = get_array_module(rows)
+    m = xp.asarray(m, dtype=rows.dtype)
+    if out.flags.c_contiguous:
+        xp.matmul(m, rows, out=out.reshape(m.shape[0], -1))
+    else:
+        out[...] = (m @ rows).reshape(out.shape)
     return out
 
 
-def input_transform(x: Any, th: int, tw: int, out: Any) -> Any:
-    """out = B^T d B for every 4x4 tile d = x[n, 2s:2s+4, 2t:2t+4, c] of the padded images x (zeros past x)."""
+def _gather(x: Any, size: int, th: int, tw: int) -> Any:
+    """The size x size tiles of x (N, H, W, C) starting every STEP pixels as a (size^2, N th tw C) matrix, row
+    size u + v holding entry [u, v] of every tile (one strided copy; x must cover the tiles)."""
     xp = get_array_module(x)
-    b_t = _matrix(B_T, x)
-    full = _fit(x, 2 * th + 2, 2 * tw + 2)
-    d = xp.lib.stride_tricks.sliding_window_view(full, (4, 4), axis=(1, 2))[:, ::2, ::2]  # (N, th, tw, C, 4, 4)
-    return _from_tiles(b_t @ d @ b_t.T, out)
+    n, c = x.shape[0], x.shape[3]
+    sn, sh, sw, sc = x.strides
+    view = xp.lib.stride_tricks.as_strided(x, (size, size, n, th, tw, c), (sh, sw, sn, STEP * sh, STEP * sw, sc),
+                                           writeable=False)
+    rows = xp.empty((size * size, n * th * tw * c), dtype=x.dtype)
+    rows.reshape(view.shape)[...] = view
+    return rows
+
+
+def input_transform(x: Any, th: int, tw: int, out: Any) -> Any:
+    """out = B^T d B for every 6x6 tile d = x[n, 4s:4s+6, 4t:4t+6, c] of the padded images x (zeros past x)."""
+    full = _fit(x, STEP * th + ALPHA - STEP, STEP * tw + ALPHA - STEP)
+    return _product_into(KRON_B_T, _gather(full, ALPHA, th, tw), out)
 
 
 def output_transform(m: Any, th: int, tw: int, out: Any) -> Any:
-    """out (N, OH, OW, F) = A^T M A for each tile's 4x4 products M, the 2x2 blocks inside out only."""
+    """out (N, OH, OW, F) = A^T M A for each tile's 6x6 products M, the 4x4 blocks inside out only."""
+    xp = get_array_module(m)
     n, oh, ow, f = out.shape
-    a_t = _matrix(A_T, m)
-    y = a_t @ _to_tiles(m, th, tw) @ a_t.T  # (N, th, tw, F, 2, 2)
-    out[...] = _fit(y.transpose(0, 1, 4, 2, 5, 3).reshape(n, 2 * th, 2 * tw, f), oh, ow)
+    y = xp.asarray(KRON_A_T, dtype=m.dtype) @ m.reshape(POSITIONS, -1)  # row 4 i + j: entry [i, j] of every tile
+    blocks = y.reshape(STEP, STEP, n, th, tw, f).transpose(2, 3, 0, 4, 1, 5)  # (N, th, 4, tw, 4, F)
+    out[...] = _fit(blocks.reshape(n, STEP * th, STEP * tw, f), oh, ow)
     return out
 
 
 def output_transform_grad(g: Any, th: int, tw: int, out: Any) -> Any:
-    """The adjoint of `output_transform`: out = A dY A^T for each tile's 2x2 gradient dY (zeros past g)."""
-    n, _, _, f = g.shape
-    a_t = _matrix(A_T, g)
-    dy = _fit(g, 2 * th, 2 * tw).reshape(n, th, 2, tw, 2, f).transpose(0, 1, 3, 5, 2, 4)  # (N, th, tw, F, 2, 2)
-    return _from_tiles(a_t.T @ dy @ a_t, out)
+    """The adjoint of `output_transform`: out = A dY A^T for each tile's 4x4 gradient dY (zeros past g)."""
+    full = _fit(g, STEP * th, STEP * tw)
+    return _product_into(KRON_A_T.T, _gather(full, STEP, th, tw), out)
 
 
 def input_transform_grad(dv: Any, th: int, tw: int, out: Any) -> Any:
-    """The adjoint of `input_transform`: out (N, H, W, C) += B dV B^T for each tile's 4x4 gradient dV, the
+    """The adjoint of `input_transform`: out (N, H, W, C) += B dV B^T for each tile's 6x6 gradient dV, the
     overlapping tiles adding up (rows and columns past out dropped)."""
     xp = get_array_module(dv)
     n, h, w, c = out.shape
-    b_t = _matrix(B_T, dv)
-    dd = b_t.T @ _to_tiles(dv, th, tw) @ b_t  # (N, th, tw, C, 4, 4)
-    full = xp.zeros((n, 2 * th + 2, 2 * tw + 2, c), dtype=dv.dtype)
-    for a in (0, 2):  # the tiles' 2x2 quarters at (a, b) lie side by side on the grid shifted by (a, b)
-        for b in (0, 2):
-            quarter = dd[..., a:a + 2, b:b + 2].transpose(0, 1, 4, 2, 5, 3).reshape(n, 2 * th, 2 * tw, c)
-            full[:, a:a + 2 * th, b:b + 2 * tw] += quarter
+    dd = (xp.asarray(KRON_B_T.T, dtype=dv.dtype) @ dv.reshape(POSITIONS, -1)).reshape(ALPHA, ALPHA, n, th, tw, c)
+    full = xp.zeros((n, STEP * th + ALPHA - STEP, STEP * tw + ALPHA - STEP, c), dtype=dv.dtype)
+    for a in range(ALPHA):  # entry (a, b) of every tile lands on the grid of pixels (4s + a, 4t + b)
+        for b in range(ALPHA):
+            full[:, a:a + STEP * th:STEP, b:b + STEP * tw:STEP] += dd[a, b]
     out += _fit(full, h, w)
     return out
 
 
 # --- the passes of a convolution -----------------------------------------------------------------------------------
+def transforms(fast: bool) -> tuple[Any, Any, Any, Any]:
+    """The four tile transforms (input, output, output_grad, input_grad), each `(array, th, tw, out)`: the compiled
+    loops when `fast`, else the NumPy reference."""
+    if fast:
+        k = kernels
+        return k.winograd_input, k.winograd_output, k.winograd_output_grad, k.winograd_input_grad
+    return input_transform, output_transform, output_transform_grad, input_transform_grad
+
+
+def blocks(n: int, tiles_per_image: int, channels: int, itemsize: int) -> list[tuple[slice, slice]]:
+    """(images, tiles) slices of blocks of images whose products (36 x tiles x channels) fit BLOCK_BYTES."""
+    step = max(1, BLOCK_BYTES // (POSITIONS * tiles_per_image * channels * itemsize))
+    return [(slice(i, min(i + step, n)), slice(i * tiles_per_image, min(i + step, n) * tiles_per_image))
+            for i in range(0, n, step)]
+
+
 def forward(xpad: Any, u: Any, out: Any) -> Any:
     """out (N, OH, OW, F) = the valid 3x3 convolution of the padded images xpad with the transformed kernel u;
-    returns the transformed tiles V (16, tiles, C), kept for backward."""
+    returns the transformed tiles V (36, tiles, C), kept for backward. The products and the output transform run a
+    block of images at a time, so that the output transform finds the products in cache."""
     xp = get_array_module(xpad)
-    n, oh, ow, _ = out.shape
+    n, oh, ow, f = out.shape
     th, tw = tiles(oh, ow)
-    fast = compiled(xpad)
-    v = xp.empty((16, n * th * tw, xpad.shape[3]), dtype=xpad.dtype)
-    (kernels.winograd_input if fast else input_transform)(xpad, th, tw, v)
-    (kernels.winograd_output if fast else output_transform)(xp.matmul(v, u), th, tw, out)
+    to_tiles, from_tiles, _, _ = transforms(compiled(xpad))
+    v = xp.empty((POSITIONS, n * th * tw, xpad.shape[3]), dtype=xpad.dtype)
+    to_tiles(xpad, th, tw, v)
+    for images, rows in blocks(n, th * tw, f, out.itemsize):
+        from_tiles(xp.matmul(v[:, rows], u), th, tw, out[images])
     return v
 
 
 def backward(v: Any, u: Any, g: Any, dxpad: Any, weights: bool = True) -> Any:
-    """For output gradient g (N, OH, OW, F): the input gradient added into the padded dxpad (when not None), and
-    dU (16, C, F), the gradient of the transformed kernel, returned (None unless `weights`)."""
+    """For output gradient g (N, OH, OW, F): the input gradient added into the padded dxpad (when not None), a block
+    of images at a time, and dU (36, C, F), the gradient of the transformed kernel, returned (None unless
+    `weights`)."""
     xp = get_array_module(g)
     n, oh, ow, f = g.shape
     th, tw = tiles(oh, ow)
-    fast = compiled(g)
-    w = xp.empty((16, n * th * tw, f), dtype=g.dtype)
-    (kernels.winograd_output_grad if fast else output_transform_grad)(g, th, tw, w)
+    _, _, grad_to_tiles, grad_from_tiles = transforms(compiled(g))
+    w = xp.empty((POSITIONS, n * th * tw, f), dtype=g.dtype)
+    grad_to_tiles(g, th, tw, w)
     if dxpad is not None:
-        (kernels.winograd_input_grad if fast else input_transform_grad)(xp.matmul(w, u.transpose(0, 2, 1)), th, tw,
-                                                                         dxpad)
+        u_t = u.transpose(0, 2, 1)
+        for images, rows in blocks(n, th * tw, dxpad.shape[3], g.itemsize):
+            grad_from_tiles(xp.matmul(w[:, rows], u_t), th, tw, dxpad[images])
     return xp.matmul(v.transpose(0, 2, 1), w) if weights else None
