@@ -87,12 +87,12 @@ def keras_entries(model: Any) -> list[Entry]:
     from shendu.layers.base import Layer, snake_case
 
     entries: list[Entry] = []
-    visited: set[int] = set()
+    visited: dict[int, Any] = {}  # the objects too, so that a freed _Part's id is never taken for a new one's
 
     def visit(obj: Any, path: str) -> None:
         if id(obj) in visited:
             return
-        visited.add(id(obj))
+        visited[id(obj)] = obj
         own, children = _children(obj)
         entries.append(Entry(path, obj.name, own))
         for attr, child in children:

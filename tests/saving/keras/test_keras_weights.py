@@ -183,3 +183,18 @@ def test_keras_resumes_shendu_adam(tensorflow, tmp_path):
     reference.train_on_batch(data["x"], data["y"])
     for a, b in zip(model.get_weights(), reference.get_weights()):
         np.testing.assert_allclose(a, np.asarray(b), atol=1e-5)
+
+
+def test_every_attention_part_is_an_entry_every_time():
+    """Each MultiHeadAttention's four dense parts are entries, however often the walk runs (the parts are made
+    during the walk; an id reused after one was freed once dropped parts at random)."""
+    from shendu.saving.keras_weights import keras_entries
+
+    x = keras.Input((3, 4))
+    y = x
+    for _ in range(3):
+        y = keras.layers.MultiHeadAttention(num_heads=1, key_dim=2)(y, y)
+    model = keras.Model(x, y)
+    for _ in range(30):
+        parts = [e.path for e in keras_entries(model) if e.path.rsplit("/", 1)[-1].endswith("_dense")]
+        assert len(parts) == 12 and len(set(parts)) == 12
