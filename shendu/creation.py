@@ -115,11 +115,13 @@ def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any 
 def constant(value: Any, dtype: Any = None, shape: Any = None, name: str | None = None) -> Tensor:
     """A tensor holding a copy of value, taking no gradient, as `tf.constant`: Python floats become float32 and
     ints int32; a single value fills `shape`, other values are reshaped to it."""
-    arr = np.array(_array(value, dtype))
+    arr = _array(value, dtype)
+    xp = backend.get_array_module(arr)  # a NumPy array given in a GPU block is already on the device here
+    arr = xp.array(arr)
     if shape is not None:
         shape = shape_tuple(shape, "tf.constant")
         if arr.size == 1:
-            arr = np.broadcast_to(arr.reshape(()), shape).copy()
+            arr = xp.broadcast_to(arr.reshape(()), shape).copy()
         elif arr.size == int(np.prod(shape)):
             arr = arr.reshape(shape)
         else:

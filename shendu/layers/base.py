@@ -198,8 +198,8 @@ class Layer:
         return self.non_trainable_weights
 
     def get_weights(self) -> list[np.ndarray]:
-        """The weights as NumPy arrays (copies), in the order of `weights`."""
-        return [np.array(w.data) for w in self.weights]
+        """The weights as NumPy arrays (copies, from a GPU copied to the host), in the order of `weights`."""
+        return [np.array(backend.to_host(w.data)) for w in self.weights]
 
     def set_weights(self, weights: Sequence[Any]) -> None:
         """Load weights in the order and shapes of `get_weights()`; says which one does not fit."""

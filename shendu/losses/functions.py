@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from shendu import ops
+from shendu import backend, ops
 from shendu.losses.inputs import as_pred, as_true, logits_or_probs, sparse_labels, to_last
 from shendu.ops import losses as loss_ops
 from shendu.tensor import Tensor
@@ -28,10 +28,11 @@ def fused_binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = Fals
     """`binary_crossentropy`, weighted and reduced in the same op (from the logits behind a Sigmoid output)."""
     name = "binary_crossentropy"
     x, from_logits = logits_or_probs(name, as_pred(y_pred), ops.Sigmoid, from_logits)
-    t = np.broadcast_to(as_true(name, y_true, x), x.data.shape)
+    xp = backend.get_array_module(x.data)
+    t = xp.broadcast_to(as_true(name, y_true, x), x.data.shape)
     if label_smoothing:
         t = t * (1.0 - label_smoothing) + 0.5 * label_smoothing
-    x, t = to_last(x, axis), np.moveaxis(t, axis, -1)
+    x, t = to_last(x, axis), xp.moveaxis(t, axis, -1)
     op = loss_ops.SigmoidCrossEntropy if from_logits else loss_ops.BinaryCrossEntropy
     return op.apply(x, targets=t, sample_weight=sample_weight, reduction=reduction, mask=mask)
 
@@ -45,7 +46,7 @@ def fused_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool =
     t = as_true(name, y_true, x, exact=True)
     if label_smoothing:
         t = t * (1.0 - label_smoothing) + label_smoothing / x.shape[axis]
-    x, t = to_last(x, axis), np.moveaxis(t, axis, -1)
+    x, t = to_last(x, axis), backend.get_array_module(t).moveaxis(t, axis, -1)
     op = loss_ops.SoftmaxCrossEntropy if from_logits else loss_ops.CategoricalCrossEntropy
     return op.apply(x, targets=t, sample_weight=sample_weight, reduction=reduction, mask=mask)
 
@@ -117,14 +118,16 @@ def mean_absolute_percentage_error(y_true: Any, y_pred: Any) -> Tensor:
     """100 * mean(|y_true - y_pred| / max(|y_true|, 1e-7)) over the last axis."""
     y_pred = as_pred(y_pred)
     t = as_true("mean_absolute_percentage_error", y_true, y_pred)
-    return ((y_pred - t).abs() * (100.0 / np.maximum(np.abs(t), EPSILON))).mean(axis=-1)
+    xp = backend.get_array_module(t)
+    return ((y_pred - t).abs() * (100.0 / xp.maximum(xp.abs(t), EPSILON))).mean(axis=-1)
 
 
 def mean_squared_logarithmic_error(y_true: Any, y_pred: Any) -> Tensor:
     """mean((log(max(y_pred, eps) + 1) - log(max(y_true, eps) + 1))^2) over the last axis."""
     y_pred = as_pred(y_pred)
     t = as_true("mean_squared_logarithmic_error", y_true, y_pred)
-    d = (y_pred.clip(EPSILON, None) + 1.0).log() - np.log(np.maximum(t, EPSILON) + 1)
+    xp = backend.get_array_module(t)
+    d = (y_pred.clip(EPSILON, None) + 1.0).log() - xp.log(xp.maximum(t, EPSILON) + 1)
     return (d * d).mean(axis=-1)
 
 
@@ -146,8 +149,10 @@ def log_cosh(y_true: Any, y_pred: Any) -> Tensor:
 def kl_divergence(y_true: Any, y_pred: Any) -> Tensor:
     """sum(t log(t / p)) over the last axis, t and p clipped to [1e-7, 1]."""
     y_pred = as_pred(y_pred)
-    t = np.clip(as_true("kl_divergence", y_true, y_pred), EPSILON, 1)
-    return (y_pred.clip(EPSILON, 1.0).log() * -t + t * np.log(t)).sum(axis=-1)
+    t = as_true("kl_divergence", y_true, y_pred)
+    xp = backend.get_array_module(t)
+    t = xp.clip(t, EPSILON, 1)
+    return (y_pred.clip(EPSILON, 1.0).log() * -t + t * xp.log(t)).sum(axis=-1)
 
 
 def poisson(y_true: Any, y_pred: Any) -> Tensor:
@@ -160,7 +165,7 @@ def poisson(y_true: Any, y_pred: Any) -> Tensor:
 def _hinge_labels(name: str, y_true: Any, y_pred: Tensor) -> Any:
     """Labels in {-1, 1}; 0/1 labels are converted (t -> 2t - 1) as Keras does."""
     t = as_true(name, y_true, y_pred)
-    return 2 * t - 1 if np.all((t == 0) | (t == 1)) else t
+    return 2 * t - 1 if bool(((t == 0) | (t == 1)).all()) else t
 
 
 def hinge(y_true: Any, y_pred: Any) -> Tensor:
@@ -187,7 +192,8 @@ def cosine_similarity(y_true: Any, y_pred: Any, axis: int = -1) -> Tensor:
     """-sum(l2_normalize(y_true) * l2_normalize(y_pred)) over axis (-1 when aligned, as a loss to minimize)."""
     y_pred = as_pred(y_pred)
     t = as_true("cosine_similarity", y_true, y_pred)
-    t = t / np.sqrt(np.maximum((t * t).sum(axis=axis, keepdims=True), 1e-12))
+    xp = backend.get_array_module(t)
+    t = t / xp.sqrt(xp.maximum((t * t).sum(axis=axis, keepdims=True), 1e-12))
     norm = (y_pred * y_pred).sum(axis=axis, keepdims=True).clip(1e-12, None).sqrt()
     return -((y_pred / norm) * t).sum(axis=axis)
 

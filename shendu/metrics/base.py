@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from shendu import backend
 from shendu.keras_mask import get_keras_mask
 from shendu.ops.losses import squeeze_or_expand
 from shendu.tensor import Tensor
@@ -19,8 +20,8 @@ from shendu.variable import Variable
 
 
 def to_numpy(x: Any) -> np.ndarray:
-    """An array from a Tensor (its data), a NumPy array, or a Python value."""
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    """A host array from a Tensor (its data), a NumPy or device array, or a Python value: metrics count on the CPU."""
+    return np.asarray(backend.to_host(x.data if isinstance(x, Tensor) else x))
 
 
 def _snake_case(name: str) -> str:

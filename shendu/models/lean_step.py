@@ -12,9 +12,10 @@ The general step stays the reference and runs whenever anything unusual is confi
 first step of a fit (which the general step runs, resolving the loss, the metrics and the layers) and only for a
 `Sequential` with the stock `call`, `train_step`, `compute_loss` and `compute_metrics`; Dense layers with a ReLU or
 no activation (softmax on the last), no regularizers and one dtype; a single SparseCategoricalCrossentropy with
-weight 1 and a reduction to a scalar; no metrics but sparse (categorical) accuracy; no loss scale and no
-distribution strategy. A batch that is not plain (sample weights, a Tensor, another shape or dtype, float labels)
-runs the general step. `set_enabled(False)` turns the lean step off (the general step runs every batch).
+weight 1 and a reduction to a scalar; no metrics but sparse (categorical) accuracy; no loss scale, no
+distribution strategy and the weights in host memory. A batch that is not plain (sample weights, a Tensor, another
+shape or dtype, float labels) runs the general step. `set_enabled(False)` turns the lean step off (the general step
+runs every batch).
 """
 
 from __future__ import annotations
@@ -162,7 +163,8 @@ def plan(model: Any, x: Any) -> LeanStep | None:
     if not (_enabled and isinstance(model, Sequential) and cls.call is Sequential.call
             and cls.__call__ is Sequential.__call__ and cls.train_step is Trainer.train_step
             and cls.compute_loss is Trainer.compute_loss and cls.compute_metrics is Trainer.compute_metrics
-            and model._distribution is None and model._tvars is not None and type(x) is np.ndarray):
+            and model._distribution is None and model._tvars is not None and type(x) is np.ndarray
+            and all(type(v.data) is np.ndarray for v in model._tvars)):
         return None
     optimizer = model.optimizer
     if getattr(optimizer, "loss_scale_factor", None) is not None or type(optimizer).scale_loss is not \

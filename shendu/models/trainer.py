@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from shendu import grad_mode
+from shendu import backend, grad_mode
 from shendu.models import data_adapter as da
 from shendu.models import lean_step
 from shendu.models.compile_utils import (
@@ -525,7 +525,7 @@ class Trainer:
                     if want_begin:
                         callbacks.on_predict_batch_begin(step)
                 out = self.predict_step(_pack(xb, None, None))
-                chunks.append([np.asarray(t) for t in tree.flatten(out)])
+                chunks.append([np.asarray(backend.to_host(getattr(t, "data", t))) for t in tree.flatten(out)])
                 if want_end and (step + 1) % n == 0:
                     callbacks.on_predict_batch_end(step, {"outputs": _joined(out, chunks[first:])})
         if want_end and (step + 1) % n:

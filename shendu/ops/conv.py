@@ -119,16 +119,21 @@ def im2col(x: Any, kh: int, kw: int, oh: int, ow: int, strides: Pair, dilation: 
     (st_h, st_w), (d_h, d_w) = strides, dilation
     m, cg = n * oh * ow, c // groups
     k = kh * kw * cg
-    as_strided = xp.lib.stride_tricks.as_strided
+    strided = xp.lib.stride_tricks.as_strided
+    guard = {"writeable": False} if xp is np else {}  # CuPy's as_strided has no writeable
+
+    def as_strided(a: Any, shape: tuple, steps: tuple) -> Any:
+        return strided(a, shape, steps, **guard)
+
     if c == 1:
         cols = xp.empty((k + ones, m), dtype=x.dtype)
-        view = as_strided(x, (kh, kw, n, oh, ow), (sh * d_h, sw * d_w, sn, sh * st_h, sw * st_w), writeable=False)
+        view = as_strided(x, (kh, kw, n, oh, ow), (sh * d_h, sw * d_w, sn, sh * st_h, sw * st_w))
         cols[:k].reshape(view.shape)[...] = view
         cols = cols[None].swapaxes(1, 2)
     else:
         cols = xp.empty((groups, m, k + ones), dtype=x.dtype) if out is None else out
         view = as_strided(x, (groups, n, oh, ow, kh, kw, cg),
-                          (cg * sc, sn, sh * st_h, sw * st_w, sh * d_h, sw * d_w, sc), writeable=False)
+                          (cg * sc, sn, sh * st_h, sw * st_w, sh * d_h, sw * d_w, sc))
         cols[:, :, :k].reshape(view.shape)[...] = view
     if ones:
         cols[:, :, k] = 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from shendu import grad_mode
+from shendu import devices, grad_mode
 from shendu.tensor import Tensor, make_tensor
 
 _next_seq = itertools.count(1).__next__
@@ -42,7 +42,12 @@ class Function:
         fn = cls(**params)
         try:
             out = fn.forward(*[t.data for t in inputs])
-        except ValueError as err:
+        except (TypeError, ValueError) as err:
+            mixed = devices.mixed_devices(cls.__name__, [t.data for t in inputs])
+            if mixed is not None:  # a CPU array met a GPU one: say so rather than CuPy's "Unsupported type"
+                raise mixed from None
+            if isinstance(err, TypeError):
+                raise
             shapes = " and ".join(str(t.data.shape) for t in inputs)
             raise ValueError(f"{cls.__name__}: cannot apply to shapes {shapes}: {err}") from None
         if grad_mode.state.enabled:

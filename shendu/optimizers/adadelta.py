@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from shendu import backend
 from shendu.optimizers.optimizer import Optimizer
 
 
@@ -26,9 +27,10 @@ class Adadelta(Optimizer):
 
     def _update(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray], lr: float,
                 t: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        xp = backend.get_array_module(w)  # NumPy, or CuPy for weights on a GPU
         rho, eps = self.rho, self.epsilon
         eg2 = rho * slots["accumulated_grad"] + (1 - rho) * g**2
-        delta = np.sqrt(slots["accumulated_delta_var"] + eps) / np.sqrt(eg2 + eps) * g
+        delta = xp.sqrt(slots["accumulated_delta_var"] + eps) / xp.sqrt(eg2 + eps) * g
         edx2 = rho * slots["accumulated_delta_var"] + (1 - rho) * delta**2
         return w - lr * delta, {"accumulated_grad": eg2, "accumulated_delta_var": edx2}
 

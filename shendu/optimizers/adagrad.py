@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from shendu import backend
 from shendu.optimizers.optimizer import Optimizer
 
 
@@ -26,12 +27,13 @@ class Adagrad(Optimizer):
         return ("accumulator",)
 
     def _create_slots(self, w: np.ndarray) -> dict[str, np.ndarray]:
-        return {"accumulator": np.full_like(w, self.initial_accumulator_value)}
+        return {"accumulator": backend.get_array_module(w).full_like(w, self.initial_accumulator_value)}
 
     def _update(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray], lr: float,
                 t: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        xp = backend.get_array_module(w)  # NumPy, or CuPy for weights on a GPU
         accumulator = slots["accumulator"] + g**2
-        return w - lr * g / np.sqrt(accumulator + self.epsilon), {"accumulator": accumulator}
+        return w - lr * g / xp.sqrt(accumulator + self.epsilon), {"accumulator": accumulator}
 
     def _update_inplace(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray],
                         scratch: tuple[np.ndarray, ...], lr: float) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from shendu import backend
 from shendu.ops import kernels
 from shendu.optimizers import compiled
 from shendu.optimizers.optimizer import Optimizer
@@ -36,14 +37,15 @@ class Adam(Optimizer):
 
     def _update(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray], lr: float,
                 t: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        xp = backend.get_array_module(w)  # NumPy, or CuPy for weights on a GPU
         b1, b2 = self.beta_1, self.beta_2
         m = b1 * slots["momentum"] + (1 - b1) * g
         v = b2 * slots["velocity"] + (1 - b2) * g**2
         new_slots = {"momentum": m, "velocity": v}
         if self.amsgrad:
-            v = new_slots["velocity_hat"] = np.maximum(slots["velocity_hat"], v)
+            v = new_slots["velocity_hat"] = xp.maximum(slots["velocity_hat"], v)
         alpha = lr * math.sqrt(1 - b2**t) / (1 - b1**t)
-        return w - alpha * m / (np.sqrt(v) + self.epsilon), new_slots
+        return w - alpha * m / (xp.sqrt(v) + self.epsilon), new_slots
 
     def _coefficients(self, lr: float, t: int) -> tuple[float, ...]:
         b1, b2 = self.beta_1, self.beta_2

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from shendu import backend
 from shendu.optimizers.optimizer import Optimizer
 
 
@@ -24,8 +25,9 @@ class Adamax(Optimizer):
 
     def _update(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray], lr: float,
                 t: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        xp = backend.get_array_module(w)  # NumPy, or CuPy for weights on a GPU
         m = self.beta_1 * slots["momentum"] + (1 - self.beta_1) * g
-        u = np.maximum(self.beta_2 * slots["norm"], np.abs(g))
+        u = xp.maximum(self.beta_2 * slots["norm"], xp.abs(g))
         return w - lr / (1 - self.beta_1**t) * m / (u + self.epsilon), {"momentum": m, "norm": u}
 
     def _coefficients(self, lr: float, t: int) -> float:

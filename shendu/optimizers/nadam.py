@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from shendu import backend
 from shendu.optimizers.optimizer import Optimizer
 
 
@@ -45,13 +46,14 @@ class Nadam(Optimizer):
 
     def _update(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray], lr: float,
                 t: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        xp = backend.get_array_module(w)  # NumPy, or CuPy for weights on a GPU
         b1, b2 = self.beta_1, self.beta_2
         m = b1 * slots["momentum"] + (1 - b1) * g
         v = b2 * slots["velocity"] + (1 - b2) * g**2
         mu_t, mu_next, product = self._mu(t), self._mu(t + 1), self._mu_product(t)
         m_hat = mu_next * m / (1 - product * mu_next) + (1 - mu_t) * g / (1 - product)
         v_hat = v / (1 - b2**t)
-        return w - lr * m_hat / (np.sqrt(v_hat) + self.epsilon), {"momentum": m, "velocity": v}
+        return w - lr * m_hat / (xp.sqrt(v_hat) + self.epsilon), {"momentum": m, "velocity": v}
 
     def _coefficients(self, lr: float, t: int) -> tuple[float, ...]:
         mu_t, mu_next, product = self._mu(t), self._mu(t + 1), self._mu_product(t)

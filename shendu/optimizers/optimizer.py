@@ -8,6 +8,7 @@ count the step, and finally apply each variable's constraint.
 from __future__ import annotations
 
 import functools
+import math
 import re
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -15,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from shendu import schedules
+from shendu import backend, schedules
 from shendu.ops import kernels
 from shendu.parallel import MIN_CHUNK_WORK, batch_chunks, run_chunks
 from shendu.tensor import Tensor
@@ -180,7 +181,8 @@ class Optimizer:
         return ()
 
     def _create_slots(self, w: np.ndarray) -> dict[str, np.ndarray]:
-        return {name: np.zeros_like(w) for name in self.slot_names()}
+        xp = backend.get_array_module(w)  # the slots live where the weight lives (NumPy or CuPy)
+        return {name: xp.zeros_like(w) for name in self.slot_names()}
 
     def build(self, var_list: Sequence[Tensor]) -> None:
         """Create the state of these variables (slots are otherwise created at their first update).
@@ -203,11 +205,12 @@ class Optimizer:
             if not isinstance(var, Tensor):
                 raise TypeError(f"{self.name}: expected Variables to update, got {type(var).__name__}")
             w = var.data
+            xp = backend.get_array_module(w)
             slots = self._create_slots(w)
             if self.use_ema:
-                slots["average"] = np.zeros_like(w)
+                slots["average"] = xp.zeros_like(w)
             if self.gradient_accumulation_steps:
-                slots["gradient_accumulator"] = np.zeros_like(w)
+                slots["gradient_accumulator"] = xp.zeros_like(w)
             key = self._unique_key(getattr(var, "name", None) or f"variable_{len(self._variables)}")
             for slot, arr in slots.items():
                 value = self._pending.pop(f"{key}/{slot}", None)
@@ -216,7 +219,7 @@ class Optimizer:
             self._variables.append(var)
             self._keys[k] = key
             self._slots[k] = slots
-            self._scratch[k] = tuple(np.empty_like(w) for _ in range(self._n_scratch))
+            self._scratch[k] = tuple(xp.empty_like(w) for _ in range(self._n_scratch))
 
     def state_key(self, var: Tensor) -> str | None:
         """The name that prefixes `var`'s slots in `get_state()` (f"{key}/{slot}"), or None if it has no state here."""
@@ -295,7 +298,7 @@ class Optimizer:
         w = var.data
         if isinstance(g, Tensor):
             g = g.data
-        elif not isinstance(g, np.ndarray):
+        elif not isinstance(g, np.ndarray) and not backend.is_device_array(g):
             g = np.asarray(g)
         if g.dtype != w.dtype:
             g = g.astype(w.dtype)
@@ -313,7 +316,7 @@ class Optimizer:
         if self.weight_decay:
             self._apply_weight_decay(variables, lr)
         t = step + 1
-        if self.readable or not _written_for_update(type(self), "_update_inplace"):
+        if self.readable or not _written_for_update(type(self), "_update_inplace") or _on_device(variables):
             for g, v in zip(grads, variables):
                 self._apply_readable(g, v.data, self._slots[id(v)], lr, t)
             return
@@ -392,13 +395,13 @@ class Optimizer:
             return out
         if self.global_clipnorm:
             c = self.global_clipnorm
-            norm = float(np.sqrt(sum(_norm(g) ** 2 for g in grads)))
+            norm = math.sqrt(sum(_norm(g) ** 2 for g in grads))
             if norm <= c:
                 return grads
-            scale = c / norm if np.isfinite(norm) else np.nan
+            scale = c / norm if math.isfinite(norm) else math.nan
             return [g * scale for g in grads]
         if self.clipvalue:
-            return [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
+            return [backend.get_array_module(g).clip(g, -self.clipvalue, self.clipvalue) for g in grads]
         return grads
 
     def exclude_from_weight_decay(self, var_list: Sequence[Tensor] | None = None,
@@ -427,7 +430,8 @@ class Optimizer:
             k = id(v)
             avg, tmp = self._slots[k]["average"], self._scratch[k][0]
             avg *= m
-            np.multiply(v.data, 1.0 - m, out=tmp)
+            tmp[...] = v.data
+            tmp *= 1.0 - m
             avg += tmp
         freq = self.ema_overwrite_frequency
         if freq and (step + 1) % freq == 0:
@@ -542,9 +546,15 @@ class Optimizer:
 
 
 def _norm(g: np.ndarray) -> float:
-    """The L2 norm of an array, accumulated by BLAS."""
+    """The L2 norm of an array, accumulated by BLAS (or the device's)."""
     flat = g.reshape(-1)
-    return float(np.sqrt(np.dot(flat, flat)))
+    return math.sqrt(float(backend.get_array_module(g).dot(flat, flat)))
+
+
+def _on_device(variables: Sequence[Tensor]) -> bool:
+    """Whether these variables live on a GPU: they are updated by the readable rule, written with operators and the
+    array module's functions (the in-place and compiled versions are NumPy's)."""
+    return any(backend.is_device_array(v.data) for v in variables)
 
 
 def _load(arr: np.ndarray, value: Any, key: str, owner: str) -> None:

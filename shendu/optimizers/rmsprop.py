@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from shendu import backend
 from shendu.optimizers.optimizer import Optimizer
 
 
@@ -36,6 +37,7 @@ class RMSprop(Optimizer):
 
     def _update(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray], lr: float,
                 t: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        xp = backend.get_array_module(w)  # NumPy, or CuPy for weights on a GPU
         rho = self.rho
         v = rho * slots["velocity"] + (1 - rho) * g**2
         new_slots = {"velocity": v}
@@ -44,7 +46,7 @@ class RMSprop(Optimizer):
             denominator = v - a**2 + self.epsilon
         else:
             denominator = v + self.epsilon
-        increment = lr * g / np.sqrt(denominator)
+        increment = lr * g / xp.sqrt(denominator)
         if self.momentum > 0:
             buffer = new_slots["momentum"] = self.momentum * slots["momentum"] + increment
             return w - buffer, new_slots

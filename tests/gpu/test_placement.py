@@ -102,6 +102,17 @@ def test_mixing_devices_names_both(fake_gpu):
     assert devices.mixed_devices("MatMul", [on_gpu.data, on_gpu.data]) is None
 
 
+def test_any_op_given_arrays_on_two_devices_names_both(fake_gpu):
+    on_cpu = sd.constant(np.ones((2, 3), np.float32))
+    with sd.device("/GPU:0"):
+        on_gpu = sd.constant(np.ones((3, 2), np.float32))
+    with pytest.raises(RuntimeError, match=r"MatMul: expected all inputs on one device, but input 0 is on /CPU:0 "
+                                           r"and input 1 on /GPU:0"):
+        sd.matmul(on_cpu, on_gpu)
+    with pytest.raises(RuntimeError, match=r"Concat.*input 0 is on /GPU:0 and input 1 on /CPU:0"):
+        sd.concat([on_gpu, sd.constant(np.ones((3, 2), np.float32))], axis=0)
+
+
 def test_models_built_in_a_device_block_keep_their_weights_there(fake_gpu):
     with sd.device("/GPU:0"):
         model = models.Sequential([layers.Input((4,)), layers.Dense(3, activation="relu"), layers.Dense(2)])
@@ -110,7 +121,6 @@ def test_models_built_in_a_device_block_keep_their_weights_there(fake_gpu):
     assert backend.is_device_array(out.data) and out.shape == (5, 2)
 
 
-@pytest.mark.xfail(strict=True, reason="layers/base.py Layer.get_weights calls np.array(v.data): docs/gpu.md (H17)")
 def test_get_weights_copies_the_weights_to_the_host(fake_gpu):
     with sd.device("/GPU:0"):
         layer = layers.Dense(2)
