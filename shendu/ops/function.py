@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 from shendu import devices, grad_mode
 from shendu.tensor import Tensor, make_tensor
 
 _next_seq = itertools.count(1).__next__
+
+
+record_hook: Callable[[tuple[Tensor, ...]], None] | None = None
+"""Called with the inputs of each recorded node while a GradientTape records (`tf.GradientTape.watched_variables`)."""
 
 
 class Function:
@@ -55,6 +60,8 @@ class Function:
                 if t.requires_grad:
                     fn.inputs = inputs
                     fn.seq = _next_seq()
+                    if record_hook is not None:
+                        record_hook(inputs)
                     return make_tensor(out, fn)
         return make_tensor(out, None)
 

@@ -554,7 +554,7 @@ def _norm(g: np.ndarray) -> float:
 def _on_device(variables: Sequence[Tensor]) -> bool:
     """Whether these variables live on a GPU: they are updated by the readable rule, written with operators and the
     array module's functions (the in-place and compiled versions are NumPy's)."""
-    return any(backend.is_device_array(v.data) for v in variables)
+    return backend.cupy is not None and any(backend.is_device_array(v.data) for v in variables)
 
 
 def _load(arr: np.ndarray, value: Any, key: str, owner: str) -> None:

@@ -20,9 +20,11 @@ from typing import Any
 import numpy as np
 
 from shendu import grad_mode
+from shendu.ops import function
 from shendu.ops.function import Function, _next_seq
 from shendu.tensor import Tensor, backprop, make_tensor, seed_gradient
 from shendu.utils.tree import flatten, pack_sequence_as
+from shendu.variable import Variable
 
 _ONE_USE = "A non-persistent GradientTape can only be used to compute one set of gradients (or jacobians)"
 _NO_SECOND_ORDER = (
@@ -55,6 +57,7 @@ class GradientTape:
         self._watch_accessed_variables = bool(watch_accessed_variables)
         self._spans: list[list[int | None]] = []  # [first node number, end] of each recording stretch
         self._watched: dict[int, Tensor] = {}
+        self._accessed: dict[int, Variable] = {}  # trainable variables read by the ops recorded here, in that order
         self._held: list[Tensor] = []  # watched tensors made to require a gradient while recording
         self._recording = False
         self._used = False
@@ -74,8 +77,11 @@ class GradientTape:
         self._spans.append([_next_seq(), None])
         self._recording = True
         _recording_tapes().append(self)
+        global _n_recording
         with _lock:
             _live_tapes.add(self)
+            _n_recording += 1
+            function.record_hook = _note_accessed
         for t in self._watched.values():
             if _hold(t):
                 self._held.append(t)
@@ -86,6 +92,11 @@ class GradientTape:
         tapes = _recording_tapes()
         if self in tapes:
             tapes.remove(self)
+        global _n_recording
+        with _lock:
+            _n_recording -= 1
+            if not _n_recording:
+                function.record_hook = None
         for t in self._held:
             _unhold(t)
         self._held = []
@@ -104,6 +115,15 @@ class GradientTape:
                 if self._recording and _hold(t):
                     self._held.append(t)
 
+    def watched_variables(self) -> tuple[Variable, ...]:
+        """The variables this tape watches: those passed to `watch`, then the trainable variables read by the ops it
+        recorded (unless `watch_accessed_variables=False`), as TensorFlow's."""
+        found = {k: t for k, t in self._watched.items() if isinstance(t, Variable)}
+        if self._watch_accessed_variables:
+            for k, v in self._accessed.items():
+                found.setdefault(k, v)
+        return tuple(found.values())
+
     @contextlib.contextmanager
     def stop_recording(self) -> Iterator[None]:
         """Operations inside this block are not recorded on this tape (other tapes still record them)."""
@@ -120,7 +140,7 @@ class GradientTape:
         if not self._recording:
             raise ValueError("Tape is not recording.")
         self._pop()
-        self._spans, self._watched, self._used = [], {}, False
+        self._spans, self._watched, self._accessed, self._used = [], {}, {}, False
         self._push()
 
     # --- gradients -----------------------------------------------------------------------------------
@@ -328,6 +348,21 @@ _local = threading.local()
 _live_tapes: weakref.WeakSet[GradientTape] = weakref.WeakSet()  # tapes that may still take a gradient
 _holds: dict[int, list[Any]] = {}  # id(tensor) -> [tensor, number of tapes holding it]; it requires grad meanwhile
 _lock = threading.Lock()  # guards _holds and _live_tapes, which tapes in all threads share
+
+
+_n_recording = 0  # tapes recording in all threads: Function.apply calls the hook only while there are some
+
+
+def _note_accessed(inputs: tuple[Tensor, ...]) -> None:
+    """`function.record_hook`: the trainable variables among a recorded op's inputs are accessed by the tapes that
+    record in this thread."""
+    tapes = _recording_tapes()
+    if not tapes:
+        return
+    for t in inputs:
+        if t._ctx is None and isinstance(t, Variable) and t.trainable and t.requires_grad:
+            for tape in tapes:
+                tape._accessed.setdefault(id(t), t)
 
 
 def _recording_tapes() -> list[GradientTape]:

@@ -364,3 +364,34 @@ def test_a_layer_unfrozen_after_fit_gets_gradients_on_a_tape():
     with tf.GradientTape() as tape:
         loss = tf.reduce_sum(model(np.ones((4, 2))))
     assert tape.gradient(loss, model.layers[0].kernel) is None
+
+
+def test_watched_variables_lists_the_watched_and_the_accessed_trainable_variables():
+    w, b = tf.Variable(2.0, name="w"), tf.Variable(1.0, name="b")
+    frozen, unused, c = tf.Variable(3.0, trainable=False), tf.Variable(5.0, name="unused"), tf.constant(4.0)
+    extra = tf.Variable(7.0, name="extra")
+    with tf.GradientTape() as tape:
+        tape.watch(extra)
+        tape.watch(c)  # a tensor, not a variable: watched, but not listed
+        y = w * c + b * frozen
+    assert [v.name for v in tape.watched_variables()] == ["extra", "w", "b"]
+    assert unused not in tape.watched_variables()
+    with tf.GradientTape(watch_accessed_variables=False) as tape:
+        tape.watch(b)
+        y = w * w + b
+    assert [v.name for v in tape.watched_variables()] == ["b"]
+    assert tape.gradient(y, [w, b])[0] is None
+
+
+def test_watched_variables_outside_a_recording_tape_are_not_noted():
+    from shendu.ops import function
+
+    w = tf.Variable(2.0, name="w")
+    with tf.GradientTape() as tape:
+        pass
+    assert function.record_hook is None  # no tape records: Function.apply pays nothing
+    _ = w * w
+    assert tape.watched_variables() == ()
+    with tf.GradientTape() as outer, outer.stop_recording():
+        _ = w * 3.0
+    assert outer.watched_variables() == ()
