@@ -111,7 +111,8 @@ def train_validation_split(arrays: tuple[Any, ...], validation_split: float) -> 
 
 
 class ArrayDataAdapter:
-    """Batches of in-memory arrays: a permutation of the indices per epoch, gathered one batch at a time."""
+    """Batches of in-memory arrays: a permutation of the indices per epoch, gathered one batch at a time (a single
+    batch of all the samples is taken as it is)."""
 
     def __init__(self, x: Any, y: Any = None, sample_weight: Any = None, batch_size: int | None = None,
                  shuffle: bool | str = False) -> None:
@@ -149,7 +150,9 @@ class ArrayDataAdapter:
             indices = None
         else:
             order = range(self.num_batches)
-            indices = random.generator().permutation(n) if self.shuffle else None
+            # one batch holding every sample is the same set in any order (the mean loss and its gradient do not
+            # change), so the copy of the whole data that a shuffle would make is skipped
+            indices = random.generator().permutation(n) if self.shuffle and self.num_batches > 1 else None
         for b in order[start:]:
             index = slice(b * bs, min(n, (b + 1) * bs))
             if indices is not None:

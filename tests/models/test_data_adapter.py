@@ -37,6 +37,33 @@ def test_unshuffled_batches_are_views_in_order_and_batch_shuffle_keeps_runs():
     assert sorted(runs) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]
 
 
+def test_one_batch_of_every_sample_is_taken_as_it_is_even_when_shuffling():
+    x = np.arange(12, dtype="float32").reshape(6, 2)
+    y = np.arange(6)
+    for shuffle in (True, "batch"):
+        ((bx, by, _),) = list(da.ArrayDataAdapter(x, y, batch_size=6, shuffle=shuffle))
+        assert np.shares_memory(bx, x) and by.tolist() == list(range(6))  # the same set: no copy of the data
+    assert len({tuple(b[1].tolist()) for b in da.ArrayDataAdapter(x, y, batch_size=5, shuffle=True)}) == 2
+
+
+def test_full_batch_training_with_shuffle_matches_it_without():
+    from shendu import layers, models
+
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((40, 5)).astype("float32"), rng.integers(0, 3, 40)
+    runs = []
+    for shuffle in (True, False):
+        random.seed(3)
+        model = models.Sequential([layers.Input((5,)), layers.Dense(8, activation="relu"),
+                                   layers.Dense(3, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        runs.append((model.fit(x, y, batch_size=40, epochs=3, shuffle=shuffle, verbose=0).history,
+                     model.get_weights()))
+    assert runs[0][0] == runs[1][0]
+    for a, b in zip(runs[0][1], runs[1][1]):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_float64_becomes_float32_per_batch_and_integers_stay():
     x = np.zeros((6, 2), dtype="float64")
     y = np.zeros(6, dtype="int64")
