@@ -34,6 +34,7 @@ import numpy as np
 from shendu import grad_mode
 from shendu.backend import get_array_module
 from shendu.ops import kernels, kernels_recurrent
+from shendu.ops.blas import sgemm
 from shendu.ops.conv import relu_inplace
 from shendu.ops.elementwise import relu_grad, sigmoid, sigmoid_grad, tanh_grad
 from shendu.ops.function import Function
@@ -97,13 +98,22 @@ class _WeightGrads:
 
     def steps_back(self) -> Iterator[int]:
         """steps - 1, ..., 0; the products of steps half ... steps - 1 start on a worker once those are final."""
-        split = self.on_host and len(batch_chunks(self.steps, self.work, MIN_PRODUCT_WORK)) > 1
-        half = self.steps // 2 if split else 0
+        half = self.later_half()
         for t in range(self.steps - 1, -1, -1):
             if t == half - 1:
-                self.early = submit(self.part, slice(half, self.steps))
+                self.start_later(half)
             yield t
-        self.rest = half if half else self.steps  # the steps whose products are still to do: 0 ... rest - 1
+
+    def later_half(self) -> int:
+        """The first of the later steps whose products run on a worker while the loop does the earlier ones (steps
+        // 2 when shendu's threads and the size allow it), else 0."""
+        split = self.on_host and len(batch_chunks(self.steps, self.work, MIN_PRODUCT_WORK)) > 1
+        return self.steps // 2 if split else 0
+
+    def start_later(self, half: int) -> None:
+        """Start the products of steps half ... steps - 1 (final by now) on a worker; the rest wait for `result`."""
+        self.early = submit(self.part, slice(half, self.steps))
+        self.rest = half  # the steps whose products are still to do: 0 ... rest - 1
 
     def part(self, sl: slice) -> tuple[Any, Any, Any]:
         """The products of the steps sl: their rows of dx written, their parts of dW, dU and the sums returned."""
@@ -404,6 +414,17 @@ class LSTMSequence(_Recurrence):
         k = xp.empty_like(a) if keep else xp.empty((steps, 0, 0), dtype)
         kc = xp.empty((steps, n, batch), dtype) if keep else k
         c, c_new, hbuf, z = xp.ascontiguousarray(c), xp.empty_like(c), xp.empty_like(c), xp.empty((4 * n, batch), dtype)
+        blas = sgemm() if xp is np else None
+        if blas is not None:  # the steps in compiled calls: the earlier ones, then the later ones once projected
+            rmask = self.rmask if self.rmask is not None else xp.empty((0, 0), dtype)
+            t0 = 0
+            for t1 in (self.later_from, steps) if self.later is not None else (steps,):
+                if t0 == self.later_from and self.later is not None:
+                    self.later.result()
+                c, c_new = kernels_recurrent.lstm_forward(blas, a, u_t, hs, c, c_new, z, hbuf, rmask, real, keep, k,
+                                                          kc, t0, t1)
+                t0 = t1
+            return (k, kc, c) if keep else (None, None, c)
         step = kernels_recurrent.lstm_step
         for t in self._steps(steps):
             xp.matmul(u_t, self._step_input(hs[t], hbuf), out=z)
@@ -501,6 +522,18 @@ class LSTMSequence(_Recurrence):
         k, kc, a, drop, last = self.k, self.kc, self.a, self.drop, self.hs.shape[0] - 2
         real = self._real_steps(last + 1, dh.shape[1], dh.dtype)
         zeros = xp.zeros_like(dh)
+        blas = sgemm() if xp is np else None
+        if blas is not None:  # the steps in compiled calls: the later ones, then (their products started) the earlier
+            n, batch = dh.shape
+            none = xp.empty((0, n, batch), dh.dtype), xp.empty((0, 0), dh.dtype), xp.empty((0, 1, 1), bool)
+            args = (big if big is not None else none[0], zeros, k, kc, a, real, dc, u,
+                    self.rmask if self.rmask is not None else none[1], drop if drop is not None else none[2])
+            half = products.later_half()
+            dh, nxt = kernels_recurrent.lstm_backward(blas, dh, nxt, *args, half, last + 1)
+            if half:
+                products.start_later(half)
+                dh, nxt = kernels_recurrent.lstm_backward(blas, dh, nxt, *args, 0, half)
+            return dh
         step = kernels_recurrent.lstm_step_back
         for t in products.steps_back():
             kt = k[t]
@@ -579,6 +612,16 @@ class GRUSequence(_Recurrence):
         kr = xp.empty((steps, n, batch), dtype) if keep else khz
         rec = xp.zeros(n, dtype) if rec_h is None else xp.ascontiguousarray(rec_h[:, 0], dtype=dtype)
         r_buf, hbuf = xp.empty((3 * n, batch), dtype), xp.empty((n, batch), dtype)
+        blas = sgemm() if xp is np else None
+        if blas is not None:  # the steps in compiled calls: the earlier ones, then the later ones once projected
+            rmask = self.rmask if self.rmask is not None else xp.empty((0, 0), dtype)
+            t0 = 0
+            for t1 in (self.later_from, steps) if self.later is not None else (steps,):
+                if t0 == self.later_from and self.later is not None:
+                    self.later.result()
+                kernels_recurrent.gru_forward(blas, a, u_t, hs, r_buf, hbuf, rmask, rec, real, keep, khz, kr, t0, t1)
+                t0 = t1
+            return (khz, kr) if keep else (None, None)
         step = kernels_recurrent.gru_step
         for t in self._steps(steps):
             xp.matmul(u_t, self._step_input(hs[t], hbuf), out=r_buf)
@@ -673,6 +716,18 @@ class GRUSequence(_Recurrence):
         khz, kr, a, n, last = self.khz, self.kr, self.a, dh.shape[0], self.hs.shape[0] - 2
         real = self._real_steps(last + 1, dh.shape[1], dh.dtype)
         nxt, extra, zeros = xp.empty_like(dh), xp.zeros_like(dh), xp.zeros_like(dh)
+        blas = sgemm() if xp is np else None
+        if blas is not None:  # the steps in compiled calls: the later ones, then (their products started) the earlier
+            none = xp.empty((0, n, dh.shape[1]), dh.dtype), xp.empty((0, 0), dh.dtype)
+            args = (big if big is not None else none[0], zeros, d, khz, kr, a, real, u,
+                    self.rmask if self.rmask is not None else none[1])
+            half = products.later_half()
+            dh, nxt = kernels_recurrent.gru_backward(blas, dh, nxt, extra, *args, half, last + 1)
+            if half:
+                products.start_later(half)
+                dh, nxt = kernels_recurrent.gru_backward(blas, dh, nxt, extra, *args, 0, half)
+            dh += extra
+            return dh
         step = kernels_recurrent.gru_step_back
         for t in products.steps_back():
             dt = d[t]

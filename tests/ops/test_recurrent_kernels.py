@@ -1,6 +1,7 @@
 """The compiled LSTM and GRU steps (shendu.ops.kernels_recurrent) against the NumPy loops they stand in for: the same
-outputs and gradients in float32, with masks, initial states, recurrent dropout, go_backwards and all output forms;
-and the float32 tanh they use against np.tanh."""
+outputs and gradients in float32, with masks, initial states, recurrent dropout, go_backwards and all output forms,
+both as whole compiled loops calling BLAS and as one compiled call per step; and the float32 tanh they use against
+np.tanh."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ def both_paths(op, inputs, grad_out, **params):
         kernels.set_enabled(before)
 
 
+@pytest.mark.parametrize("whole_loop", [True, False])
 @pytest.mark.parametrize("op", [LSTMSequence, GRUSequence])
 @pytest.mark.parametrize(("return_sequences", "return_state", "go_backwards", "masked", "states", "rdrop"), [
     (True, False, False, False, False, False),
@@ -49,8 +51,14 @@ def both_paths(op, inputs, grad_out, **params):
     (True, True, True, True, True, False),      # padded steps, initial states, final states, reversed
     (False, True, False, True, False, True),    # padded steps and recurrent dropout
 ])
-def test_compiled_steps_match_numpy_steps(numba, op, return_sequences, return_state, go_backwards, masked, states,
-                                          rdrop):
+def test_compiled_steps_match_numpy_steps(numba, monkeypatch, whole_loop, op, return_sequences, return_state,
+                                          go_backwards, masked, states, rdrop):
+    from shendu.ops import blas, recurrent
+
+    if whole_loop and blas.sgemm() is None:
+        pytest.skip("NumPy's BLAS here is not an OpenBLAS that shendu can call from compiled loops")
+    if not whole_loop:
+        monkeypatch.setattr(recurrent, "sgemm", lambda: None)
     rng = np.random.default_rng(0)
     gates = 4 if op is LSTMSequence else 3
     n_states = 2 if op is LSTMSequence else 1
@@ -86,6 +94,8 @@ def test_float64_and_other_activations_keep_the_numpy_loop(numba, monkeypatch):
         raise AssertionError("the compiled loop ran")
 
     monkeypatch.setattr(kernels_recurrent, "lstm_step", fail)
+    monkeypatch.setattr(kernels_recurrent, "lstm_forward", fail)
+    monkeypatch.setattr(kernels_recurrent, "gru_forward", fail)
     before = kernels.set_enabled(True)
     try:
         x = Tensor(np.ones((2, 3, 2)))
@@ -97,3 +107,41 @@ def test_float64_and_other_activations_keep_the_numpy_loop(numba, monkeypatch):
             LSTMSequence.apply(x32, w32, u32, has_bias=False)
     finally:
         kernels.set_enabled(before)
+
+
+@pytest.mark.parametrize("op", [LSTMSequence, GRUSequence])
+def test_whole_loop_in_segments_overlapping_the_products_matches_numpy(numba, op):
+    """Sizes at which the projection of the later steps and the weight products of the later steps run on a worker
+    while the compiled loop does the earlier steps (two calls of the loop in each direction)."""
+    from shendu import parallel
+    from shendu.ops import blas, recurrent
+
+    if blas.sgemm() is None:
+        pytest.skip("NumPy's BLAS here is not an OpenBLAS that shendu can call from compiled loops")
+    rng = np.random.default_rng(1)
+    batch, steps, units = 16, 50, 64
+    gates, prefix = (4, "lstm") if op is LSTMSequence else (3, "gru")
+    f32 = np.float32
+    bias_shape = (gates * units,) if op is LSTMSequence else (2, gates * units)
+    inputs = [rng.normal(size=(batch, steps, units)).astype(f32)] + [
+        (rng.normal(size=shape) * 0.1).astype(f32) for shape in ((units, gates * units), (units, gates * units),
+                                                                 bias_shape)]
+    grad_out = rng.normal(size=(batch, steps, units)).astype(f32)
+    calls: dict[str, list] = {f"{prefix}_forward": [], f"{prefix}_backward": []}
+
+    def counting(name):
+        loop = getattr(recurrent.kernels_recurrent, name)
+
+        def run_loop(*args):
+            calls[name].append(args[-2:])
+            return loop(*args)
+        return run_loop
+
+    with parallel.num_threads(2), pytest.MonkeyPatch.context() as mp:
+        for name in calls:
+            mp.setattr(recurrent.kernels_recurrent, name, counting(name))
+        on, off = both_paths(op, inputs, grad_out, return_sequences=True)
+    half = steps // 2
+    assert calls == {f"{prefix}_forward": [(0, half), (half, steps)], f"{prefix}_backward": [(half, steps), (0, half)]}
+    for name, a, b in zip(["output", "x", "kernel", "recurrent_kernel", "bias"], on, off):
+        np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-5, err_msg=name)
