@@ -386,11 +386,21 @@ class _FusedRNN(RNN):
 
     def _run(self, x: Tensor, states: list[Tensor] | None, mask: np.ndarray | None,
              training: bool | None) -> tuple[Tensor, list[Tensor]]:
+        fused_call = self._fused_call(x, states, mask, training)
+        if fused_call is None:
+            return super()._run(x, states, mask, training)
+        inputs, params = fused_call
+        return self._fused_result(self.op.apply(*inputs, **params), x.shape[0], x.shape[1])
+
+    def _fused_call(self, x: Tensor, states: list[Tensor] | None, mask: np.ndarray | None,
+                    training: bool | None) -> tuple[list[Tensor], dict[str, Any]] | None:
+        """The inputs and parameters of `self.op` for this call (the dropout masks drawn, in the cell loop's order),
+        or None when the cell loop must run (activations the op lacks, GRU's reset_after=False)."""
         names = self._fused_activations()
         if names is None or getattr(self.cell, "reset_after", True) is False:
-            return super()._run(x, states, mask, training)
+            return None
         cell = self.cell
-        batch, steps, features = x.shape
+        batch, features = x.shape[0], x.shape[2]
         rmask = None
         if training:  # the same masks, drawn in the same order, as the cell loop would use
             if 0.0 < cell.dropout < 1.0:
@@ -402,10 +412,14 @@ class _FusedRNN(RNN):
         if cell.use_bias:
             inputs.append(cell.bias)
         inputs += states or []
-        out = self.op.apply(*inputs, activation=names[0], recurrent_activation=names[1], mask=mask,
-                            go_backwards=self.go_backwards, return_sequences=self.return_sequences,
-                            return_state=with_states, zero_output_for_mask=self.zero_output_for_mask,
-                            recurrent_mask=rmask, has_bias=cell.use_bias, has_state=states is not None)
+        return inputs, {"activation": names[0], "recurrent_activation": names[1], "mask": mask,
+                        "go_backwards": self.go_backwards, "return_sequences": self.return_sequences,
+                        "return_state": with_states, "zero_output_for_mask": self.zero_output_for_mask,
+                        "recurrent_mask": rmask, "has_bias": cell.use_bias, "has_state": states is not None}
+
+    def _fused_result(self, out: Tensor, batch: int, steps: int) -> tuple[Tensor, list[Any]]:
+        """(output, final states) from the op's output (batch, steps_out + states, units)."""
+        cell, with_states = self.cell, self.return_state or self.stateful
         t_out = steps if self.return_sequences else 1
         n_states = len(self.state_size)
         if not with_states:

@@ -6,8 +6,9 @@ from typing import Any
 
 from shendu.keras_mask import as_mask, get_keras_mask, set_keras_mask
 from shendu.layers.base import Layer
-from shendu.layers.recurrent import deserialize_layer
+from shendu.layers.recurrent import RNN, _FusedRNN, _pack, deserialize_layer
 from shendu.ops import Concatenate
+from shendu.ops.concurrent import Concurrent
 from shendu.tensor import Tensor
 
 
@@ -142,8 +143,12 @@ class Bidirectional(Layer):
             states = list(initial_state)
             half = len(states) // 2
             fwd_state, bwd_state = states[:half], states[half:]
-        y = self.forward_layer(sequences, initial_state=fwd_state, mask=mask, training=training)
-        y_rev = self.backward_layer(sequences, initial_state=bwd_state, mask=mask, training=training)
+        pair = self._run_pair(sequences, mask, training) if initial_state is None else None
+        if pair is not None:
+            y, y_rev = pair
+        else:
+            y = self.forward_layer(sequences, initial_state=fwd_state, mask=mask, training=training)
+            y_rev = self.backward_layer(sequences, initial_state=bwd_state, mask=mask, training=training)
         states = []
         if self.return_state:
             states = [*y[1:], *y_rev[1:]]
@@ -166,6 +171,34 @@ class Bidirectional(Layer):
         if self.return_state:
             return [*out, *states] if isinstance(out, list) else [out, *states]
         return out
+
+    def _run_pair(self, sequences: Any, mask: Any, training: bool | None) -> tuple[Any, Any] | None:
+        """Both directions as one `Concurrent` op (their loops side by side on two threads), giving what the two
+        layers' calls give; None when a layer's own call must run (not fused recurrences with their stock calls,
+        stateful, an activity regularizer, symbolic or nested inputs)."""
+        subs = (self.forward_layer, self.backward_layer)
+        if not (isinstance(sequences, Tensor) and sequences.ndim == 3 and self.built) or not all(
+                isinstance(sub, _FusedRNN) and type(sub).call is RNN.call and type(sub)._run is _FusedRNN._run
+                and sub.built and not sub.stateful and sub.activity_regularizer is None
+                and sub._fused_activations() is not None and getattr(sub.cell, "reset_after", True) is not False
+                for sub in subs):
+            return None
+        cell = self.forward_layer.cell
+        x = sequences.astype(cell.dtype) if sequences.dtype != cell.dtype and sequences.dtype.kind == "f" else sequences
+        batch, steps = x.shape[0], x.shape[1]
+        for sub in subs:
+            sub._check_shape(x.shape)
+        if steps == 0 or (mask is not None and mask.shape != (batch, steps)):
+            return None  # the layers' calls say what is wrong
+        (ins_f, params_f), (ins_b, params_b) = (sub._fused_call(x, None, mask, training) for sub in subs)
+        out = Concurrent.apply(*ins_f, *ins_b, ops=(self.forward_layer.op, self.backward_layer.op),
+                               params=(params_f, params_b), split=len(ins_f))
+        width = self.forward_layer.cell.units
+        results = []
+        for sub, part in zip(subs, (out[..., :width], out[..., width:])):
+            y, finals = sub._fused_result(part, batch, steps)
+            results.append([y, *_pack(finals, sub.state_size)] if sub.return_state else y)
+        return results[0], results[1]
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         shape = self.forward_layer.compute_output_shape(input_shape)

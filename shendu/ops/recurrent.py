@@ -243,6 +243,14 @@ class _Recurrence(Function):
             return [xp.array(s.T, dtype=dtype) for s in states]
         return [xp.zeros((units, batch), dtype) for _ in range(self.n_states)]
 
+    whole_loops = False  # LSTM and GRU: the time loop as compiled calls with BLAS's sgemm (`kernels_recurrent`)
+
+    def releases_gil(self, x: Any) -> bool:
+        """Whether the time loops on x run as whole compiled calls, without the GIL between steps, so that this op
+        can run beside another on a second thread (`ops.concurrent`); the NumPy loops hold it at every step."""
+        return (self.whole_loops and self.fast and x.dtype == np.float32 and get_array_module(x) is np
+                and kernels.enabled() and sgemm() is not None)
+
     def _compiled(self, dtype: Any) -> bool:
         """Whether the steps run as compiled loops (`kernels_recurrent`): tanh and sigmoid, float32, numba on."""
         return self.fast and dtype == np.float32 and self.xp is np and kernels.enabled()
@@ -381,6 +389,7 @@ class LSTMSequence(_Recurrence):
     """
 
     n_states = 2
+    whole_loops = True
 
     def forward(self, x: Any, kernel: Any, recurrent_kernel: Any, *rest: Any) -> Any:
         self.xp = xp = get_array_module(x)
@@ -577,6 +586,8 @@ class GRUSequence(_Recurrence):
     gradients come out as blocks h~, z, r (`_GRU_INPUT_ORDER`). The same step one Tensor op at a time is
     `shendu.layers.rnn_cells.GRUCell` (the reference that the `GRU` layer's tests compare this op with).
     """
+
+    whole_loops = True
 
     def forward(self, x: Any, kernel: Any, recurrent_kernel: Any, *rest: Any) -> Any:
         self.xp = xp = get_array_module(x)
