@@ -110,6 +110,15 @@ class _WeightGrads:
         split = self.on_host and len(batch_chunks(self.steps, self.work, MIN_PRODUCT_WORK)) > 1
         return self.steps // 2 if split else 0
 
+    def segments_back(self) -> Iterator[tuple[int, int]]:
+        """(t0, t1) pieces of the backward loop for the whole compiled loops, the later steps first: once those are
+        done their products start on a worker, and the earlier steps run beside them."""
+        half = self.later_half()
+        yield half, self.steps
+        if half:
+            self.start_later(half)
+            yield 0, half
+
     def start_later(self, half: int) -> None:
         """Start the products of steps half ... steps - 1 (final by now) on a worker; the rest wait for `result`."""
         self.early = submit(self.part, slice(half, self.steps))
@@ -228,6 +237,16 @@ class _Recurrence(Function):
         self.later_from = half
         run(slice(0, half))
         return a
+
+    def _segments(self, steps: int) -> Iterator[tuple[int, int]]:
+        """(t0, t1) pieces of the time loop for the whole compiled loops: the steps projected so far, then, once the
+        worker has projected the later steps, the rest."""
+        if self.later is None:
+            yield 0, steps
+            return
+        yield 0, self.later_from
+        self.later.result()
+        yield self.later_from, steps
 
     def _steps(self, steps: int) -> Iterator[int]:
         """0, ..., steps - 1, waiting for the projection of the later steps before the first of them."""
@@ -424,15 +443,11 @@ class LSTMSequence(_Recurrence):
         kc = xp.empty((steps, n, batch), dtype) if keep else k
         c, c_new, hbuf, z = xp.ascontiguousarray(c), xp.empty_like(c), xp.empty_like(c), xp.empty((4 * n, batch), dtype)
         blas = sgemm() if xp is np else None
-        if blas is not None:  # the steps in compiled calls: the earlier ones, then the later ones once projected
+        if blas is not None:  # whole compiled loops, no Python between steps
             rmask = self.rmask if self.rmask is not None else xp.empty((0, 0), dtype)
-            t0 = 0
-            for t1 in (self.later_from, steps) if self.later is not None else (steps,):
-                if t0 == self.later_from and self.later is not None:
-                    self.later.result()
+            for t0, t1 in self._segments(steps):
                 c, c_new = kernels_recurrent.lstm_forward(blas, a, u_t, hs, c, c_new, z, hbuf, rmask, real, keep, k,
                                                           kc, t0, t1)
-                t0 = t1
             return (k, kc, c) if keep else (None, None, c)
         step = kernels_recurrent.lstm_step
         for t in self._steps(steps):
@@ -532,16 +547,13 @@ class LSTMSequence(_Recurrence):
         real = self._real_steps(last + 1, dh.shape[1], dh.dtype)
         zeros = xp.zeros_like(dh)
         blas = sgemm() if xp is np else None
-        if blas is not None:  # the steps in compiled calls: the later ones, then (their products started) the earlier
+        if blas is not None:  # whole compiled loops, no Python between steps
             n, batch = dh.shape
             none = xp.empty((0, n, batch), dh.dtype), xp.empty((0, 0), dh.dtype), xp.empty((0, 1, 1), bool)
             args = (big if big is not None else none[0], zeros, k, kc, a, real, dc, u,
                     self.rmask if self.rmask is not None else none[1], drop if drop is not None else none[2])
-            half = products.later_half()
-            dh, nxt = kernels_recurrent.lstm_backward(blas, dh, nxt, *args, half, last + 1)
-            if half:
-                products.start_later(half)
-                dh, nxt = kernels_recurrent.lstm_backward(blas, dh, nxt, *args, 0, half)
+            for t0, t1 in products.segments_back():
+                dh, nxt = kernels_recurrent.lstm_backward(blas, dh, nxt, *args, t0, t1)
             return dh
         step = kernels_recurrent.lstm_step_back
         for t in products.steps_back():
@@ -624,14 +636,10 @@ class GRUSequence(_Recurrence):
         rec = xp.zeros(n, dtype) if rec_h is None else xp.ascontiguousarray(rec_h[:, 0], dtype=dtype)
         r_buf, hbuf = xp.empty((3 * n, batch), dtype), xp.empty((n, batch), dtype)
         blas = sgemm() if xp is np else None
-        if blas is not None:  # the steps in compiled calls: the earlier ones, then the later ones once projected
+        if blas is not None:  # whole compiled loops, no Python between steps
             rmask = self.rmask if self.rmask is not None else xp.empty((0, 0), dtype)
-            t0 = 0
-            for t1 in (self.later_from, steps) if self.later is not None else (steps,):
-                if t0 == self.later_from and self.later is not None:
-                    self.later.result()
+            for t0, t1 in self._segments(steps):
                 kernels_recurrent.gru_forward(blas, a, u_t, hs, r_buf, hbuf, rmask, rec, real, keep, khz, kr, t0, t1)
-                t0 = t1
             return (khz, kr) if keep else (None, None)
         step = kernels_recurrent.gru_step
         for t in self._steps(steps):
@@ -728,15 +736,12 @@ class GRUSequence(_Recurrence):
         real = self._real_steps(last + 1, dh.shape[1], dh.dtype)
         nxt, extra, zeros = xp.empty_like(dh), xp.zeros_like(dh), xp.zeros_like(dh)
         blas = sgemm() if xp is np else None
-        if blas is not None:  # the steps in compiled calls: the later ones, then (their products started) the earlier
+        if blas is not None:  # whole compiled loops, no Python between steps
             none = xp.empty((0, n, dh.shape[1]), dh.dtype), xp.empty((0, 0), dh.dtype)
             args = (big if big is not None else none[0], zeros, d, khz, kr, a, real, u,
                     self.rmask if self.rmask is not None else none[1])
-            half = products.later_half()
-            dh, nxt = kernels_recurrent.gru_backward(blas, dh, nxt, extra, *args, half, last + 1)
-            if half:
-                products.start_later(half)
-                dh, nxt = kernels_recurrent.gru_backward(blas, dh, nxt, extra, *args, 0, half)
+            for t0, t1 in products.segments_back():
+                dh, nxt = kernels_recurrent.gru_backward(blas, dh, nxt, extra, *args, t0, t1)
             dh += extra
             return dh
         step = kernels_recurrent.gru_step_back
