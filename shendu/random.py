@@ -6,6 +6,8 @@ own `seed=` gives that op a stream of its own, started from (global seed, op see
 seed: its successive calls give successive values (as TensorFlow's eager kernels do), the same in every run and
 whatever else draws in between, and `set_seed` starts it over. Without a global seed, the op seed pairs with
 TensorFlow's default, 87654321. Values are NumPy's (PCG64), not TensorFlow's: the same seed gives other numbers.
+`tf.random.Generator` and the `stateless_*` ops are TensorFlow's Philox (`shendu.random_generator`): they give
+TensorFlow's numbers.
 """
 
 from __future__ import annotations
@@ -195,62 +197,18 @@ def poisson(shape: Any, lam: Any, dtype: Any = np.float32, seed: int | None = No
     return Tensor(op_generator("poisson", seed).poisson(lam, dims).astype(dt))
 
 
-class Generator:
-    """tf.random.Generator: a random source of its own, independent of the global seed.
-
-    `Generator.from_seed(s)` repeats from run to run; `from_non_deterministic_state()` does not.
-    """
-
-    def __init__(self, copy_from: Generator | None = None, state: Any = None, alg: Any = None) -> None:
-        if state is not None:
-            raise NotImplementedError("tf.random.Generator: state= (a TensorFlow counter state) is not supported; "
-                             "use Generator.from_seed(seed)")
-        self._rng = np.random.default_rng()
-        if copy_from is not None:
-            self._rng.bit_generator.state = copy_from._rng.bit_generator.state
-
-    @classmethod
-    def from_seed(cls, seed: int, alg: Any = None) -> Generator:
-        """A generator whose draws repeat for the same seed."""
-        gen = cls()
-        gen._rng = np.random.default_rng(_seed_value(seed))
-        return gen
-
-    @classmethod
-    def from_non_deterministic_state(cls, alg: Any = None) -> Generator:
-        """A generator seeded from the operating system's entropy."""
-        return cls()
-
-    def normal(self, shape: Any, mean: Any = 0.0, stddev: Any = 1.0, dtype: Any = np.float32,
-               name: str | None = None) -> Tensor:
-        """Samples from N(mean, stddev^2)."""
-        return _normal(self._rng, shape, mean, stddev, dtype, "Generator.normal")
-
-    def uniform(self, shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any = np.float32,
-                name: str | None = None) -> Tensor:
-        """Samples from U[minval, maxval) (maxval 1 for floats; integer dtypes need maxval)."""
-        return _uniform(self._rng, shape, minval, maxval, dtype, "Generator.uniform")
-
-    def truncated_normal(self, shape: Any, mean: Any = 0.0, stddev: Any = 1.0, dtype: Any = np.float32,
-                         name: str | None = None) -> Tensor:
-        """Samples from N(mean, stddev^2), those beyond two standard deviations drawn again."""
-        return _truncated_normal(self._rng, shape, mean, stddev, dtype, "Generator.truncated_normal")
-
-    def split(self, count: int = 1) -> list[Generator]:
-        """`count` new generators seeded from this one (this one advances)."""
-        children = []
-        for _ in range(count):
-            child = Generator()
-            child._rng = np.random.default_rng(self._rng.integers(0, 2**63, size=4))
-            children.append(child)
-        return children
-
-    def make_seeds(self, count: int = 1) -> Tensor:
-        """A (2, count) int64 tensor of seeds drawn from this generator."""
-        return Tensor(self._rng.integers(0, 2**63, size=(2, count), dtype=np.int64))
-
+from shendu.random_generator import (  # noqa: E402  (tf.random's counter-based half, which uses the floors above)
+    Algorithm,
+    Generator,
+    get_global_generator,
+    set_global_generator,
+    stateless_normal,
+    stateless_truncated_normal,
+    stateless_uniform,
+)
 
 __all__ = [
-    "Generator", "categorical", "gamma", "generator", "normal", "poisson", "seed", "set_random_seed", "set_seed",
-    "shuffle", "truncated_normal", "uniform",
+    "Algorithm", "Generator", "categorical", "gamma", "generator", "get_global_generator", "normal", "poisson", "seed",
+    "set_global_generator", "set_random_seed", "set_seed", "shuffle", "stateless_normal", "stateless_truncated_normal",
+    "stateless_uniform", "truncated_normal", "uniform",
 ]

@@ -34,6 +34,7 @@ import numpy as np
 from shendu.layers.base import Layer
 from shendu.models import Model
 from shendu.optimizers import Optimizer
+from shendu.random_generator import Generator
 from shendu.saving import safetensors_format
 from shendu.saving.file_utils import ModelFileError, atomic_write
 from shendu.tensor import Tensor
@@ -71,10 +72,10 @@ def _check_trackable(value: Any, name: str) -> None:
             if not isinstance(key, str) or "/" in key:
                 raise ValueError(f"tf.train.Checkpoint: '{name}' has the key {key!r}: keys must be strings without '/'")
             _check_trackable(item, f"{name}[{key!r}]")
-    elif not isinstance(value, (Variable, Layer, Optimizer, Checkpoint, Module)):
+    elif not isinstance(value, (Variable, Layer, Optimizer, Checkpoint, Module, Generator)):
         raise ValueError(f"tf.train.Checkpoint: '{name}' ({type(value).__name__}) holds no checkpointable state; "
-                         f"expected a Variable, a Layer or Model, a tf.Module, an optimizer, a Checkpoint, or a list "
-                         f"or dict of them")
+                         f"expected a Variable, a Layer or Model, a tf.Module, an optimizer, a tf.random.Generator, a "
+                         f"Checkpoint, or a list or dict of them")
 
 
 def _holds_state(value: Any) -> bool:
@@ -83,7 +84,7 @@ def _holds_state(value: Any) -> bool:
         return any(_holds_state(v) for v in value)
     if isinstance(value, dict):
         return any(_holds_state(v) for v in value.values())
-    return isinstance(value, (Variable, Layer, Optimizer, Checkpoint, Module))
+    return isinstance(value, (Variable, Layer, Optimizer, Checkpoint, Module, Generator))
 
 
 def _walk(obj: Any, path: str, graph: _Graph) -> None:
@@ -105,6 +106,8 @@ def _walk(obj: Any, path: str, graph: _Graph) -> None:
         graph.optimizers[path] = obj
     elif isinstance(obj, Checkpoint):
         obj._walk_into(path, graph)
+    elif isinstance(obj, Generator):  # its state variable: a restored generator goes on where it was saved
+        graph.variables[_join(path, "state")] = obj.state
     elif isinstance(obj, Module):  # its attributes that hold state, by name (others, e.g. numbers, are not state)
         for key in sorted(vars(obj)):
             value = vars(obj)[key]

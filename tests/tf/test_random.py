@@ -31,8 +31,12 @@ def test_errors_name_the_function():
         tf.random.normal([None, 2])
     with pytest.raises(TypeError, match="a seed must be an int"):
         tf.random.set_seed("1")
-    with pytest.raises(NotImplementedError, match="state="):
-        tf.random.Generator(state=[1, 2, 3])
+    with pytest.raises(ValueError, match=r"Generator.uniform: an integer dtype.*needs maxval"):
+        tf.random.Generator.from_seed(1).uniform([2], dtype=tf.int32)
+    with pytest.raises(ValueError, match="threefry"):
+        tf.random.Generator.from_seed(1, alg="threefry")
+    with pytest.raises(ValueError, match=r"stateless_normal: seed must be two integers"):
+        tf.random.stateless_normal([2], seed=3)
 
 
 def test_statistics():
