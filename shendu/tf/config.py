@@ -33,11 +33,23 @@ class LogicalDevice(NamedTuple):
     device_type: str
 
 
+class LogicalDeviceConfiguration(NamedTuple):
+    """One logical device to make of a physical one (`set_logical_device_configuration`); memory_limit (MB) applies
+    to a GPU."""
+
+    memory_limit: int | None = None
+    experimental_priority: int | None = None
+    experimental_device_ordinal: int | None = None
+
+
+VirtualDeviceConfiguration = LogicalDeviceConfiguration  # TensorFlow 2.0's name
+
 _CPU = PhysicalDevice(name="/physical_device:CPU:0", device_type="CPU")
 _VALID_DEVICE_TYPES = frozenset({"CPU", "GPU", "TPU", "CUSTOM", "EPU"})  # those TensorFlow's device names allow
 _settings: dict[str, Any] = {"soft_device_placement": True, "inter_op_threads": 0}
 _hidden_gpus: set[int] = set()  # GPU indices hidden by set_visible_devices
 _warned_devices: set[str] = set()
+_logical_cpus: list[LogicalDeviceConfiguration] = []  # the CPU's logical devices, when split
 
 
 def list_physical_devices(device_type: str | None = None) -> list[PhysicalDevice]:
@@ -53,9 +65,36 @@ def _physical() -> list[PhysicalDevice]:
 
 
 def list_logical_devices(device_type: str | None = None) -> list[LogicalDevice]:
-    """The devices operations can be placed on, named as `tf.device` takes them (e.g. '/device:CPU:0')."""
-    return [LogicalDevice(name=d.name.replace("/physical_device:", "/device:"), device_type=d.device_type)
-            for d in get_visible_devices(device_type)]
+    """The devices operations can be placed on, named as `tf.device` takes them (e.g. '/device:CPU:0'): one per
+    visible physical device, and as many CPUs as `set_logical_device_configuration` made of the CPU."""
+    found = []
+    for d in get_visible_devices(device_type):
+        count = len(_logical_cpus) if d.device_type == "CPU" and _logical_cpus else 1
+        found += [LogicalDevice(name=f"/device:{d.device_type}:{i if d.device_type == 'CPU' else _gpu_index(d)}",
+                                device_type=d.device_type) for i in range(count)]
+    return found
+
+
+def set_logical_device_configuration(device: PhysicalDevice, logical_devices: Sequence[Any] | None) -> None:
+    """Make several logical CPUs of the CPU (TensorFlow's way to try distribution strategies on one machine): they
+    are the names '/CPU:0' ... '/CPU:n-1' that `list_logical_devices` and `tf.device` accept, all computing on the
+    same processor. None goes back to one. A GPU cannot be split here: one logical GPU per physical GPU."""
+    if not isinstance(device, PhysicalDevice) or device not in list_physical_devices():
+        raise ValueError(f"tf.config.set_logical_device_configuration: unrecognized device {device!r}; expected one "
+                         f"of tf.config.list_physical_devices()")
+    configs = list(logical_devices) if logical_devices is not None else []
+    if any(not isinstance(c, LogicalDeviceConfiguration) for c in configs):
+        raise ValueError("tf.config.set_logical_device_configuration: expected a list of "
+                         "tf.config.LogicalDeviceConfiguration")
+    if device.device_type == "GPU":
+        raise ValueError(f"tf.config.set_logical_device_configuration: shendu cannot split {device.name} into "
+                         f"logical devices or cap its memory; each GPU is one logical device")
+    _logical_cpus[:] = configs
+
+
+def get_logical_device_configuration(device: PhysicalDevice) -> list[LogicalDeviceConfiguration] | None:
+    """The logical devices set for this physical device, or None when none were set."""
+    return list(_logical_cpus) if device.device_type == "CPU" and _logical_cpus else None
 
 
 def get_visible_devices(device_type: str | None = None) -> list[PhysicalDevice]:
@@ -126,7 +165,7 @@ def device(device_name: str | None) -> Iterator[None]:
 
 def _placement(device_type: str, index: int | None, device_name: str) -> int | None:
     """The GPU index tf.device places on (None: the CPU), falling back to the CPU as soft placement says."""
-    if device_type == "CPU" and index in (None, 0):
+    if device_type == "CPU" and (index in (None, 0) or index < len(_logical_cpus)):
         return None
     if device_type == "GPU":
         visible = [_gpu_index(d) for d in get_visible_devices("GPU")]
@@ -232,6 +271,9 @@ experimental = SimpleNamespace(
     list_physical_devices=list_physical_devices, list_logical_devices=list_logical_devices,
     get_visible_devices=get_visible_devices, set_visible_devices=set_visible_devices,
     set_memory_growth=set_memory_growth, enable_op_determinism=enable_op_determinism,
+    set_virtual_device_configuration=set_logical_device_configuration,
+    get_virtual_device_configuration=get_logical_device_configuration,
+    VirtualDeviceConfiguration=LogicalDeviceConfiguration,
 )
 """tf.config.experimental: the names TensorFlow 2.0 code still calls there."""
 threading = SimpleNamespace(

@@ -148,3 +148,10 @@ def test_device_names_are_checked(fake_gpu, name, match):
     with pytest.raises(ValueError, match=match):
         devices.parse(name)
     assert devices.parse("/job:localhost/replica:0/task:0/device:GPU:0") == 0 and devices.parse("CPU") is None
+
+
+def test_a_gpu_is_not_split_into_logical_devices(fake_gpu):
+    gpu = sd.config.list_physical_devices("GPU")[0]
+    with pytest.raises(ValueError, match=r"cannot split /physical_device:GPU:0 into logical devices"):
+        config.set_logical_device_configuration(gpu, [config.LogicalDeviceConfiguration(memory_limit=1024)])
+    assert [d.name for d in config.list_logical_devices("GPU")] == ["/device:GPU:0"]

@@ -126,3 +126,29 @@ def test_device_without_soft_placement_raises():
 def test_device_names_are_checked(name, error, match):
     with pytest.raises(error, match=match), tf.device(name):
         pass
+
+
+def test_the_cpu_split_into_logical_devices():
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    try:
+        tf.config.experimental.set_virtual_device_configuration(
+            cpu, [tf.config.experimental.VirtualDeviceConfiguration() for _ in range(3)])
+        assert [d.name for d in tf.config.list_logical_devices("CPU")] == [f"/device:CPU:{i}" for i in range(3)]
+        assert len(tf.config.get_logical_device_configuration(cpu)) == 3
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a configured logical CPU is a device: no fallback warning
+            with tf.device("/CPU:2"):
+                assert (tf.constant([1.0]) * 2).numpy().tolist() == [2.0]
+        with pytest.warns(UserWarning, match="no device CPU:3"), tf.device("/CPU:3"):
+            pass
+        with pytest.raises(ValueError, match=r"expected a list of tf\.config\.LogicalDeviceConfiguration"):
+            tf.config.set_logical_device_configuration(cpu, [1])
+        with pytest.raises(ValueError, match="unrecognized device"):
+            tf.config.set_logical_device_configuration("CPU:0", [tf.config.LogicalDeviceConfiguration()])
+        gpu = config.PhysicalDevice(name="/physical_device:GPU:0", device_type="GPU")
+        with pytest.raises(ValueError, match=r"(unrecognized device|cannot split)"):
+            tf.config.set_logical_device_configuration(gpu, [tf.config.LogicalDeviceConfiguration(1024)])
+    finally:
+        tf.config.set_logical_device_configuration(cpu, None)
+    assert tf.config.list_logical_devices("CPU") == [config.LogicalDevice(name="/device:CPU:0", device_type="CPU")]
+    assert tf.config.get_logical_device_configuration(cpu) is None
