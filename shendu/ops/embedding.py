@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from shendu.backend import get_array_module
+from shendu.ops import kernels
 from shendu.ops.function import Function
 
 
@@ -14,8 +15,8 @@ class Gather(Function):
     """y[..., :] = W[ids[...], :];  dW[v] = sum of g over the positions where ids == v (zero for unused rows).
 
     The gradient sums by sorting the ids once and adding each run of equal ids with `add.reduceat`, which is
-    several times faster than `add.at` for large batches; on a GPU (CuPy has no `reduceat`) `add.at` adds
-    atomically.
+    several times faster than `add.at` for large batches; with numba one compiled pass adds the rows in input order
+    (`kernels.scatter_add_rows`, equal to rounding); on a GPU (CuPy has no `reduceat`) `add.at` adds atomically.
     """
 
     def __init__(self, ids: Any) -> None:
@@ -37,6 +38,9 @@ def scatter_rows(ids: Any, values: Any, rows: int) -> Any:
         return out
     if xp is not np:
         xp.add.at(out, ids, values)
+        return out
+    if kernels.enabled() and values.flags.c_contiguous:
+        kernels.scatter_add_rows(ids, values, out)
         return out
     order = xp.argsort(ids, kind="stable")
     sorted_ids = ids[order]

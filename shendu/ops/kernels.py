@@ -301,6 +301,18 @@ def adam(g: Any, w: Any, m: Any, v: Any, b1: Any, c1: Any, b2: Any, c2: Any, ste
         w[i] -= mi / (np.sqrt(vi) + eps) * step_size
 
 
+@_jit
+def scatter_add_rows(ids: Any, values: Any, out: Any) -> None:
+    """out[ids[k]] += values[k] for k = 0, 1, ... in order: the embedding's gradient in one pass (the sorted
+    `add.reduceat` of `ops.embedding.scatter_rows` is its NumPy reference; it sums a row's values in another order,
+    so the two agree to rounding)."""
+    for k in range(ids.shape[0]):
+        row = out[ids[k]]
+        v = values[k]
+        for j in range(v.shape[0]):
+            row[j] += v[j]
+
+
 @functools.cache
 def _gather_patch(kh: int, kw: int, ch: int, dh: int, dw: int) -> Callable[..., None]:
     """The loop `(x, i, r, s, out)`: out[(u kw + v) ch + c] = x[i, r + u dh, s + v dw, c], the input window of the

@@ -32,14 +32,26 @@ def test_lookup_and_gradient_sum_repeated_ids():
     assert not layer.embeddings.grad.numpy()[[2, 3]].any()
 
 
-def test_scatter_rows_matches_add_at_for_a_large_vocabulary():
-    rng = np.random.default_rng(1)
-    ids = rng.integers(0, 5000, 4000)
-    values = rng.normal(size=(4000, 7))
-    want = np.zeros((5000, 7))
-    np.add.at(want, ids, values)
-    np.testing.assert_allclose(scatter_rows(ids, values, 5000), want, atol=1e-12)
-    assert scatter_rows(ids[:0], values[:0], 3).shape == (3, 7)
+@pytest.mark.parametrize("compiled", [False, True])
+def test_scatter_rows_matches_add_at_for_a_large_vocabulary(compiled):
+    from shendu.ops import kernels
+
+    if compiled and not kernels.enabled():
+        pytest.skip("the compiled scatter needs numba")
+    before = kernels.set_enabled(compiled)
+    try:
+        rng = np.random.default_rng(1)
+        ids = rng.integers(0, 5000, 4000)
+        for dtype in (np.float64, np.float32):
+            values = rng.normal(size=(4000, 7)).astype(dtype)
+            want = np.zeros((5000, 7), dtype)
+            np.add.at(want, ids, values)
+            got = scatter_rows(ids, values, 5000)
+            assert got.dtype == dtype
+            np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6 if dtype == np.float32 else 1e-12)
+        assert scatter_rows(ids[:0], values[:0], 3).shape == (3, 7)
+    finally:
+        kernels.set_enabled(before)
 
 
 def test_gradcheck_of_the_table():
