@@ -94,8 +94,10 @@ def _draw_uniform(start: tuple[int, int], key: int, n: int, dims: tuple[int, ...
     if minval is None:
         return Tensor(philox.integers(start, key, n, dt).reshape(dims))
     low, high = int(_value(minval)), int(_value(maxval))
-    if high <= low:
-        raise ValueError(f"{where}: need minval < maxval, got minval={low}, maxval={high}")
+    info = np.iinfo(dt)
+    if not info.min <= low < high <= info.max:  # the bounds are values of dt, as TensorFlow's are
+        raise ValueError(f"{where}: need {info.min} <= minval < maxval <= {info.max} for {dt}, got minval={low}, "
+                         f"maxval={high}")
     return Tensor(philox.integers(start, key, n, dt, low, high).reshape(dims))
 
 

@@ -78,6 +78,16 @@ def test_stateless_ops_depend_on_the_seed_alone_and_match_tensorflow():
     np.testing.assert_allclose(scaled, 5.0 + 2.0 * tf.random.stateless_normal([2, 3], seed=[1, 2]).numpy(), rtol=1e-6)
 
 
+def test_integer_bounds_are_checked():
+    g = tf.random.Generator.from_seed(1)
+    with pytest.raises(ValueError, match=r"need -2147483648 <= minval < maxval <= 2147483647 for int32, got minval=5"):
+        g.uniform([2], minval=5, maxval=5, dtype=tf.int32)
+    with pytest.raises(ValueError, match=r"maxval=4294967296"):
+        tf.random.stateless_uniform([2], seed=[1, 2], minval=0, maxval=2**32, dtype=tf.int32)
+    full = g.uniform([1000], minval=-2**31, maxval=2**31 - 1, dtype=tf.int32).numpy()
+    assert full.min() < -2**30 and full.max() > 2**30
+
+
 def test_the_global_generator_can_be_replaced():
     before = tf.random.get_global_generator()
     mine = tf.random.Generator.from_seed(5)
