@@ -49,6 +49,7 @@ from shendu.tensor import Tensor
 from shendu.tf import *  # noqa: F403  (the tf.* names: constant, reduce_sum, GradientTape, ...)
 from shendu.tf import config, image, linalg, nest, nn, saved_model, signal, strings, summary, test, train, version
 from shendu.tf import math_ops as math
+from shendu.tf.print_ops import print as print  # tf.print; left out of __all__, so `import *` keeps the builtin
 from shendu.variable import Variable
 
 __all__ = [
