@@ -47,17 +47,34 @@ from shendu.ops import Function
 from shendu.parallel import get_num_threads, set_num_threads
 from shendu.tensor import Tensor
 from shendu.tf import *  # noqa: F403  (the tf.* names: constant, reduce_sum, GradientTape, ...)
-from shendu.tf import config, image, linalg, nest, nn, saved_model, signal, strings, summary, test, train, version
+from shendu.tf import (
+    config,
+    debugging,
+    errors,
+    image,
+    linalg,
+    nest,
+    nn,
+    saved_model,
+    signal,
+    strings,
+    summary,
+    test,
+    train,
+    version,
+)
 from shendu.tf import math_ops as math
+from shendu.tf.debugging import assert_equal, assert_greater, assert_less, assert_rank
 from shendu.tf.print_ops import print as print  # tf.print; left out of __all__, so `import *` keeps the builtin
 from shendu.variable import Variable
 
 __all__ = [
-    *_tf.__all__, "Function", "GradcheckError", "Tensor", "Variable", "activations", "applications", "arange",
-    "callbacks", "cast", "compression", "concatenate", "config", "constant", "constraints", "convert_to_tensor", "data",
-    "datasets", "distribute", "enable_grad", "floatx", "get_array_module", "get_default_device", "get_num_threads",
-    "gradcheck", "image", "initializers", "is_grad_enabled", "keras", "layers", "linalg", "losses", "math", "metrics",
-    "models", "nest", "nn", "no_grad", "ones", "ones_like", "optimizers", "random", "regularizers", "saved_model",
-    "schedules", "set_default_device", "set_floatx", "set_num_threads", "signal", "strings", "summary", "tensor",
-    "test", "train", "utils", "version", "zeros", "zeros_like"
+    *_tf.__all__, "activations", "applications", "arange", "assert_equal", "assert_greater", "assert_less",
+    "assert_rank", "callbacks", "cast", "compression", "concatenate", "config", "constant", "constraints",
+    "convert_to_tensor", "data", "datasets", "debugging", "distribute", "enable_grad", "errors", "floatx", "Function",
+    "get_array_module", "get_default_device", "get_num_threads", "gradcheck", "GradcheckError", "image",
+    "initializers", "is_grad_enabled", "keras", "layers", "linalg", "losses", "math", "metrics", "models", "nest",
+    "nn", "no_grad", "ones", "ones_like", "optimizers", "random", "regularizers", "saved_model", "schedules",
+    "set_default_device", "set_floatx", "set_num_threads", "signal", "strings", "summary", "Tensor", "tensor", "test",
+    "train", "utils", "Variable", "version", "zeros", "zeros_like"
 ]
