@@ -7,12 +7,24 @@ tf.data is `shendu.data`)."""
 from shendu import initializers
 from shendu.tensor_shape import TensorShape
 from shendu.tensor_spec import TensorSpec
-from shendu.tf import array_ops, config, control_flow, creation, math_ops, module, tape, tensor_array, tf_function
+from shendu.tf import (
+    array_ops,
+    config,
+    control_flow,
+    creation,
+    custom_gradients,
+    math_ops,
+    module,
+    tape,
+    tensor_array,
+    tf_function,
+)
 from shendu.tf.array_ops import *  # noqa: F403
 from shendu.tf.config import *  # noqa: F403
 from shendu.tf.control_flow import *  # noqa: F403
 from shendu.tf.creation import *  # noqa: F403
 from shendu.tf.creation import bool_ as bool  # a module-level `bool` in creation.py would hide the builtin there
+from shendu.tf.custom_gradients import *  # noqa: F403
 from shendu.tf.math_ops import *  # noqa: F403
 from shendu.tf.module import *  # noqa: F403
 from shendu.tf.tape import *  # noqa: F403
@@ -23,7 +35,7 @@ from shendu.tf.tf_function import *  # noqa: F403
 constant_initializer, ones_initializer, zeros_initializer = initializers.Constant, initializers.Ones, initializers.Zeros
 random_normal_initializer, random_uniform_initializer = initializers.RandomNormal, initializers.RandomUniform
 
-__all__ = [*array_ops.__all__, *config.__all__, *control_flow.__all__, *creation.__all__, *math_ops.__all__,
-           *module.__all__, *tape.__all__, *tensor_array.__all__, *tf_function.__all__, "TensorShape", "TensorSpec",
-           "bool", "constant_initializer", "ones_initializer", "random_normal_initializer",
+__all__ = [*array_ops.__all__, *config.__all__, *control_flow.__all__, *creation.__all__, *custom_gradients.__all__,
+           *math_ops.__all__, *module.__all__, *tape.__all__, *tensor_array.__all__, *tf_function.__all__,
+           "TensorShape", "TensorSpec", "bool", "constant_initializer", "ones_initializer", "random_normal_initializer",
            "random_uniform_initializer", "zeros_initializer"]

@@ -109,3 +109,38 @@ def test_debugging_asserts_raise_tensorflows_errors():
         tf.debugging.assert_type(tf.constant(1.0), tf.int32)
     err = tf.errors.OutOfRangeError(None, None, "end of sequence")
     assert isinstance(err, IndexError) and err.message == "end of sequence" and str(err) == "end of sequence"
+
+
+def test_custom_gradient_replaces_the_gradient_of_what_the_function_runs():
+    @tf.custom_gradient
+    def log1pexp(x):
+        e = tf.exp(x)
+
+        def grad(upstream):
+            return upstream * (1 - 1 / (1 + e))
+        return tf.math.log(1 + e), grad
+
+    x = tf.constant([0.0, 100.0])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        with np.errstate(over="ignore"):
+            y = log1pexp(x)
+    np.testing.assert_allclose(tape.gradient(y, x).numpy(), [0.5, 1.0])  # the naive gradient is NaN at 100
+
+    w = tf.Variable(3.0)
+
+    @tf.custom_gradient
+    def scaled(x):
+        def grad(upstream, variables):
+            return upstream * 10.0, [upstream * 100.0]
+        return x * w, grad
+
+    with tf.GradientTape() as tape:
+        out = scaled(tf.constant(2.0))
+    assert [float(g) for g in tape.gradient(out, [w])] == [100.0]
+
+    @tf.custom_gradient
+    def forgets_variables(x):
+        return x * w, lambda upstream: upstream
+    with pytest.raises(TypeError, match="must take a keyword argument 'variables'"):
+        forgets_variables(tf.constant(1.0))
