@@ -147,23 +147,34 @@ def gru_step_back(dh: Any, extra: Any, add: Any, d: Any, khz: Any, kr: Any, a: A
 
 
 @_jit
+def _product(blas: Any, a: Any, b: Any, out: Any) -> None:
+    """out = a @ b by BLAS's sgemm (`blas`, `shendu.ops.blas.sgemm()`), for C-contiguous float32 (m, k) a, (k, n) b
+    and (m, n) out."""
+    m, k, n = a.shape[0], a.shape[1], b.shape[1]
+    blas(ROW_MAJOR, NO_TRANS, NO_TRANS, m, n, k, np.float32(1), a.ctypes.data, k, b.ctypes.data, n, np.float32(0),
+         out.ctypes.data, n)
+
+
+@_jit
+def _masked(x: Any, mask: Any, out: Any) -> Any:
+    """x times the recurrent dropout mask, written into out (which may be x), when the mask is not empty; else x."""
+    if mask.size == 0:
+        return x
+    for j in range(x.shape[0]):
+        for b in range(x.shape[1]):
+            out[j, b] = x[j, b] * mask[j, b]
+    return out
+
+
+@_jit
 def lstm_forward(blas: Any, a: Any, u_t: Any, hs: Any, c: Any, c_new: Any, z: Any, hbuf: Any, rmask: Any, real: Any,
                  keep: bool, k: Any, kc: Any, t0: int, t1: int) -> tuple[Any, Any]:
     """Steps t0 ... t1 - 1 of the LSTM's time loop in one call: per step z = U^T h with BLAS's sgemm (`blas`,
     `shendu.ops.blas.sgemm()`; h times the recurrent dropout mask rmask when that is not empty), then `lstm_step`.
     No Python runs between steps (about 8 us a step otherwise). Returns (c, c_new) as they are after the steps
     (the loop swaps them)."""
-    g, n, batch = u_t.shape[0], u_t.shape[1], hs.shape[2]
-    one, zero = np.float32(1), np.float32(0)
     for t in range(t0, t1):
-        h = hs[t]
-        if rmask.size > 0:
-            for j in range(n):
-                for b in range(batch):
-                    hbuf[j, b] = h[j, b] * rmask[j, b]
-            h = hbuf
-        blas(ROW_MAJOR, NO_TRANS, NO_TRANS, g, batch, n, one, u_t.ctypes.data, n, h.ctypes.data, batch, zero,
-             z.ctypes.data, batch)
+        _product(blas, u_t, _masked(hs[t], rmask, hbuf), z)
         lstm_step(a[t], z, hs[t], c, real[t], keep, hs[t + 1], c_new, k[t], kc[t])
         c, c_new = c_new, c
     return c, c_new
@@ -175,21 +186,16 @@ def lstm_backward(blas: Any, dh: Any, nxt: Any, big: Any, zeros: Any, k: Any, kc
     """Steps t1 - 1 down to t0 of the LSTM's backward loop in one call: per step `lstm_step_back` (adding big[t], the
     outputs' gradient, below the last step where big is not empty), then nxt = U dZ with sgemm, times rmask, and dh
     itself at the steps that drop marks padded. Returns (dh, nxt) as they are after the steps."""
-    last, n, g, batch = k.shape[0] - 1, u.shape[0], u.shape[1], dh.shape[1]
-    one, zero = np.float32(1), np.float32(0)
+    last = k.shape[0] - 1
     for t in range(t1 - 1, t0 - 1, -1):
         add = big[t] if big.size > 0 and t < last else zeros
         lstm_step_back(dh, add, k[t], kc[t], a[t], real[t], dc)
-        blas(ROW_MAJOR, NO_TRANS, NO_TRANS, n, batch, g, one, u.ctypes.data, g, k[t].ctypes.data, batch, zero,
-             nxt.ctypes.data, batch)
-        if rmask.size > 0:
-            for j in range(n):
-                for b in range(batch):
-                    nxt[j, b] *= rmask[j, b]
+        _product(blas, u, k[t], nxt)
+        _masked(nxt, rmask, nxt)
         if drop.size > 0:
-            for b in range(batch):
+            for b in range(dh.shape[1]):
                 if drop[t, 0, b]:
-                    for j in range(n):
+                    for j in range(dh.shape[0]):
                         nxt[j, b] = dh[j, b]
         dh, nxt = nxt, dh
     return dh, nxt
@@ -200,17 +206,8 @@ def gru_forward(blas: Any, a: Any, u_t: Any, hs: Any, r_buf: Any, hbuf: Any, rma
                 keep: bool, khz: Any, kr: Any, t0: int, t1: int) -> None:
     """Steps t0 ... t1 - 1 of the GRU's time loop in one call: per step r_buf = U^T h with BLAS's sgemm (h times the
     recurrent dropout mask rmask when that is not empty), then `gru_step`."""
-    g, n, batch = u_t.shape[0], u_t.shape[1], hs.shape[2]
-    one, zero = np.float32(1), np.float32(0)
     for t in range(t0, t1):
-        h = hs[t]
-        if rmask.size > 0:
-            for j in range(n):
-                for b in range(batch):
-                    hbuf[j, b] = h[j, b] * rmask[j, b]
-            h = hbuf
-        blas(ROW_MAJOR, NO_TRANS, NO_TRANS, g, batch, n, one, u_t.ctypes.data, n, h.ctypes.data, batch, zero,
-             r_buf.ctypes.data, batch)
+        _product(blas, u_t, _masked(hs[t], rmask, hbuf), r_buf)
         gru_step(a[t], r_buf, rec, hs[t], real[t], keep, hs[t + 1], khz[t], kr[t])
 
 
@@ -220,17 +217,12 @@ def gru_backward(blas: Any, dh: Any, nxt: Any, extra: Any, big: Any, zeros: Any,
     """Steps t1 - 1 down to t0 of the GRU's backward loop in one call: per step `gru_step_back` (adding big[t] below
     the last step where big is not empty), then nxt = U [dz', dr', dh~' r] with sgemm, times rmask. Returns (dh, nxt)
     as they are after the steps (extra, the part that skips the product, is added by the caller at the end)."""
-    last, n, g, batch = d.shape[0] - 1, u.shape[0], u.shape[1], dh.shape[1]
-    one, zero = np.float32(1), np.float32(0)
+    last, n = d.shape[0] - 1, dh.shape[0]
     for t in range(t1 - 1, t0 - 1, -1):
         dt = d[t]
         add = big[t] if big.size > 0 and t < last else zeros
         gru_step_back(dh, extra, add, dt, khz[t], kr[t], a[t], real[t])
-        blas(ROW_MAJOR, NO_TRANS, NO_TRANS, n, batch, g, one, u.ctypes.data, g, dt[n:].ctypes.data, batch, zero,
-             nxt.ctypes.data, batch)
-        if rmask.size > 0:
-            for j in range(n):
-                for b in range(batch):
-                    nxt[j, b] *= rmask[j, b]
+        _product(blas, u, dt[n:], nxt)
+        _masked(nxt, rmask, nxt)
         dh, nxt = nxt, dh
     return dh, nxt
