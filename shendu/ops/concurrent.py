@@ -11,6 +11,7 @@ the other); on one thread, or on a GPU, they run one after the other.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -35,8 +36,8 @@ class Concurrent(Function):
         gets it from its own inputs, as its own `apply` would decide."""
         parts = (inputs[:split], inputs[split:])
         recording = grad_mode.state.enabled
-        params = tuple({**p, "keep": recording and any(t.requires_grad for t in part)}
-                       if "keep" in inspect.signature(op).parameters else p for op, p, part in zip(ops, params, parts))
+        params = tuple({**p, "keep": recording and any(t.requires_grad for t in part)} if _takes_keep(op) else p
+                       for op, p, part in zip(ops, params, parts))
         with one_blas_thread():
             return super().apply(*inputs, ops=ops, params=params, split=split)
 
@@ -62,6 +63,12 @@ def _both(run: Callable[[int], Any], side_by_side: bool) -> list[Any]:
     if side_by_side and len(batch_chunks(2, MIN_PRODUCT_WORK, MIN_PRODUCT_WORK)) == 2:
         return run_chunks(lambda sl: run(sl.start), [slice(0, 1), slice(1, 2)])
     return [run(0), run(1)]
+
+
+@functools.cache
+def _takes_keep(op: type) -> bool:
+    """Whether the op's constructor has a `keep` parameter (read once per op class, not at every call)."""
+    return "keep" in inspect.signature(op).parameters
 
 
 def _holds_gil(x: Any) -> bool:

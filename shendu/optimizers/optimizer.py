@@ -430,8 +430,7 @@ class Optimizer:
             k = id(v)
             avg, tmp = self._slots[k]["average"], self._scratch[k][0]
             avg *= m
-            tmp[...] = v.data
-            tmp *= 1.0 - m
+            backend.get_array_module(tmp).multiply(v.data, 1.0 - m, out=tmp)  # one pass, on the weight's device
             avg += tmp
         freq = self.ema_overwrite_frequency
         if freq and (step + 1) % freq == 0:
