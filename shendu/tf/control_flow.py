@@ -11,7 +11,7 @@ compares with None as a wildcard.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -106,9 +106,7 @@ def map_fn(fn: Callable[[Any], Any], elems: Any, dtype: Any = None, parallel_ite
     outputs = [fn(pack_sequence_as(structure, [s[i] for s in slices])) for i in range(n)]
     if not outputs:
         raise ValueError("tf.map_fn: elems has no elements along axis 0")
-    first = outputs[0]
-    columns = zip(*(flatten(o) for o in outputs))
-    return pack_sequence_as(first, [stack([convert_to_tensor(v) for v in column]) for column in columns])
+    return _stacked(outputs)
 
 
 def vectorized_map(fn: Callable[[Any], Any], elems: Any, fallback_to_while_loop: bool = True,
@@ -122,37 +120,26 @@ def scan(fn: Callable[[Any, Any], Any], elems: Any, initializer: Any = None, par
          name: str | None = None) -> Any:
     """The running results acc = fn(acc, x) over the slices x of elems (from the first, or the last when reverse),
     stacked; acc starts at initializer, or at the first slice (which is then the first result)."""
-    slices, structure, n = _elements(elems, "tf.scan")
-    order = list(range(n - 1, -1, -1) if reverse else range(n))
-    acc, results = initializer, []
-    if acc is None:
-        if not order:
-            raise ValueError("tf.scan: elems has no elements and no initializer is given")
-        acc = pack_sequence_as(structure, [s[order[0]] for s in slices])
-        results.append(acc)
-        order = order[1:]
-    for i in order:
-        acc = fn(acc, pack_sequence_as(structure, [s[i] for s in slices]))
-        results.append(acc)
-    if reverse:
-        results.reverse()
-    columns = zip(*(flatten(r) for r in results))
-    return pack_sequence_as(results[0], [stack([convert_to_tensor(v) for v in column]) for column in columns])
+    results = list(_accumulate(fn, elems, initializer, reverse, "tf.scan"))
+    return _stacked(results[::-1] if reverse else results)
 
 
 def foldl(fn: Callable[[Any, Any], Any], elems: Any, initializer: Any = None, parallel_iterations: int = 10,
           back_prop: bool = True, swap_memory: bool = False, name: str | None = None) -> Any:
     """acc = fn(acc, x) over the slices of elems from the first; the final acc."""
-    return _fold(fn, elems, initializer, reverse=False, where="tf.foldl")
+    return _last(_accumulate(fn, elems, initializer, False, "tf.foldl"), initializer)
 
 
 def foldr(fn: Callable[[Any, Any], Any], elems: Any, initializer: Any = None, parallel_iterations: int = 10,
           back_prop: bool = True, swap_memory: bool = False, name: str | None = None) -> Any:
     """acc = fn(acc, x) over the slices of elems from the last; the final acc."""
-    return _fold(fn, elems, initializer, reverse=True, where="tf.foldr")
+    return _last(_accumulate(fn, elems, initializer, True, "tf.foldr"), initializer)
 
 
-def _fold(fn: Callable[[Any, Any], Any], elems: Any, initializer: Any, reverse: bool, where: str) -> Any:
+def _accumulate(fn: Callable[[Any, Any], Any], elems: Any, initializer: Any, reverse: bool,
+                where: str) -> Iterator[Any]:
+    """The successive acc = fn(acc, x) over the slices of elems (from the last when reverse); acc starts at the
+    initializer, or at the first slice, which is then the first value given."""
     slices, structure, n = _elements(elems, where)
     order = list(range(n - 1, -1, -1) if reverse else range(n))
     acc = initializer
@@ -160,9 +147,23 @@ def _fold(fn: Callable[[Any, Any], Any], elems: Any, initializer: Any, reverse: 
         if not order:
             raise ValueError(f"{where}: elems has no elements and no initializer is given")
         acc, order = pack_sequence_as(structure, [s[order[0]] for s in slices]), order[1:]
+        yield acc
     for i in order:
         acc = fn(acc, pack_sequence_as(structure, [s[i] for s in slices]))
-    return acc
+        yield acc
+
+
+def _last(values: Iterator[Any], default: Any) -> Any:
+    """The last of the values (default when there are none)."""
+    for default in values:  # noqa: B007 (the loop variable is the result)
+        pass
+    return default
+
+
+def _stacked(results: list[Any]) -> Any:
+    """Results of the same structure stacked leaf by leaf along a new first axis (a differentiable op)."""
+    columns = zip(*(flatten(r) for r in results))
+    return pack_sequence_as(results[0], [stack([convert_to_tensor(v) for v in column]) for column in columns])
 
 
 def _outputs(result: Any, tout: Any, where: str) -> Any:
