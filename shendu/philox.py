@@ -103,7 +103,7 @@ def truncated_normal(start: tuple[int, int], key: int, size: int) -> np.ndarray:
     for g in np.flatnonzero(kept.sum(axis=1) < 4):  # fewer than four of eight: read on
         calls = 4
         while True:
-            u = to_unit_float(bits(_add(start, 256 * int(g)), key, calls))
+            u = to_unit_float(bits(advance(start, 256 * int(g)), key, calls))
             zg = _box_muller(u[0::2], u[1::2])
             zg = zg[np.abs(zg) < np.float32(2.0)]
             if zg.size >= 4:
@@ -130,7 +130,7 @@ def integers(start: tuple[int, int], key: int, size: int, dtype: np.dtype, low: 
     return (low + (raw % span).astype(np.int64)).astype(dtype)
 
 
-def _add(start: tuple[int, int], n: int) -> tuple[int, int]:
+def advance(start: tuple[int, int], n: int) -> tuple[int, int]:
     """The 128-bit counter start (low, high uint64) plus n."""
     total = (start[0] + (start[1] << 64) + n) % (1 << 128)
     return total & 0xFFFFFFFFFFFFFFFF, total >> 64

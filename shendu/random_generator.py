@@ -172,7 +172,7 @@ class Generator:
     def _take(self, n: int) -> tuple[tuple[int, int], int]:
         """(counter, key) for a draw of n values, and the counter moved on by 256 n."""
         lo, hi, key = (int(w) for w in self._state.data.view(np.uint64))
-        after = philox._add((lo, hi), philox.RESERVED_PER_OUTPUT * n)
+        after = philox.advance((lo, hi), philox.RESERVED_PER_OUTPUT * n)
         self._state.data[:2] = np.array(after, dtype=np.uint64).view(np.int64)
         return (lo, hi), key
 
