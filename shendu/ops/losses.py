@@ -14,6 +14,7 @@ from typing import Any
 from shendu.backend import get_array_module
 from shendu.ops.elementwise import sigmoid
 from shendu.ops.function import Function
+from shendu.ops.softmax import max_last, sum_last
 
 EPSILON = 1e-7  # Keras's backend.epsilon(): probabilities are clipped to [EPSILON, 1 - EPSILON]
 
@@ -114,10 +115,10 @@ class SparseSoftmaxCrossEntropy(_LossOp):
         x2 = x.reshape(-1, x.shape[-1])
         self.lab = self.labels.reshape(-1)
         self.rows = xp.arange(self.lab.size)
-        e = x2 - x2.max(axis=1, keepdims=True)
+        e = x2 - max_last(x2)
         picked = e[self.rows, self.lab]
         xp.exp(e, out=e)
-        self.e, self.s = e, e.sum(axis=1)
+        self.e, self.s = e, sum_last(e)[:, 0]
         return self._finish((xp.log(self.s) - picked).reshape(x.shape[:-1]))
 
     def backward(self, g: Any) -> tuple[Any]:
@@ -167,9 +168,9 @@ class SoftmaxCrossEntropy(_LossOp):
 
     def forward(self, x: Any) -> Any:
         xp = get_array_module(x)
-        shifted = x - x.max(axis=-1, keepdims=True)
+        shifted = x - max_last(x)
         self.e = xp.exp(shifted)
-        self.s = self.e.sum(axis=-1, keepdims=True)
+        self.s = sum_last(self.e)
         shifted -= xp.log(self.s)
         shifted *= self.t
         return self._finish(-shifted.sum(axis=-1))
