@@ -322,8 +322,9 @@ class Conv2DWinograd(Conv2D):
     def forward_rows(self, x: Any, out: Any) -> Any:
         """out (N, OH, OW, F) = the convolution of images x (a batch chunk), + b, then the ReLU; returns their
         transformed tiles V (kept for backward)."""
-        v = winograd.forward(pad_spatial(x, self.padding), self.u, out)
-        _bias_relu(out.reshape(-1, out.shape[3]), self.bias, self.relu)
+        v = winograd.forward(pad_spatial(x, self.padding), self.u, out, self.bias)
+        if self.relu:
+            relu_inplace(out)
         return v
 
     def backward_rows(self, v: Any, g: Any, dxpad: Any, weights: bool) -> Any:

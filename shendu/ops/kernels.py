@@ -208,12 +208,15 @@ def winograd_input(x: Any, th: int, tw: int, out: Any) -> None:
 
 
 @_jit
-def winograd_output(m: Any, th: int, tw: int, out: Any) -> None:
-    """out[n, 4s + i, 4t + j, f] = (A^T M A)[i, j] for each tile's 6x6 products M = m[:, (n th + s) tw + t, f], the
-    rows and columns inside out only."""
+def winograd_output(m: Any, th: int, tw: int, out: Any, bias: Any) -> None:
+    """out[n, 4s + i, 4t + j, f] = (A^T M A)[i, j] + bias[f] for each tile's 6x6 products M = m[:, (n th + s) tw + t,
+    f], the rows and columns inside out only (no bias when `bias` is empty)."""
     n, h, w, ch = out.shape
     k = _constants(out)
     e = np.empty((4, 6, ch), dtype=out.dtype)
+    b = np.zeros(ch, dtype=out.dtype)
+    if bias.size:
+        b[:] = bias
     for i in range(n):
         for s in range(th):
             for t in range(tw):
@@ -224,18 +227,19 @@ def winograd_output(m: Any, th: int, tw: int, out: Any) -> None:
                                 m[30 + v, j, c])
                         for a in range(4):
                             e[a, v, c] = r[a]
-                for a in range(min(4, h - 4 * s)):  # out = e A
+                for a in range(min(4, h - 4 * s)):  # out = e A + bias
                     o = out[i, 4 * s + a]
                     q = 4 * t
                     if q + 4 <= w:
                         for c in range(ch):
                             r = _at(k, e[a, 0, c], e[a, 1, c], e[a, 2, c], e[a, 3, c], e[a, 4, c], e[a, 5, c])
-                            o[q, c], o[q + 1, c], o[q + 2, c], o[q + 3, c] = r
+                            o[q, c], o[q + 1, c], o[q + 2, c], o[q + 3, c] = r[0] + b[c], r[1] + b[c], r[2] + b[c], \
+                                r[3] + b[c]
                     else:
                         for c in range(ch):
                             r = _at(k, e[a, 0, c], e[a, 1, c], e[a, 2, c], e[a, 3, c], e[a, 4, c], e[a, 5, c])
-                            for b in range(w - q):
-                                o[q + b, c] = r[b]
+                            for q1 in range(w - q):
+                                o[q + q1, c] = r[q1] + b[c]
 
 
 @_jit

@@ -142,13 +142,16 @@ def input_transform(x: Any, th: int, tw: int, out: Any) -> Any:
     return _product_into(KRON_B_T, _gather(full, ALPHA, th, tw), out)
 
 
-def output_transform(m: Any, th: int, tw: int, out: Any) -> Any:
-    """out (N, OH, OW, F) = A^T M A for each tile's 6x6 products M, the 4x4 blocks inside out only."""
+def output_transform(m: Any, th: int, tw: int, out: Any, bias: Any) -> Any:
+    """out (N, OH, OW, F) = A^T M A + bias for each tile's 6x6 products M, the 4x4 blocks inside out only (no bias
+    when `bias` is empty)."""
     xp = get_array_module(m)
     n, oh, ow, f = out.shape
     y = xp.asarray(KRON_A_T, dtype=m.dtype) @ m.reshape(POSITIONS, -1)  # row 4 i + j: entry [i, j] of every tile
     blocks = y.reshape(STEP, STEP, n, th, tw, f).transpose(2, 3, 0, 4, 1, 5)  # (N, th, 4, tw, 4, F)
     out[...] = _fit(blocks.reshape(n, STEP * th, STEP * tw, f), oh, ow)
+    if bias.size:
+        out += bias
     return out
 
 
@@ -174,8 +177,8 @@ def input_transform_grad(dv: Any, th: int, tw: int, out: Any) -> Any:
 
 # --- the passes of a convolution -----------------------------------------------------------------------------------
 def transforms(fast: bool) -> tuple[Any, Any, Any, Any]:
-    """The four tile transforms (input, output, output_grad, input_grad), each `(array, th, tw, out)`: the compiled
-    loops when `fast`, else the NumPy reference."""
+    """The four tile transforms (input, output, output_grad, input_grad), each `(array, th, tw, out)` (the output
+    transform also takes the bias, empty for none): the compiled loops when `fast`, else the NumPy reference."""
     if fast:
         k = kernels
         return k.winograd_input, k.winograd_output, k.winograd_output_grad, k.winograd_input_grad
@@ -189,18 +192,19 @@ def blocks(n: int, tiles_per_image: int, channels: int, itemsize: int) -> list[t
             for i in range(0, n, step)]
 
 
-def forward(xpad: Any, u: Any, out: Any) -> Any:
-    """out (N, OH, OW, F) = the valid 3x3 convolution of the padded images xpad with the transformed kernel u;
-    returns the transformed tiles V (36, tiles, C), kept for backward. The products and the output transform run a
-    block of images at a time, so that the output transform finds the products in cache."""
+def forward(xpad: Any, u: Any, out: Any, bias: Any = None) -> Any:
+    """out (N, OH, OW, F) = the valid 3x3 convolution of the padded images xpad with the transformed kernel u, + bias
+    (added by the output transform); returns the transformed tiles V (36, tiles, C), kept for backward. The products
+    and the output transform run a block of images at a time, so that the output transform finds them in cache."""
     xp = get_array_module(xpad)
     n, oh, ow, f = out.shape
     th, tw = tiles(oh, ow)
     to_tiles, from_tiles, _, _ = transforms(compiled(xpad))
     v = xp.empty((POSITIONS, n * th * tw, xpad.shape[3]), dtype=xpad.dtype)
     to_tiles(xpad, th, tw, v)
+    b = xp.empty(0, out.dtype) if bias is None else xp.asarray(bias, dtype=out.dtype)
     for images, rows in blocks(n, th * tw, f, out.itemsize):
-        from_tiles(xp.matmul(v[:, rows], u), th, tw, out[images])
+        from_tiles(xp.matmul(v[:, rows], u), th, tw, out[images], b)
     return v
 
 

@@ -65,7 +65,7 @@ def test_reference_transforms_are_the_tile_formulas_and_their_adjoints(shape):
     xz = np.pad(x, ((0, 0), (0, 4 * th + 2 - h), (0, 4 * tw + 2 - w), (0, 0)))  # zeros past the images
     tile = xz[n - 1, 4 * th - 4:4 * th + 2, 4 * tw - 4:4 * tw + 2, c - 1]  # the last tile of the last image
     np.testing.assert_allclose(v[:, -1, -1].reshape(6, 6), winograd.B_T @ tile @ winograd.B_T.T, rtol=1e-12)
-    y = winograd.output_transform(m, th, tw, np.empty(g.shape))
+    y = winograd.output_transform(m, th, tw, np.empty(g.shape), np.empty(0))
     block = winograd.A_T @ m[:, 0, 0].reshape(6, 6) @ winograd.A_T.T  # the first tile of the first image
     np.testing.assert_allclose(y[0, :4, :4, 0], block[:h - 2, :w - 2], rtol=1e-12)  # the part inside the output
     # <T a, b> = <a, T' b> for each transform T and its adjoint T'
@@ -88,8 +88,9 @@ def test_compiled_transforms_equal_the_reference(numba, shape, dtype):
         (kernels.winograd_input_grad, winograd.input_transform_grad, m, start),
     ]:
         got, want = out.copy(), out.copy()
-        loop(arg, th, tw, got)
-        reference(arg, th, tw, want)
+        bias = (np.arange(shape[3], dtype=dtype),) if reference is winograd.output_transform else ()
+        loop(arg, th, tw, got, *bias)
+        reference(arg, th, tw, want, *bias)
         assert not np.isnan(want).any()  # every element written
         np.testing.assert_allclose(got, want, rtol=tol, atol=tol, err_msg=reference.__name__)
 
