@@ -147,12 +147,21 @@ def gru_step_back(dh: Any, extra: Any, add: Any, d: Any, khz: Any, kr: Any, a: A
 
 
 @_jit
-def _product(blas: Any, a: Any, b: Any, out: Any) -> None:
+def _product(blas: Any, parts: int, a: Any, b: Any, out: Any) -> None:
     """out = a @ b by BLAS's sgemm (`blas`, `shendu.ops.blas.sgemm()`), for C-contiguous float32 (m, k) a, (k, n) b
-    and (m, n) out."""
+    and (m, n) out, in `parts` pieces along the longer of m and k (a piece of k adds into out): OpenBLAS's
+    small-matrix kernels run them faster than the whole (`blas.small_parts`)."""
     m, k, n = a.shape[0], a.shape[1], b.shape[1]
-    blas(ROW_MAJOR, NO_TRANS, NO_TRANS, m, n, k, np.float32(1), a.ctypes.data, k, b.ctypes.data, n, np.float32(0),
-         out.ctypes.data, n)
+    one, zero, size = np.float32(1), np.float32(0), a.itemsize
+    for p in range(parts):
+        if m >= k:
+            r0, r1 = m * p // parts, m * (p + 1) // parts
+            blas(ROW_MAJOR, NO_TRANS, NO_TRANS, r1 - r0, n, k, one, a.ctypes.data + r0 * k * size, k, b.ctypes.data,
+                 n, zero, out.ctypes.data + r0 * n * size, n)
+        else:
+            k0, k1 = k * p // parts, k * (p + 1) // parts
+            blas(ROW_MAJOR, NO_TRANS, NO_TRANS, m, n, k1 - k0, one, a.ctypes.data + k0 * size, k,
+                 b.ctypes.data + k0 * n * size, n, zero if p == 0 else one, out.ctypes.data, n)
 
 
 @_jit
@@ -167,22 +176,22 @@ def _masked(x: Any, mask: Any, out: Any) -> Any:
 
 
 @_jit
-def lstm_forward(blas: Any, a: Any, u_t: Any, hs: Any, c: Any, c_new: Any, z: Any, hbuf: Any, rmask: Any, real: Any,
-                 keep: bool, k: Any, kc: Any, t0: int, t1: int) -> tuple[Any, Any]:
+def lstm_forward(blas: Any, parts: int, a: Any, u_t: Any, hs: Any, c: Any, c_new: Any, z: Any, hbuf: Any,
+                 rmask: Any, real: Any, keep: bool, k: Any, kc: Any, t0: int, t1: int) -> tuple[Any, Any]:
     """Steps t0 ... t1 - 1 of the LSTM's time loop in one call: per step z = U^T h with BLAS's sgemm (`blas`,
     `shendu.ops.blas.sgemm()`; h times the recurrent dropout mask rmask when that is not empty), then `lstm_step`.
     No Python runs between steps (about 8 us a step otherwise). Returns (c, c_new) as they are after the steps
     (the loop swaps them)."""
     for t in range(t0, t1):
-        _product(blas, u_t, _masked(hs[t], rmask, hbuf), z)
+        _product(blas, parts, u_t, _masked(hs[t], rmask, hbuf), z)
         lstm_step(a[t], z, hs[t], c, real[t], keep, hs[t + 1], c_new, k[t], kc[t])
         c, c_new = c_new, c
     return c, c_new
 
 
 @_jit
-def lstm_backward(blas: Any, dh: Any, nxt: Any, big: Any, zeros: Any, k: Any, kc: Any, a: Any, real: Any, dc: Any,
-                  u: Any, rmask: Any, drop: Any, t0: int, t1: int) -> tuple[Any, Any]:
+def lstm_backward(blas: Any, parts: int, dh: Any, nxt: Any, big: Any, zeros: Any, k: Any, kc: Any, a: Any,
+                  real: Any, dc: Any, u: Any, rmask: Any, drop: Any, t0: int, t1: int) -> tuple[Any, Any]:
     """Steps t1 - 1 down to t0 of the LSTM's backward loop in one call: per step `lstm_step_back` (adding big[t], the
     outputs' gradient, below the last step where big is not empty), then nxt = U dZ with sgemm, times rmask, and dh
     itself at the steps that drop marks padded. Returns (dh, nxt) as they are after the steps."""
@@ -190,7 +199,7 @@ def lstm_backward(blas: Any, dh: Any, nxt: Any, big: Any, zeros: Any, k: Any, kc
     for t in range(t1 - 1, t0 - 1, -1):
         add = big[t] if big.size > 0 and t < last else zeros
         lstm_step_back(dh, add, k[t], kc[t], a[t], real[t], dc)
-        _product(blas, u, k[t], nxt)
+        _product(blas, parts, u, k[t], nxt)
         _masked(nxt, rmask, nxt)
         if drop.size > 0:
             for b in range(dh.shape[1]):
@@ -202,18 +211,18 @@ def lstm_backward(blas: Any, dh: Any, nxt: Any, big: Any, zeros: Any, k: Any, kc
 
 
 @_jit
-def gru_forward(blas: Any, a: Any, u_t: Any, hs: Any, r_buf: Any, hbuf: Any, rmask: Any, rec: Any, real: Any,
-                keep: bool, khz: Any, kr: Any, t0: int, t1: int) -> None:
+def gru_forward(blas: Any, parts: int, a: Any, u_t: Any, hs: Any, r_buf: Any, hbuf: Any, rmask: Any, rec: Any,
+                real: Any, keep: bool, khz: Any, kr: Any, t0: int, t1: int) -> None:
     """Steps t0 ... t1 - 1 of the GRU's time loop in one call: per step r_buf = U^T h with BLAS's sgemm (h times the
     recurrent dropout mask rmask when that is not empty), then `gru_step`."""
     for t in range(t0, t1):
-        _product(blas, u_t, _masked(hs[t], rmask, hbuf), r_buf)
+        _product(blas, parts, u_t, _masked(hs[t], rmask, hbuf), r_buf)
         gru_step(a[t], r_buf, rec, hs[t], real[t], keep, hs[t + 1], khz[t], kr[t])
 
 
 @_jit
-def gru_backward(blas: Any, dh: Any, nxt: Any, extra: Any, big: Any, zeros: Any, d: Any, khz: Any, kr: Any, a: Any,
-                 real: Any, u: Any, rmask: Any, t0: int, t1: int) -> tuple[Any, Any]:
+def gru_backward(blas: Any, parts: int, dh: Any, nxt: Any, extra: Any, big: Any, zeros: Any, d: Any, khz: Any,
+                 kr: Any, a: Any, real: Any, u: Any, rmask: Any, t0: int, t1: int) -> tuple[Any, Any]:
     """Steps t1 - 1 down to t0 of the GRU's backward loop in one call: per step `gru_step_back` (adding big[t] below
     the last step where big is not empty), then nxt = U [dz', dr', dh~' r] with sgemm, times rmask. Returns (dh, nxt)
     as they are after the steps (extra, the part that skips the product, is added by the caller at the end)."""
@@ -222,7 +231,7 @@ def gru_backward(blas: Any, dh: Any, nxt: Any, extra: Any, big: Any, zeros: Any,
         dt = d[t]
         add = big[t] if big.size > 0 and t < last else zeros
         gru_step_back(dh, extra, add, dt, khz[t], kr[t], a[t], real[t])
-        _product(blas, u, dt[n:], nxt)
+        _product(blas, parts, u, dt[n:], nxt)
         _masked(nxt, rmask, nxt)
         dh, nxt = nxt, dh
     return dh, nxt

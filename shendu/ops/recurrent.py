@@ -34,7 +34,7 @@ import numpy as np
 from shendu import grad_mode
 from shendu.backend import get_array_module
 from shendu.ops import kernels, kernels_recurrent
-from shendu.ops.blas import sgemm
+from shendu.ops.blas import sgemm, small_parts
 from shendu.ops.conv import relu_inplace
 from shendu.ops.elementwise import relu_grad, sigmoid, sigmoid_grad, tanh_grad
 from shendu.ops.function import Function
@@ -445,9 +445,10 @@ class LSTMSequence(_Recurrence):
         blas = sgemm() if xp is np else None
         if blas is not None:  # whole compiled loops, no Python between steps
             rmask = self.rmask if self.rmask is not None else xp.empty((0, 0), dtype)
+            parts = small_parts(4 * n, batch, n)
             for t0, t1 in self._segments(steps):
-                c, c_new = kernels_recurrent.lstm_forward(blas, a, u_t, hs, c, c_new, z, hbuf, rmask, real, keep, k,
-                                                          kc, t0, t1)
+                c, c_new = kernels_recurrent.lstm_forward(blas, parts, a, u_t, hs, c, c_new, z, hbuf, rmask, real, keep,
+                                                          k, kc, t0, t1)
             return (k, kc, c) if keep else (None, None, c)
         step = kernels_recurrent.lstm_step
         for t in self._steps(steps):
@@ -552,8 +553,9 @@ class LSTMSequence(_Recurrence):
             none = xp.empty((0, n, batch), dh.dtype), xp.empty((0, 0), dh.dtype), xp.empty((0, 1, 1), bool)
             args = (big if big is not None else none[0], zeros, k, kc, a, real, dc, u,
                     self.rmask if self.rmask is not None else none[1], drop if drop is not None else none[2])
+            parts = small_parts(n, batch, 4 * n)
             for t0, t1 in products.segments_back():
-                dh, nxt = kernels_recurrent.lstm_backward(blas, dh, nxt, *args, t0, t1)
+                dh, nxt = kernels_recurrent.lstm_backward(blas, parts, dh, nxt, *args, t0, t1)
             return dh
         step = kernels_recurrent.lstm_step_back
         for t in products.steps_back():
@@ -638,8 +640,10 @@ class GRUSequence(_Recurrence):
         blas = sgemm() if xp is np else None
         if blas is not None:  # whole compiled loops, no Python between steps
             rmask = self.rmask if self.rmask is not None else xp.empty((0, 0), dtype)
+            parts = small_parts(3 * n, batch, n)
             for t0, t1 in self._segments(steps):
-                kernels_recurrent.gru_forward(blas, a, u_t, hs, r_buf, hbuf, rmask, rec, real, keep, khz, kr, t0, t1)
+                kernels_recurrent.gru_forward(blas, parts, a, u_t, hs, r_buf, hbuf, rmask, rec, real, keep, khz, kr,
+                                              t0, t1)
             return (khz, kr) if keep else (None, None)
         step = kernels_recurrent.gru_step
         for t in self._steps(steps):
@@ -740,8 +744,9 @@ class GRUSequence(_Recurrence):
             none = xp.empty((0, n, dh.shape[1]), dh.dtype), xp.empty((0, 0), dh.dtype)
             args = (big if big is not None else none[0], zeros, d, khz, kr, a, real, u,
                     self.rmask if self.rmask is not None else none[1])
+            parts = small_parts(n, dh.shape[1], 3 * n)
             for t0, t1 in products.segments_back():
-                dh, nxt = kernels_recurrent.gru_backward(blas, dh, nxt, extra, *args, t0, t1)
+                dh, nxt = kernels_recurrent.gru_backward(blas, parts, dh, nxt, extra, *args, t0, t1)
             dh += extra
             return dh
         step = kernels_recurrent.gru_step_back
