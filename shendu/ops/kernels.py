@@ -47,6 +47,15 @@ def _jit(fn: Callable[..., None]) -> Callable[..., None]:
     return numba.njit(nogil=True, cache=True, boundscheck=False, error_model="numpy")(fn)
 
 
+def _jit_fma(fn: Callable[..., None]) -> Callable[..., None]:
+    """As `_jit`, with a * b + c allowed as one fused multiply-add (one rounding instead of two; fastmath's
+    'contract' alone: no reassociation, NaN and infinity kept). For loops that agree with their NumPy reference to
+    rounding anyway: the LSTM's gate pass runs 19.3 -> 14.4 us."""
+    if numba is None:
+        return fn
+    return numba.njit(nogil=True, cache=True, boundscheck=False, error_model="numpy", fastmath={"contract"})(fn)
+
+
 @functools.cache
 def max_pool(ph: int, pw: int, sh: int, sw: int) -> Callable[..., None]:
     """The loop `(x, relu, out, idx)`: out[n, p, q, c] = max over the window (p sh + a, q sw + b), a < ph, b < pw,

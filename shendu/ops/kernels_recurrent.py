@@ -17,12 +17,12 @@ from typing import Any
 import numpy as np
 
 from shendu.ops.blas import NO_TRANS, ROW_MAJOR
-from shendu.ops.kernels import _jit
+from shendu.ops.kernels import _jit, _jit_fma
 
 _CLAMP = np.float32(7.90531110763549805)  # tanh rounds to +-1 in float32 beyond this
 
 
-@_jit
+@_jit_fma
 def tanh32(x: Any) -> Any:
     """tanh of a float32 as the ratio of two polynomials in x^2 (Eigen's ptanh_float), clamped to +-7.9053."""
     x = min(max(x, -_CLAMP), _CLAMP)
@@ -39,14 +39,14 @@ def tanh32(x: Any) -> Any:
     return x * p / q
 
 
-@_jit
+@_jit_fma
 def tanh_into(x: Any, out: Any) -> None:
     """out = tanh32(x) over flat float32 arrays (what the tests compare with np.tanh)."""
     for i in range(x.size):
         out[i] = tanh32(x[i])
 
 
-@_jit
+@_jit_fma
 def lstm_step(a: Any, z: Any, h: Any, c: Any, m: Any, keep: bool, h_out: Any, c_out: Any, k: Any, kc: Any) -> None:
     """One LSTM step, gates in the internal order o, i, f, c~ (rows of a and z, (4 units, batch)):
     gates = act(a + z) written back into a; c_out = f c + i c~, h_out = o tanh(c_out) (the previous h and c where
@@ -82,7 +82,7 @@ def lstm_step(a: Any, z: Any, h: Any, c: Any, m: Any, keep: bool, h_out: Any, c_
                 kc[j, b] = (one - tc * tc) * o * mb
 
 
-@_jit
+@_jit_fma
 def lstm_step_back(dh: Any, add: Any, k: Any, kc: Any, a: Any, m: Any, dc: Any) -> None:
     """One LSTM step backward, before the product U dz: dh += add (the output's gradient at this step), then
     dz_o = dh K_o, dc += dh Kc, dz_{i,f,c~} = dc K_{i,f,c~} (written over k), dc *= f (the forget gate, row block
@@ -101,7 +101,7 @@ def lstm_step_back(dh: Any, add: Any, k: Any, kc: Any, a: Any, m: Any, dc: Any) 
             dc[j, b] = dcv * (a[2 * n + j, b] if m[b] != 0 else one)
 
 
-@_jit
+@_jit_fma
 def gru_step(a: Any, r_buf: Any, rec_h: Any, h: Any, m: Any, keep: bool, h_out: Any, khz: Any, kr: Any) -> None:
     """One GRU step (reset_after), rows z, r, h~ of a and of r_buf = U^T h (3 units, batch): z, r = sigmoid,
     rh = r_buf_h + rec_h, h~ = tanh(a_h + r rh), h_out = z (h - h~) + h~ (h where m is 0); a gets z, r, h~.
@@ -127,7 +127,7 @@ def gru_step(a: Any, r_buf: Any, rec_h: Any, h: Any, m: Any, keep: bool, h_out: 
             h_out[j, b] = d * z + hh if mb != 0 else hp
 
 
-@_jit
+@_jit_fma
 def gru_step_back(dh: Any, extra: Any, add: Any, d: Any, khz: Any, kr: Any, a: Any, m: Any) -> None:
     """One GRU step backward, before the product U [dz', dr', dh~' r]: dh += extra + add (the carried part of the
     later step and the output's gradient), then d = [dh~', dz', dr', dh~' r] (4 units, batch) with
