@@ -1,12 +1,13 @@
 """Compiled loops for the passes NumPy makes too many of (numba, the optional `shendu[fast]` extra).
 
-NumPy makes one pass over memory per operation: a 2x2 max pool is four passes (two maxima, two comparisons) and
-its gradient four more, each over arrays larger than the cache; Adam's update is ten. These loops do each job in
-one pass. The pooling, scatter and Adam loops give the NumPy code's values bit for bit; the Winograd transforms (their
-NumPy reference: `winograd.input_transform`, ...) and the first-layer convolution compute in another order and agree
-to rounding (the tests compare every loop with the NumPy code). Each loop is compiled for one geometry, so that its
-small loops unroll and the channel loop runs in SIMD lanes; the machine code is cached on disk. They release the GIL,
-so batch chunks still run on shendu's threads at once. Without numba, or with SHENDU_NUMBA=0, the NumPy code runs.
+NumPy makes one pass over memory per operation: a 2x2 max pool is four passes (two maxima, two comparisons) and its
+gradient four more, each over arrays larger than the cache; Adam's update is ten. These loops do each job in one pass.
+The pooling, scatter and Adam loops give the NumPy code's values bit for bit; the Winograd transforms (their NumPy
+reference: `winograd.input_transform`, ...) and the first-layer convolution compute in another order, with fused
+multiply-adds (`_jit_fma`), and agree to rounding (the tests compare every loop with the NumPy code). Each loop is
+compiled for one geometry, so that its small loops unroll and the channel loop runs in SIMD lanes; the machine code is
+cached on disk. They release the GIL, so batch chunks still run on shendu's threads at once. Without numba, or with
+SHENDU_NUMBA=0, the NumPy code runs.
 """
 
 from __future__ import annotations
@@ -159,7 +160,7 @@ def _constants(like: Any) -> tuple:
     return k[0], k[1], k[2], k[3]
 
 
-@_jit
+@_jit_fma
 def _bt(k: tuple, d0: Any, d1: Any, d2: Any, d3: Any, d4: Any, d5: Any) -> tuple:
     """B^T d for a column d of six values (winograd.B_T); k = `_constants`."""
     two, four, five, _ = k
@@ -167,7 +168,7 @@ def _bt(k: tuple, d0: Any, d1: Any, d2: Any, d3: Any, d4: Any, d5: Any) -> tuple
             two * (d3 - d1) + d4 - d2, two * (d1 - d3) + d4 - d2, four * d1 - five * d3 + d5)
 
 
-@_jit
+@_jit_fma
 def _at(k: tuple, m0: Any, m1: Any, m2: Any, m3: Any, m4: Any, m5: Any) -> tuple:
     """A^T m for a column m of six values (winograd.A_T): four values."""
     two, four, _, eight = k
@@ -175,7 +176,7 @@ def _at(k: tuple, m0: Any, m1: Any, m2: Any, m3: Any, m4: Any, m5: Any) -> tuple
     return m0 + p + r, q + two * s, p + four * r, q + eight * s + m5
 
 
-@_jit
+@_jit_fma
 def _a(k: tuple, g0: Any, g1: Any, g2: Any, g3: Any) -> tuple:
     """A g for a column g of four values (the adjoint of `_at`): six values."""
     two, four, _, eight = k
@@ -183,7 +184,7 @@ def _a(k: tuple, g0: Any, g1: Any, g2: Any, g3: Any) -> tuple:
     return g0, p + q, p - q, r + s, r - s, g3
 
 
-@_jit
+@_jit_fma
 def _b(k: tuple, e0: Any, e1: Any, e2: Any, e3: Any, e4: Any, e5: Any) -> tuple:
     """B e for a column e of six values (the adjoint of `_bt`)."""
     two, four, five, _ = k
@@ -191,7 +192,7 @@ def _b(k: tuple, e0: Any, e1: Any, e2: Any, e3: Any, e4: Any, e5: Any) -> tuple:
             e1 - e2 + two * (e3 - e4) - five * e5, e0 + e1 + e2 + e3 + e4, e5)
 
 
-@_jit
+@_jit_fma
 def winograd_input(x: Any, th: int, tw: int, out: Any) -> None:
     """out[6 a + b, (n th + s) tw + t, c] = (B^T d B)[a, b] for the 6x6 tile d = x[n, 4s:4s+6, 4t:4t+6, c] (rows
     and columns past x read as zeros)."""
@@ -216,7 +217,7 @@ def winograd_input(x: Any, th: int, tw: int, out: Any) -> None:
                             out[6 * a + b, j, c] = r[b]
 
 
-@_jit
+@_jit_fma
 def winograd_output(m: Any, th: int, tw: int, out: Any, bias: Any) -> None:
     """out[n, 4s + i, 4t + j, f] = (A^T M A)[i, j] + bias[f] for each tile's 6x6 products M = m[:, (n th + s) tw + t,
     f], the rows and columns inside out only (no bias when `bias` is empty)."""
@@ -251,7 +252,7 @@ def winograd_output(m: Any, th: int, tw: int, out: Any, bias: Any) -> None:
                                 o[q + q1, c] = r[q1] + b[c]
 
 
-@_jit
+@_jit_fma
 def winograd_output_grad(g: Any, th: int, tw: int, out: Any) -> None:
     """The adjoint of `winograd_output`: out[:, tile, f] = A G A^T for each tile's 4x4 gradient G (zero past g)."""
     n, ch = g.shape[0], g.shape[3]
@@ -275,7 +276,7 @@ def winograd_output_grad(g: Any, th: int, tw: int, out: Any) -> None:
                             out[6 * a + b, j, c] = r[b]
 
 
-@_jit
+@_jit_fma
 def winograd_input_grad(dv: Any, th: int, tw: int, out: Any) -> None:
     """The adjoint of `winograd_input`: out[n, 4s:4s+6, 4t:4t+6, c] += B dV B^T for each tile's 6x6 gradient dV
     (the overlapping tiles add up; rows and columns past out dropped)."""
@@ -351,7 +352,7 @@ def conv_max_pool(kh: int, kw: int, ch: int, f: int, sh: int, sw: int, dh: int, 
     taps, cells = kh * kw * ch, ph * pw
     gather = _gather_patch(kh, kw, ch, dh, dw)
 
-    @_jit
+    @_jit_fma
     def loop(x: Any, w: Any, bias: Any, relu: bool, out: Any, idx: Any) -> None:
         n, oh, ow, _ = out.shape
         z = np.empty((cells, f), dtype=out.dtype)
@@ -388,7 +389,7 @@ def conv_max_pool_grad(kh: int, kw: int, ch: int, f: int, sh: int, sw: int, dh: 
     taps, cells = kh * kw * ch, ph * pw
     gather = _gather_patch(kh, kw, ch, dh, dw)
 
-    @_jit
+    @_jit_fma
     def loop(x: Any, g: Any, y: Any, relu: bool, idx: Any, dk: Any, db: Any) -> None:
         n, oh, ow, _ = g.shape
         acc = np.zeros((taps, f), dtype=g.dtype)
