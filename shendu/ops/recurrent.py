@@ -76,6 +76,13 @@ def _restore(a: np.ndarray, units: int, order: tuple[int, ...]) -> np.ndarray:
     return out
 
 
+OWN_SHARE = 0.4
+"""The share of the steps whose input projections (forward) or weight products (backward) the thread running the time
+loop does itself, a worker the rest beside the loop: the loop starts once its share is projected, and going back the
+worker can only start once the loop has passed its steps, so an even split left the loop's thread the longer part.
+Two-layer LSTM(64) training step, interleaved: 13.4 ms with an even split, 12.9 ms with 0.4."""
+
+
 class _WeightGrads:
     """dx (batch, steps, features), dW = sum_t x_t^T dZ_t, dU = sum_t h_{t-1}^T dZ_t (internal gate order) and the
     per-gate sums over steps and batch (for the bias): matrix products over the steps stacked, in chunks of steps.
@@ -106,9 +113,9 @@ class _WeightGrads:
 
     def later_half(self) -> int:
         """The first of the later steps whose products run on a worker while the loop does the earlier ones (steps
-        // 2 when shendu's threads and the size allow it), else 0."""
+        times OWN_SHARE when shendu's threads and the size allow it), else 0."""
         split = self.on_host and len(batch_chunks(self.steps, self.work, MIN_PRODUCT_WORK)) > 1
-        return self.steps // 2 if split else 0
+        return int(self.steps * OWN_SHARE) if split else 0
 
     def segments_back(self) -> Iterator[tuple[int, int]]:
         """(t0, t1) pieces of the backward loop for the whole compiled loops, the later steps first: once those are
@@ -222,7 +229,7 @@ class _Recurrence(Function):
 
     def _project(self, xt: np.ndarray, w_t: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
         """(steps, gates, batch) = W^T x_t^T for every step as batched products, plus the bias. With shendu's threads
-        the later half of the steps is projected on a worker while the loop (`_steps`) runs the earlier half."""
+        this thread projects the first OWN_SHARE of the steps, a worker the rest while the loop (`_steps`) starts."""
         steps, xp = xt.shape[0], self.xp
         a = xp.empty((steps, w_t.shape[0], xt.shape[1]), dtype=xt.dtype)
 
@@ -232,7 +239,7 @@ class _Recurrence(Function):
                 a[sl] += bias[:, None]
 
         split = xp is np and len(batch_chunks(steps, w_t.size * xt.shape[1], MIN_PRODUCT_WORK)) > 1
-        half = steps // 2 if split else steps
+        half = int(steps * OWN_SHARE) if split else steps
         self.later = submit(run, slice(half, steps)) if half < steps else None
         self.later_from = half
         run(slice(0, half))

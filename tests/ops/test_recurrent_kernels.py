@@ -141,7 +141,8 @@ def test_whole_loop_in_segments_overlapping_the_products_matches_numpy(numba, op
         for name in calls:
             mp.setattr(recurrent.kernels_recurrent, name, counting(name))
         on, off = both_paths(op, inputs, grad_out, return_sequences=True)
-    half = steps // 2
-    assert calls == {f"{prefix}_forward": [(0, half), (half, steps)], f"{prefix}_backward": [(half, steps), (0, half)]}
+    own = int(steps * recurrent.OWN_SHARE)  # the steps the loop's own thread projects first and multiplies last
+    assert 0 < own < steps
+    assert calls == {f"{prefix}_forward": [(0, own), (own, steps)], f"{prefix}_backward": [(own, steps), (0, own)]}
     for name, a, b in zip(["output", "x", "kernel", "recurrent_kernel", "bias"], on, off):
         np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-5, err_msg=name)
