@@ -316,6 +316,22 @@ def adam(g: Any, w: Any, m: Any, v: Any, b1: Any, c1: Any, b2: Any, c2: Any, ste
 
 
 @_jit
+def relu_mask_rows(g: Any, y: Any, out: Any, sums: Any) -> None:
+    """out = g * (y > 0) (ReLU's gradient from its output y, NaN in g kept, as NumPy's product) for (rows, columns)
+    arrays, and sums = out summed over the rows (accumulated in float64), both in one pass; sums empty: not asked."""
+    one, zero = g.dtype.type(1), g.dtype.type(0)
+    acc = np.zeros(g.shape[1] if sums.size else 0, np.float64)
+    for i in range(g.shape[0]):
+        for j in range(g.shape[1]):
+            out[i, j] = g[i, j] * (one if y[i, j] > zero else zero)
+        if sums.size:
+            for j in range(g.shape[1]):
+                acc[j] += out[i, j]
+    for j in range(acc.size):
+        sums[j] = acc[j]
+
+
+@_jit
 def scatter_add_rows(ids: Any, values: Any, out: Any) -> None:
     """out[ids[k]] += values[k] for k = 0, 1, ... in order: the embedding's gradient in one pass (the sorted
     `add.reduceat` of `ops.embedding.scatter_rows` is its NumPy reference; it sums a row's values in another order,

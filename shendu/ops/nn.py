@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from shendu.backend import get_array_module
+from shendu.ops import kernels
 from shendu.ops.conv import relu_inplace
 from shendu.ops.elementwise import relu_grad, sigmoid, sigmoid_grad, tanh_grad
 from shendu.ops.function import Function
@@ -64,13 +65,29 @@ class Linear(Function):
 
     def _grads(self, x2: Any, g2: Any, rows: slice = slice(None), dx: Any = None) -> tuple[Any, Any, Any]:
         """(dx, dW, db) of these rows (dx written into `dx` when given)."""
+        want_db = len(self.inputs) == 3 and self.needs_grad(2)
+        db = None
         if self.relu:
-            g2 = g2 * relu_grad(self.y[rows])
+            g2, db = relu_backward(g2, self.y[rows], want_db)
         if self.needs_grad(0):
             dx = g2 @ self.w.T if dx is None else get_array_module(g2).matmul(g2, self.w.T, out=dx)
         dw = x2.T @ g2 if self.needs_grad(1) else None
-        db = g2.sum(axis=0) if len(self.inputs) == 3 and self.needs_grad(2) else None
+        if want_db and db is None:
+            db = g2.sum(axis=0)
         return dx, dw, db
+
+
+def relu_backward(g: Any, y: Any, sums: bool) -> tuple[Any, Any]:
+    """(g * relu'(y), its sums over the rows or None) for (rows, columns) g from the ReLU's output y: with numba one
+    compiled pass (`kernels.relu_mask_rows`, the sums accumulated in float64), else NumPy's product and sum."""
+    if (kernels.enabled() and isinstance(g, np.ndarray) and isinstance(y, np.ndarray) and g.ndim == 2
+            and g.dtype in (np.float32, np.float64) and y.dtype == g.dtype):
+        out = np.empty(g.shape, g.dtype)
+        db = np.empty(g.shape[1] if sums else 0, g.dtype)
+        kernels.relu_mask_rows(np.ascontiguousarray(g), np.ascontiguousarray(y), out, db)
+        return out, (db if sums else None)
+    out = g * relu_grad(y)
+    return out, (out.sum(axis=0) if sums else None)
 
 
 class LinearReLU(Linear):

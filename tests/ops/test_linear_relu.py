@@ -24,3 +24,28 @@ def test_linear_relu_matches_numpy(shape: tuple[int, int, int]) -> None:
     np.testing.assert_allclose(dx, gz @ w.T, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(dw, x.T @ gz, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(db, gz.sum(0), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_backward_compiled_pass_equals_numpy(numba, dtype) -> None:
+    """The compiled mask-and-sum pass against NumPy's product and sum: the masked gradient bit for bit (NaN in g
+    kept where y > 0 and where it is not, as NaN * 0), the column sums to rounding."""
+    from shendu.ops import kernels
+    from shendu.ops.nn import relu_backward
+
+    rng = np.random.default_rng(3)
+    g = rng.standard_normal((501, 33)).astype(dtype)
+    y = np.maximum(rng.standard_normal((501, 33)), 0).astype(dtype)
+    g[0, 0], g[1, 1] = np.nan, np.nan
+    y[0, 0], y[1, 1] = 1.0, 0.0
+    previous = kernels.set_enabled(False)
+    try:
+        want, want_sums = relu_backward(g, y, True)
+    finally:
+        kernels.set_enabled(previous)
+    got, sums = relu_backward(g, y, True)
+    np.testing.assert_array_equal(got, want)
+    assert np.isnan(got[0, 0]) and np.isnan(got[1, 1])
+    np.testing.assert_allclose(sums[2:], want_sums[2:], rtol=1e-5, atol=1e-4)
+    assert np.isnan(sums[0]) and np.isnan(sums[1])
+    assert relu_backward(g, y, False)[1] is None
