@@ -3,8 +3,8 @@
 NumPy makes one pass over memory per operation: a 2x2 max pool is four passes (two maxima, two comparisons) and its
 gradient four more, each over arrays larger than the cache; Adam's update is ten. These loops do each job in one pass.
 The pooling, scatter and Adam loops give the NumPy code's values bit for bit; the Winograd transforms (their NumPy
-reference: `winograd.input_transform`, ...) and the first-layer convolution compute in another order, with fused
-multiply-adds (`_jit_fma`), and agree to rounding (the tests compare every loop with the NumPy code). Each loop is
+reference: `winograd.input_transform`, ...), with fused multiply-adds (`_jit_fma`), and the first-layer convolution
+compute in another order and agree to rounding (the tests compare every loop with the NumPy code). Each loop is
 compiled for one geometry, so that its small loops unroll and the channel loop runs in SIMD lanes; the machine code is
 cached on disk. They release the GIL, so batch chunks still run on shendu's threads at once. Without numba, or with
 SHENDU_NUMBA=0, the NumPy code runs.
@@ -368,7 +368,7 @@ def conv_max_pool(kh: int, kw: int, ch: int, f: int, sh: int, sw: int, dh: int, 
     taps, cells = kh * kw * ch, ph * pw
     gather = _gather_patch(kh, kw, ch, dh, dw)
 
-    @_jit_fma
+    @_jit
     def loop(x: Any, w: Any, bias: Any, relu: bool, out: Any, idx: Any) -> None:
         n, oh, ow, _ = out.shape
         z = np.empty((cells, f), dtype=out.dtype)
@@ -405,7 +405,7 @@ def conv_max_pool_grad(kh: int, kw: int, ch: int, f: int, sh: int, sw: int, dh: 
     taps, cells = kh * kw * ch, ph * pw
     gather = _gather_patch(kh, kw, ch, dh, dw)
 
-    @_jit_fma
+    @_jit
     def loop(x: Any, g: Any, y: Any, relu: bool, idx: Any, dk: Any, db: Any) -> None:
         n, oh, ow, _ = g.shape
         acc = np.zeros((taps, f), dtype=g.dtype)
