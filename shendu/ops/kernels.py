@@ -316,6 +316,22 @@ def adam(g: Any, w: Any, m: Any, v: Any, b1: Any, c1: Any, b2: Any, c2: Any, ste
 
 
 @_jit
+def bias_relu_rows(y: Any, bias: Any, relu: bool) -> None:
+    """y = y + bias, then max(y, 0) when relu, in place over a (rows, columns) y in one pass (no bias when `bias` is
+    empty; NaN kept, as np.maximum keeps it)."""
+    zero = y.dtype.type(0)
+    b = np.zeros(y.shape[1], dtype=y.dtype)
+    if bias.size:
+        b[:] = bias
+    for i in range(y.shape[0]):
+        for j in range(y.shape[1]):
+            v = y[i, j] + b[j]
+            if relu and v < zero:
+                v = zero
+            y[i, j] = v
+
+
+@_jit
 def relu_mask_rows(g: Any, y: Any, out: Any, sums: Any) -> None:
     """out = g * (y > 0) (ReLU's gradient from its output y, NaN in g kept, as NumPy's product) for (rows, columns)
     arrays, and sums = out summed over the rows (accumulated in float64), both in one pass; sums empty: not asked."""

@@ -15,7 +15,7 @@ import numpy as np
 
 from shendu.backend import get_array_module
 from shendu.ops import kernels
-from shendu.ops.conv import relu_inplace
+from shendu.ops.conv import bias_relu
 from shendu.ops.elementwise import relu_grad, sigmoid, sigmoid_grad, tanh_grad
 from shendu.ops.function import Function
 from shendu.parallel import MIN_PRODUCT_WORK, batch_chunks, run_chunks, sum_parts
@@ -45,9 +45,7 @@ class Linear(Function):
         return y if x.ndim == 2 else y.reshape(*x.shape[:-1], w.shape[1])
 
     def _rows(self, y: Any, b: Any) -> Any:
-        if b is not None:
-            y += b
-        return relu_inplace(y) if self.relu else y
+        return bias_relu(y, b, self.relu)
 
     def backward(self, g: Any) -> tuple[Any, ...]:
         x2 = self.x if self.x.ndim == 2 else self.x.reshape(-1, self.x.shape[-1])

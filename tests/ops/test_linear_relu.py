@@ -49,3 +49,27 @@ def test_relu_backward_compiled_pass_equals_numpy(numba, dtype) -> None:
     np.testing.assert_allclose(sums[2:], want_sums[2:], rtol=1e-5, atol=1e-4)
     assert np.isnan(sums[0]) and np.isnan(sums[1])
     assert relu_backward(g, y, False)[1] is None
+
+
+@pytest.mark.parametrize("relu", [True, False])
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_bias_relu_compiled_pass_equals_numpy(numba, relu, with_bias) -> None:
+    """The compiled bias + ReLU pass against NumPy's two passes, bit for bit, NaN kept."""
+    from shendu.ops import kernels
+    from shendu.ops.conv import bias_relu
+
+    rng = np.random.default_rng(4)
+    y = rng.standard_normal((300, 17)).astype(np.float32)
+    y[3, 4] = np.nan
+    b = rng.standard_normal(17).astype(np.float32) if with_bias else None
+    previous = kernels.set_enabled(False)
+    try:
+        want = bias_relu(y.copy(), b, relu)
+    finally:
+        kernels.set_enabled(previous)
+    got = y.copy()
+    assert bias_relu(got, b, relu) is got
+    np.testing.assert_array_equal(got, want)
+    assert np.isnan(got[3, 4])
+    if relu:
+        assert np.nanmin(got) == 0
