@@ -26,7 +26,8 @@ with atomic_write(sys.argv[1]) as tmp, open(tmp, "wb") as f:
     f.write(b"half a checkpoint" * 4096)
     f.flush()
     print("writing", flush=True)
-    time.sleep(60)
+    for _ in range(600):  # short sleeps: Python runs a handler when the main thread next runs bytecode, so a
+        time.sleep(0.1)   # SIGTERM just before a sleep began, or taken by another thread, waited out a 60 s one
 """
 
 
