@@ -88,8 +88,8 @@ class _WeightGrads:
     per-gate sums over steps and batch (for the bias): matrix products over the steps stacked, in chunks of steps.
 
     d (steps, gates, batch) holds the gate gradients up to the per-gate factors `scale_*`; its rows `rows_in` belong
-    to the kernel, `rows_rec` to the recurrent kernel. `steps_back()` drives the BPTT loop and, once the later half
-    of the steps is final, starts their products on a worker thread while the loop goes on with the earlier half.
+    to the kernel, `rows_rec` to the recurrent kernel. `steps_back()` drives the BPTT loop and, once the steps past the
+    first OWN_SHARE are final, starts their products on a worker thread while the loop goes on with the earlier ones.
     """
 
     def __init__(self, op: _Recurrence, d: np.ndarray, rows_in: slice, rows_rec: slice, w: np.ndarray,
@@ -104,14 +104,14 @@ class _WeightGrads:
         self.rest = self.steps
 
     def steps_back(self) -> Iterator[int]:
-        """steps - 1, ..., 0; the products of steps half ... steps - 1 start on a worker once those are final."""
-        half = self.later_half()
+        """steps - 1, ..., 0; the products of steps start ... steps - 1 start on a worker once those are final."""
+        start = self.later_start()
         for t in range(self.steps - 1, -1, -1):
-            if t == half - 1:
-                self.start_later(half)
+            if t == start - 1:
+                self.start_later(start)
             yield t
 
-    def later_half(self) -> int:
+    def later_start(self) -> int:
         """The first of the later steps whose products run on a worker while the loop does the earlier ones (steps
         times OWN_SHARE when shendu's threads and the size allow it), else 0."""
         split = self.on_host and len(batch_chunks(self.steps, self.work, MIN_PRODUCT_WORK)) > 1
@@ -120,16 +120,16 @@ class _WeightGrads:
     def segments_back(self) -> Iterator[tuple[int, int]]:
         """(t0, t1) pieces of the backward loop for the whole compiled loops, the later steps first: once those are
         done their products start on a worker, and the earlier steps run beside them."""
-        half = self.later_half()
-        yield half, self.steps
-        if half:
-            self.start_later(half)
-            yield 0, half
+        start = self.later_start()
+        yield start, self.steps
+        if start:
+            self.start_later(start)
+            yield 0, start
 
-    def start_later(self, half: int) -> None:
-        """Start the products of steps half ... steps - 1 (final by now) on a worker; the rest wait for `result`."""
-        self.early = submit(self.part, slice(half, self.steps))
-        self.rest = half  # the steps whose products are still to do: 0 ... rest - 1
+    def start_later(self, start: int) -> None:
+        """Start the products of steps start ... steps - 1 (final by now) on a worker; the rest wait for `result`."""
+        self.early = submit(self.part, slice(start, self.steps))
+        self.rest = start  # the steps whose products are still to do: 0 ... rest - 1
 
     def part(self, sl: slice) -> tuple[Any, Any, Any]:
         """The products of the steps sl: their rows of dx written, their parts of dW, dU and the sums returned."""
@@ -239,10 +239,10 @@ class _Recurrence(Function):
                 a[sl] += bias[:, None]
 
         split = xp is np and len(batch_chunks(steps, w_t.size * xt.shape[1], MIN_PRODUCT_WORK)) > 1
-        half = int(steps * OWN_SHARE) if split else steps
-        self.later = submit(run, slice(half, steps)) if half < steps else None
-        self.later_from = half
-        run(slice(0, half))
+        own = int(steps * OWN_SHARE) if split else steps
+        self.later = submit(run, slice(own, steps)) if own < steps else None
+        self.later_from = own
+        run(slice(0, own))
         return a
 
     def _segments(self, steps: int) -> Iterator[tuple[int, int]]:
