@@ -16,6 +16,12 @@ weight 1 and a reduction to a scalar; no metrics but sparse (categorical) accura
 distribution strategy and the weights in host memory. A batch that is not plain (sample weights, a Tensor, another
 shape or dtype, float labels) runs the general step. `set_enabled(False)` turns the lean step off (the general step
 runs every batch).
+
+With numba and NumPy's OpenBLAS, a float32 stack without Dropout whose products are each one call at this batch size
+(`parallel.batch_chunks`) runs its forward, loss and backward as one compiled call (`ops.kernels_dense.dense_step`):
+at batch 64 those were about fifty calls from Python. Its products are NumPy's sgemm calls, bit for bit; its loss,
+loss gradient and bias sums accumulate in float64, so it agrees with the ops to rounding (tests/models/test_lean_step.py
+compares the two). `set_compiled(False)` keeps the ops' path.
 """
 
 from __future__ import annotations
@@ -32,12 +38,16 @@ from shendu.layers.reshaping import Flatten
 from shendu.losses.classes import SparseCategoricalCrossentropy
 from shendu.losses.inputs import sparse_labels
 from shendu.metrics.accuracy import SparseCategoricalAccuracy
-from shendu.ops import nn
-from shendu.ops.losses import SparseSoftmaxCrossEntropy
+from shendu.ops import kernels, nn
+from shendu.ops.blas import sgemm
+from shendu.ops.kernels_dense import dense_step
+from shendu.ops.losses import SparseSoftmaxCrossEntropy, loss_weights
 from shendu.ops.softmax import softmax
-from shendu.tensor import _accumulate
+from shendu.parallel import MIN_PRODUCT_WORK, batch_chunks
+from shendu.tensor import _accumulate, make_tensor
 
 _enabled = True
+_compiled = True
 
 FLATTEN, DENSE, DROPOUT = 0, 1, 2
 
@@ -51,6 +61,14 @@ def set_enabled(flag: bool) -> bool:
     """Turn the lean step on or off; returns the previous setting."""
     global _enabled
     previous, _enabled = _enabled, bool(flag)
+    return previous
+
+
+def set_compiled(flag: bool) -> bool:
+    """Let the lean step run a plain float32 stack as one compiled call (with numba), or not; returns the previous
+    setting."""
+    global _compiled
+    previous, _compiled = _compiled, bool(flag)
     return previous
 
 
@@ -73,6 +91,11 @@ class LeanStep:
                  in_shape: tuple[int, ...], dtype: np.dtype, softmax_out: bool) -> None:
         self.model, self.stages, self.loss, self.metrics = model, stages, loss, metrics
         self.in_shape, self.dtype, self.softmax_out = in_shape, dtype, softmax_out
+        self.dense = [layer for kind, layer in stages if kind == DENSE]
+        self.relus = np.array([layer._linear is nn.LinearReLU for layer in self.dense])
+        self.classes = self.dense[-1].units
+        self.fuses = (dtype == np.float32 and all(kind != DROPOUT for kind, _ in stages)
+                      and len({id(layer) for layer in self.dense}) == len(self.dense))
 
     def run(self, x: Any, y: Any) -> bool:
         """One training step on a plain batch (as the general step would run it); False when the batch is not plain
@@ -82,6 +105,9 @@ class LeanStep:
             return False
         model = self.model
         n = x.shape[0]
+        if self.fuses and _compiled and self._one_call(n):
+            self._run_compiled(x, y)
+            return True
         ops, flows, a = [], False, x
         for kind, layer in self.stages:
             if kind == DENSE:
@@ -124,6 +150,50 @@ class LeanStep:
                 m.count += float(n)
         return True
 
+    def _one_call(self, n: int) -> bool:
+        """Whether this batch of n can run as one compiled call: numba and sgemm there, every weight trainable and
+        C-contiguous, and each product one call (no batch chunks over threads)."""
+        if not (kernels.enabled() and sgemm() is not None):
+            return False
+        for layer in self.dense:
+            w, b = layer.kernel, layer.bias
+            if (not w.requires_grad or not w.data.flags.c_contiguous or len(batch_chunks(n, w.data.size,
+                                                                                        MIN_PRODUCT_WORK)) > 1
+                    or (b is not None and not b.requires_grad)):
+                return False
+        return True
+
+    def _run_compiled(self, x: np.ndarray, y: np.ndarray) -> None:
+        """The step as `run` takes it, with the forward, loss and backward in one compiled call."""
+        model, n, dense = self.model, x.shape[0], self.dense
+        lab = y if y.shape == (n,) and y.dtype == np.int64 else sparse_labels(self.loss.name, y, (n, self.classes),
+                                                                               None)[0].astype(np.int64, copy=False)
+        _, div = loss_weights(lab, None, self.loss.reduction)
+        factor = 1.0 / div if div else 0.0
+        ws = tuple([layer.kernel.data for layer in dense])
+        bs = tuple([_EMPTY if layer.bias is None else np.ascontiguousarray(layer.bias.data) for layer in dense])
+        dws = tuple([np.empty_like(w) for w in ws])
+        dbs = tuple([np.empty_like(b) for b in bs])
+        total, hits = dense_step(sgemm(), np.ascontiguousarray(x.reshape(n, -1)), lab, ws, bs, self.relus, factor,
+                                 dws, dbs)
+        if hits < 0:  # a label out of range: the loss's own check names it
+            sparse_labels(self.loss.name, lab, (n, self.classes), None)
+        value = float(np.float32(total * factor))
+        model._loss_tracker.update_state(value, n)
+        if not math.isfinite(value):
+            model._nonfinite = value
+        else:
+            for v in model._tvars:
+                v.grad = None
+            for layer, dw, db in zip(dense, dws, dbs):
+                layer.kernel.grad = make_tensor(dw, None)
+                if layer.bias is not None:
+                    layer.bias.grad = make_tensor(db, None)
+            model.optimizer.apply_gradients([(v.grad.data, v) for v in model._tvars if v.grad is not None])
+        for m in self.metrics:
+            m.total += float(hits)
+            m.count += float(n)
+
     @staticmethod
     def _backward(loss_op: Any, ops: list[Any], loss: np.ndarray) -> None:
         """The loss's gradient back through the recorded ops, into each weight's `.grad` (as `Tensor.backward`)."""
@@ -141,6 +211,9 @@ class LeanStep:
                     _accumulate(t, gi, stored)
             if g is None:
                 return
+
+
+_EMPTY = np.empty(0, np.float32)
 
 
 class _Flatten:

@@ -1,6 +1,8 @@
 """The lean training step (shendu/models/lean_step.py) against the general train_step, its reference: the same
-weights, optimizer state, gradients, logged loss and accuracy bit for bit; and the configurations it leaves to the
-general step."""
+weights, optimizer state, gradients, logged loss and accuracy bit for bit; its compiled call for float32 stacks
+against its ops' path, to rounding; and the configurations it leaves to the general step."""
+
+import re
 
 import numpy as np
 import pytest
@@ -25,17 +27,19 @@ def _stack(last="softmax", dropout=False, use_bias=True, hidden=None):
 
 
 def _train(lean, stack, loss="sparse_categorical_crossentropy", metrics=("accuracy",), optimizer="adam",
-           sample_weight=None, epochs=2):
-    """Fit a fresh model (weights drawn from one seed) with the lean step on or off."""
-    before = lean_step.set_enabled(lean)
+           sample_weight=None, epochs=2, fused=False, data=None):
+    """Fit a fresh model (weights drawn from one seed) with the lean step on or off, and its compiled call (`fused`)
+    allowed or not."""
+    before, before_fused = lean_step.set_enabled(lean), lean_step.set_compiled(fused)
     try:
         sd.random.seed(0)
         model = Sequential(stack())
         model.compile(optimizer=optimizer, loss=loss, metrics=list(metrics))
-        x, y = _data()
+        x, y = data or _data()
         history = model.fit(x, y, batch_size=32, epochs=epochs, verbose=0, sample_weight=sample_weight)
     finally:
         lean_step.set_enabled(before)
+        lean_step.set_compiled(before_fused)
     return model, history.history
 
 
@@ -115,3 +119,63 @@ def test_batches_of_another_dtype_or_tensors_fall_back():
     assert not plan.run(x[:, :5], y)
     with sd.no_grad():
         assert not plan.run(x, y)
+
+
+def _assert_close_training(a, b):
+    (m1, h1), (m2, h2) = a, b
+    for key in h2:
+        np.testing.assert_allclose(h1[key], h2[key], rtol=1e-5)
+    for w1, w2 in zip(m1.get_weights(), m2.get_weights()):
+        np.testing.assert_allclose(w1, w2, rtol=1e-4, atol=1e-6)
+    for v1, v2 in zip(m1.trainable_weights, m2.trainable_weights):
+        np.testing.assert_allclose(v1.grad.data, v2.grad.data, rtol=1e-3, atol=1e-6)
+
+
+@pytest.mark.parametrize(("name", "stack", "loss"), [
+    ("relu-softmax", lambda: _stack(), "sparse_categorical_crossentropy"),
+    ("no-bias", lambda: _stack(use_bias=False), "sparse_categorical_crossentropy"),
+    ("logits", lambda: _stack(last=None), sd.keras.losses.SparseCategoricalCrossentropy(from_logits=True)),
+    ("linear-hidden", lambda: _stack(hidden="linear"), "sparse_categorical_crossentropy"),
+    ("sum", lambda: _stack(), sd.keras.losses.SparseCategoricalCrossentropy(reduction="sum")),
+])
+def test_compiled_call_trains_as_the_ops(numba, monkeypatch, name, stack, loss):
+    calls = []
+    step = lean_step.dense_step
+    monkeypatch.setattr(lean_step, "dense_step", lambda *a: calls.append(len(a[1])) or step(*a))
+    fused = _train(True, stack, loss, fused=True)
+    assert calls == [32] * 5 + [8] + [32] * 6 + [8], "the compiled call ran every batch after the first"
+    ops = _train(True, stack, loss)
+    _assert_close_training(fused, ops)
+    assert fused[1]["loss"][1] < fused[1]["loss"][0]
+
+
+def test_compiled_call_leaves_dropout_and_float64_to_the_ops(numba, monkeypatch):
+    calls = []
+    monkeypatch.setattr(lean_step, "dense_step", lambda *a: calls.append(1))
+    model, _ = _train(True, lambda: _stack(dropout=True), fused=True, epochs=1)
+    assert isinstance(model._lean, lean_step.LeanStep) and not calls
+    x, y = _data()
+    before = sd.backend.floatx()
+    sd.backend.set_floatx("float64")
+    try:
+        model, _ = _train(True, _stack, fused=True, epochs=1, data=(x.astype(np.float64), y))
+    finally:
+        sd.backend.set_floatx(before)
+    assert isinstance(model._lean, lean_step.LeanStep) and not calls
+
+
+def test_compiled_call_names_a_label_out_of_range(numba):
+    x, y = _data()
+    y[100] = 10
+    with pytest.raises(ValueError, match="label 10 is out of range for 10 classes"):
+        _train(True, _stack, fused=True, data=(x, y))
+
+
+def test_compiled_call_stops_on_a_nan_loss_with_the_weights_before(numba, capsys):
+    x, y = _data()
+    x[70] = np.nan
+    model, history = _train(True, _stack, fused=True, data=(x, y))
+    where = re.search(r"Epoch 1/2, batch (\d+): the loss is nan", capsys.readouterr().out)
+    assert where and int(where.group(1)) > 1  # a batch after the first, which the general step runs
+    assert len(history["loss"]) == 1
+    assert all(np.isfinite(w).all() for w in model.get_weights())

@@ -1,0 +1,101 @@
+"""The forward and backward of a stack of dense layers (each with a ReLU or none) under a softmax cross-entropy, as
+one compiled call (numba, the optional `shendu[fast]` extra) with BLAS's sgemm for the products.
+
+At batch 64 the MNIST MLP's lean step (`models.lean_step`) made about fifty NumPy and compiled calls from Python for
+its forward and backward, and they cost more than the arithmetic outside the products. The lean step runs the same
+formulas as those ops and is the reference: tests/ops/test_kernels_dense.py compares the two.
+
+Products follow NumPy's matmul for the same operands (`cblas_sgemm`, row-major, the transposes as flags), so they
+agree bit for bit; the loss, its gradient and the bias sums accumulate in float64, so they agree to rounding.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from shendu.ops.blas import NO_TRANS, ROW_MAJOR
+from shendu.ops.kernels import _jit, bias_relu_rows, relu_mask_rows
+
+TRANS = 112  # CBLAS_TRANSPOSE.CblasTrans
+
+
+@_jit
+def _gemm(blas: Any, trans_a: int, trans_b: int, a: Any, b: Any, out: Any) -> None:
+    """out = op(a) @ op(b) by sgemm for C-contiguous float32 arrays, op the transpose where its flag is TRANS."""
+    m, n = out.shape
+    k = a.shape[0] if trans_a == TRANS else a.shape[1]
+    blas(ROW_MAJOR, trans_a, trans_b, m, n, k, np.float32(1), a.ctypes.data, a.shape[1], b.ctypes.data, b.shape[1],
+         np.float32(0), out.ctypes.data, n)
+
+
+@_jit
+def softmax_cross_entropy(z: Any, labels: Any, factor: float, g: Any) -> tuple[float, int]:
+    """Per row of logits z: loss = log(sum e) - (z[label] - max z) with e = exp(z - max z), and its gradient
+    g = (e / sum e - onehot(label)) * factor. Returns (the losses summed in float64, the rows whose first maximum is
+    at the label: accuracy's hits), or (NaN, -1) when a label is not in [0, classes)."""
+    total, hits = 0.0, 0
+    f = np.float32(factor)
+    for i in range(z.shape[0]):
+        if not 0 <= labels[i] < z.shape[1]:
+            return np.nan, -1
+        top, arg = z[i, 0], 0
+        for j in range(1, z.shape[1]):
+            if z[i, j] > top:
+                top, arg = z[i, j], j
+        s = 0.0
+        for j in range(z.shape[1]):
+            e = np.exp(z[i, j] - top)
+            g[i, j] = e
+            s += e
+        label = labels[i]
+        total += np.log(s) - (z[i, label] - top)
+        hits += arg == label
+        scale = np.float32(f / np.float32(s))
+        for j in range(z.shape[1]):
+            g[i, j] *= scale
+        g[i, label] -= f
+    return total, hits
+
+
+@_jit
+def dense_step(blas: Any, x: Any, labels: Any, ws: Any, bs: Any, relus: Any, factor: float, dws: Any,
+               dbs: Any) -> tuple[float, int]:
+    """Forward: a_{i+1} = relu?(a_i @ W_i + b_i) from a_0 = x; the loss of the last (`softmax_cross_entropy`); then
+    backward: g masked by the ReLU's output (db_i its column sums), dW_i = a_i^T g, g = g W_i^T. Writes dws and
+    dbs (empty biases are skipped); returns (the losses summed, the hits), or (NaN, -1) and no backward when a label
+    is out of range."""
+    n = x.shape[0]
+    acts = [x]
+    for i in range(len(ws)):
+        y = np.empty((n, ws[i].shape[1]), np.float32)
+        _gemm(blas, NO_TRANS, NO_TRANS, acts[i], ws[i], y)
+        bias_relu_rows(y, bs[i], relus[i])
+        acts.append(y)
+    g = np.empty_like(acts[-1])
+    total, hits = softmax_cross_entropy(acts[-1], labels, factor, g)
+    if hits < 0:
+        return total, hits
+    for i in range(len(ws) - 1, -1, -1):
+        if relus[i]:
+            relu_mask_rows(g, acts[i + 1], g, dbs[i])
+        elif dbs[i].size:
+            _column_sums(g, dbs[i])
+        _gemm(blas, TRANS, NO_TRANS, acts[i], g, dws[i])
+        if i:
+            below = np.empty_like(acts[i])
+            _gemm(blas, NO_TRANS, TRANS, g, ws[i], below)
+            g = below
+    return total, hits
+
+
+@_jit
+def _column_sums(g: Any, out: Any) -> None:
+    """out = g summed over its rows (accumulated in float64)."""
+    acc = np.zeros(g.shape[1], np.float64)
+    for i in range(g.shape[0]):
+        for j in range(g.shape[1]):
+            acc[j] += g[i, j]
+    for j in range(g.shape[1]):
+        out[j] = acc[j]

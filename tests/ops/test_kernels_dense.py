@@ -1,0 +1,90 @@
+"""The compiled forward and backward of a dense stack (shendu/ops/kernels_dense.py) against the ops it fuses (Linear,
+LinearReLU, SparseSoftmaxCrossEntropy), its reference: the loss, its gradient, every weight gradient and the hits."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from shendu.ops import blas
+from shendu.ops.losses import SparseSoftmaxCrossEntropy
+from shendu.ops.nn import Linear, LinearReLU
+
+
+@pytest.fixture
+def kernel(numba):
+    from shendu.ops import kernels_dense
+
+    if blas.sgemm() is None:
+        pytest.skip("NumPy's BLAS here is not an OpenBLAS that shendu can reach")
+    return kernels_dense
+
+
+class _In:
+    requires_grad = True
+
+
+def _reference(x, labels, ws, bs, relus, reduction):
+    """Loss, (dW, db) per layer and hits from the ops, as the lean step runs them."""
+    ops, a = [], x
+    for w, b, relu in zip(ws, bs, relus):
+        op = (LinearReLU if relu else Linear)()
+        op.inputs = (_In(), _In()) if b is None else (_In(), _In(), _In())
+        a = op.forward(a, w) if b is None else op.forward(a, w, b)
+        ops.append(op)
+    loss_op = SparseSoftmaxCrossEntropy(labels=labels, reduction=reduction)
+    loss = loss_op.forward(a)
+    (g,) = loss_op.backward(np.ones((), np.float32))
+    grads = []
+    for op in reversed(ops):
+        dx, dw, *db = op.backward(g)
+        grads.append((dw, db[0] if db else None))
+        g = dx
+    return float(loss), grads[::-1], int(np.count_nonzero(a.argmax(axis=1) == labels))
+
+
+def _stack(rng, sizes, bias):
+    ws = [(rng.standard_normal((a, b)) / np.sqrt(a)).astype(np.float32) for a, b in itertools.pairwise(sizes)]
+    bs = [(0.1 * rng.standard_normal(b)).astype(np.float32) if bias else None for b in sizes[1:]]
+    return ws, bs
+
+
+@pytest.mark.parametrize("n", [1, 7, 64])
+@pytest.mark.parametrize(("sizes", "relus", "bias"), [
+    ((30, 16, 12, 5), (True, True, False), True),
+    ((30, 16, 12, 5), (True, False, False), False),  # a linear hidden layer, no biases
+    ((9, 4), (False,), True),  # one layer: no input gradient at all
+])
+@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum"])
+def test_dense_step_equals_the_ops(kernel, n, sizes, relus, bias, reduction):
+    rng = np.random.default_rng(n)
+    ws, bs = _stack(rng, sizes, bias)
+    x = rng.standard_normal((n, sizes[0])).astype(np.float32)
+    labels = rng.integers(0, sizes[-1], n)
+    loss, grads, hits = _reference(x, labels, ws, bs, relus, reduction)
+    empty = np.empty(0, np.float32)
+    dws = tuple(np.full_like(w, np.nan) for w in ws)
+    dbs = tuple(np.full(w.shape[1] if bias else 0, np.nan, np.float32) for w in ws)
+    factor = 1.0 / n if reduction != "sum" else 1.0
+    total, got_hits = kernel.dense_step(blas.sgemm(), x, labels, tuple(ws), tuple(b if bias else empty for b in bs),
+                                        np.array(relus), factor, dws, dbs)
+    assert got_hits == hits
+    np.testing.assert_allclose(total * factor, loss, rtol=1e-6)
+    for (dw, db), got_w, got_b in zip(grads, dws, dbs):
+        np.testing.assert_allclose(got_w, dw, rtol=2e-5, atol=1e-6)
+        if bias:
+            np.testing.assert_allclose(got_b, db, rtol=2e-5, atol=1e-6)
+    assert any((g != 0).any() for g in dws)
+
+
+def test_softmax_cross_entropy_keeps_nan_and_refuses_labels_out_of_range(kernel):
+    z = np.array([[1.0, 2.0, 0.5], [np.nan, 0.0, 1.0]], np.float32)
+    g = np.empty_like(z)
+    total, hits = kernel.softmax_cross_entropy(z, np.array([1, 2]), 0.5, g)
+    assert np.isnan(total) and hits == 1  # the first row's maximum is at its label; NaN never wins
+    np.testing.assert_allclose(g[0].sum(), 0.0, atol=1e-7)
+    assert np.isnan(g[1]).all()
+    total, hits = kernel.softmax_cross_entropy(z, np.array([1, 3]), 0.5, g)
+    assert np.isnan(total) and hits == -1
+    total, hits = kernel.softmax_cross_entropy(z, np.array([-1, 0]), 0.5, g)
+    assert hits == -1
