@@ -17,8 +17,8 @@ distribution strategy and the weights in host memory. A batch that is not plain 
 shape or dtype, float labels) runs the general step. `set_enabled(False)` turns the lean step off (the general step
 runs every batch).
 
-With numba and NumPy's OpenBLAS, a float32 stack without Dropout whose products are each one call at this batch size
-(`parallel.batch_chunks`) runs its forward, loss and backward as one compiled call (`ops.kernels_dense.dense_step`):
+With numba and NumPy's OpenBLAS, a float32 stack without Dropout whose products are small enough (COMPILED_MAX_WORK)
+runs its forward, loss and backward as one compiled call (`ops.kernels_dense.dense_step`):
 at batch 64 those were about fifty calls from Python. Its products are NumPy's sgemm calls, bit for bit; its loss,
 loss gradient and bias sums accumulate in float64, so it agrees with the ops to rounding (tests/models/test_lean_step.py
 compares the two). `set_compiled(False)` keeps the ops' path.
@@ -43,13 +43,18 @@ from shendu.ops.blas import sgemm
 from shendu.ops.kernels_dense import dense_step
 from shendu.ops.losses import SparseSoftmaxCrossEntropy, loss_weights
 from shendu.ops.softmax import softmax
-from shendu.parallel import MIN_PRODUCT_WORK, batch_chunks
+from shendu.parallel import threads_now
 from shendu.tensor import _accumulate, make_tensor
 
 _enabled = True
 _compiled = True
 
 FLATTEN, DENSE, DROPOUT = 0, 1, 2
+
+COMPILED_MAX_WORK = 48 << 20
+"""Multiply-adds of a layer's product up to which the compiled call (BLAS's own threads) beats the ops (products in
+row chunks on shendu's threads). MNIST MLP 784-128-64-10, 2 cores, s/epoch compiled against ops: batch 128 0.35 /
+0.64, 256 0.32 / 0.40, 384 0.29 / 0.33, 512 0.28 / 0.28 (48M: between 384 and 512), 1024 0.27 / 0.24."""
 
 
 def enabled() -> bool:
@@ -151,14 +156,14 @@ class LeanStep:
         return True
 
     def _one_call(self, n: int) -> bool:
-        """Whether this batch of n can run as one compiled call: numba and sgemm there, every weight trainable and
-        C-contiguous, and each product one call (no batch chunks over threads)."""
+        """Whether this batch of n runs as one compiled call: numba and sgemm there, every weight trainable and
+        C-contiguous, and no product over COMPILED_MAX_WORK multiply-adds (larger ones gain from the ops' chunks)."""
         if not (kernels.enabled() and sgemm() is not None):
             return False
+        threads_now()  # the load policy's look, which sets BLAS's thread count (the ops' batch_chunks would)
         for layer in self.dense:
             w, b = layer.kernel, layer.bias
-            if (not w.requires_grad or not w.data.flags.c_contiguous or len(batch_chunks(n, w.data.size,
-                                                                                        MIN_PRODUCT_WORK)) > 1
+            if (not w.requires_grad or not w.data.flags.c_contiguous or n * w.data.size > COMPILED_MAX_WORK
                     or (b is not None and not b.requires_grad)):
                 return False
         return True

@@ -179,3 +179,14 @@ def test_compiled_call_stops_on_a_nan_loss_with_the_weights_before(numba, capsys
     assert where and int(where.group(1)) > 1  # a batch after the first, which the general step runs
     assert len(history["loss"]) == 1
     assert all(np.isfinite(w).all() for w in model.get_weights())
+
+
+def test_products_over_the_limit_run_as_the_ops(numba, monkeypatch):
+    """The first layer's product is 32 x 30 x 16 = 15,360 multiply-adds a batch of 32: over a limit of 10,000 the
+    ops run it, in chunks over shendu's threads when large; the last batch of 8 (3,840) is compiled."""
+    calls = []
+    step = lean_step.dense_step
+    monkeypatch.setattr(lean_step, "dense_step", lambda *a: calls.append(len(a[1])) or step(*a))
+    monkeypatch.setattr(lean_step, "COMPILED_MAX_WORK", 10_000)
+    _train(True, _stack, fused=True, epochs=1)
+    assert calls == [8]
