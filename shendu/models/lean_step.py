@@ -99,6 +99,7 @@ class LeanStep:
         self.dense = [layer for kind, layer in stages if kind == DENSE]
         self.relus = np.array([layer._linear is nn.LinearReLU for layer in self.dense])
         self.classes = self.dense[-1].units
+        self.variables = [v for layer in self.dense for v in (layer.kernel, layer.bias) if v is not None]
         self.fuses = (dtype == np.float32 and all(kind != DROPOUT for kind, _ in stages)
                       and len({id(layer) for layer in self.dense}) == len(self.dense))
 
@@ -164,7 +165,7 @@ class LeanStep:
         for layer in self.dense:
             w, b = layer.kernel, layer.bias
             if (not w.requires_grad or not w.data.flags.c_contiguous or n * w.data.size > COMPILED_MAX_WORK
-                    or (b is not None and not b.requires_grad)):
+                    or (b is not None and not (b.requires_grad and b.data.flags.c_contiguous))):
                 return False
         return True
 
@@ -176,11 +177,16 @@ class LeanStep:
         _, div = loss_weights(lab, None, self.loss.reduction)
         factor = 1.0 / div if div else 0.0
         ws = tuple([layer.kernel.data for layer in dense])
-        bs = tuple([_EMPTY if layer.bias is None else np.ascontiguousarray(layer.bias.data) for layer in dense])
+        bs = tuple([_EMPTY if layer.bias is None else layer.bias.data for layer in dense])
         dws = tuple([np.empty_like(w) for w in ws])
         dbs = tuple([np.empty_like(b) for b in bs])
+        optimizer = model.optimizer
+        fused = optimizer.fused_update(self.variables)
+        slots = dict(zip(map(id, self.variables), fused[0])) if fused else {}
+        adam_w = tuple([slots.get(id(layer.kernel), _NO_SLOTS) for layer in dense])
+        adam_b = tuple([slots.get(id(layer.bias), _NO_SLOTS) for layer in dense])
         total, hits = dense_step(sgemm(), np.ascontiguousarray(x.reshape(n, -1)), lab, ws, bs, self.relus, factor,
-                                 dws, dbs)
+                                 dws, dbs, fused is not None, adam_w, adam_b, fused[1] if fused else _NO_COEFFS)
         if hits < 0:  # a label out of range: the loss's own check names it
             sparse_labels(self.loss.name, lab, (n, self.classes), None)
         value = float(np.float32(total * factor))
@@ -194,7 +200,10 @@ class LeanStep:
                 layer.kernel.grad = make_tensor(dw, None)
                 if layer.bias is not None:
                     layer.bias.grad = make_tensor(db, None)
-            model.optimizer.apply_gradients([(v.grad.data, v) for v in model._tvars if v.grad is not None])
+            if fused:
+                optimizer.advance()
+            else:
+                optimizer.apply_gradients([(v.grad.data, v) for v in model._tvars if v.grad is not None])
         for m in self.metrics:
             m.total += float(hits)
             m.count += float(n)
@@ -219,6 +228,8 @@ class LeanStep:
 
 
 _EMPTY = np.empty(0, np.float32)
+_NO_SLOTS = (_EMPTY, _EMPTY)
+_NO_COEFFS = (np.float32(0),) * 6
 
 
 class _Flatten:

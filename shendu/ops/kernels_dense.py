@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from shendu.ops.blas import NO_TRANS, ROW_MAJOR
-from shendu.ops.kernels import _jit, bias_relu_rows, relu_mask_rows
+from shendu.ops.kernels import _jit, adam, bias_relu_rows, relu_mask_rows
 
 TRANS = 112  # CBLAS_TRANSPOSE.CblasTrans
 
@@ -60,12 +60,14 @@ def softmax_cross_entropy(z: Any, labels: Any, factor: float, g: Any) -> tuple[f
 
 
 @_jit
-def dense_step(blas: Any, x: Any, labels: Any, ws: Any, bs: Any, relus: Any, factor: float, dws: Any,
-               dbs: Any) -> tuple[float, int]:
+def dense_step(blas: Any, x: Any, labels: Any, ws: Any, bs: Any, relus: Any, factor: float, dws: Any, dbs: Any,
+               fused: bool, adam_w: Any, adam_b: Any, coeffs: Any) -> tuple[float, int]:
     """Forward: a_{i+1} = relu?(a_i @ W_i + b_i) from a_0 = x; the loss of the last (`softmax_cross_entropy`); then
     backward: g masked by the ReLU's output (db_i its column sums), dW_i = a_i^T g, g = g W_i^T. Writes dws and
     dbs (empty biases are skipped); returns (the losses summed, the hits), or (NaN, -1) and no backward when a label
-    is out of range."""
+    is out of range. When fused, with Adam's slots (adam_w[i] = (m, v) of W_i flat, adam_b[i] of b_i), each
+    variable takes `kernels.adam`'s step with `coeffs` as soon as its gradient is done (W_i after g W_i^T), while
+    the gradient is in cache; a loss that is not finite (as the float32 mean) updates nothing."""
     n = x.shape[0]
     acts = [x]
     for i in range(len(ws)):
@@ -77,17 +79,29 @@ def dense_step(blas: Any, x: Any, labels: Any, ws: Any, bs: Any, relus: Any, fac
     total, hits = softmax_cross_entropy(acts[-1], labels, factor, g)
     if hits < 0:
         return total, hits
+    update = fused and np.isfinite(np.float32(total * factor))
     for i in range(len(ws) - 1, -1, -1):
         if relus[i]:
             relu_mask_rows(g, acts[i + 1], g, dbs[i])
         elif dbs[i].size:
             _column_sums(g, dbs[i])
+        if update and dbs[i].size:
+            _adam(dbs[i], bs[i], adam_b[i], coeffs)
         _gemm(blas, TRANS, NO_TRANS, acts[i], g, dws[i])
         if i:
             below = np.empty_like(acts[i])
             _gemm(blas, NO_TRANS, TRANS, g, ws[i], below)
             g = below
+        if update:
+            _adam(dws[i].reshape(dws[i].size), ws[i].reshape(ws[i].size), adam_w[i], coeffs)
     return total, hits
+
+
+@_jit
+def _adam(g: Any, w: Any, slots: Any, coeffs: Any) -> None:
+    """`kernels.adam` on flat g and w with slots (m, v) and coeffs (b1, 1 - b1, b2, 1 - b2, step size, eps)."""
+    b1, c1, b2, c2, step_size, eps = coeffs
+    adam(g, w, slots[0], slots[1], b1, c1, b2, c2, step_size, eps)
 
 
 @_jit

@@ -11,6 +11,7 @@ from shendu import backend
 from shendu.ops import kernels
 from shendu.optimizers import compiled
 from shendu.optimizers.optimizer import Optimizer
+from shendu.parallel import MIN_CHUNK_WORK
 
 
 class Adam(Optimizer):
@@ -50,6 +51,19 @@ class Adam(Optimizer):
     def _coefficients(self, lr: float, t: int) -> tuple[float, ...]:
         b1, b2 = self.beta_1, self.beta_2
         return b1, 1 - b1, b2, 1 - b2, lr * math.sqrt(1 - b2**t) / (1 - b1**t), self.epsilon
+
+    def fused_update(self, variables: Any) -> tuple[list[tuple[np.ndarray, ...]], tuple[Any, ...]] | None:
+        """(m, v) flat per variable and this step's `kernels.adam` scalars, for Adam itself (not a subclass, no
+        amsgrad) on a plain step of variables that `apply` would not split over threads; else None."""
+        if (type(self) is not Adam or self.amsgrad or not self._plain_step(variables)
+                or any(v.data.size >= 2 * MIN_CHUNK_WORK for v in variables)):
+            return None
+        slots = [self._flat_slots(id(v), self._slots[id(v)]) for v in variables]
+        if any(s is None for s in slots):
+            return None
+        raw_step = int(self._iterations.data)
+        dtype = variables[0].data.dtype.type
+        return slots, tuple(dtype(c) for c in self._coefficients(self._lr_at(raw_step), raw_step + 1))
 
     def _update_inplace(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray],
                         scratch: tuple[np.ndarray, ...], coeffs: tuple[float, ...]) -> None:

@@ -294,6 +294,26 @@ class Optimizer:
                 out = constraint(v.data)
                 v.data[...] = out.data if isinstance(out, Tensor) else out
 
+    def fused_update(self, variables: Sequence[Tensor]) -> tuple[list[tuple[np.ndarray, ...]], tuple[Any, ...]] | None:
+        """For a compiled training step that applies this optimizer's rule itself, right after each gradient (the
+        lean step's `ops.kernels_dense`): each variable's flat slots and this step's scalars, or None where
+        `apply` must run. Covered by the optimizers that say so (Adam); the caller calls `advance()` after."""
+        return None
+
+    def advance(self) -> None:
+        """Count an update made through `fused_update`."""
+        self._iterations.data += 1
+
+    def _plain_step(self, variables: Sequence[Tensor]) -> bool:
+        """Whether `apply` on these variables would be the rule alone, on its compiled version: numba on, no
+        clipping, weight decay, EMA, accumulation, loss scale, strategy or constraint, the slots built and flat."""
+        clipped = self.clipnorm or self.global_clipnorm or self.clipvalue
+        return (kernels.enabled() and not self.readable and not clipped and not self.weight_decay
+                and not self.use_ema and not self.gradient_accumulation_steps
+                and self.loss_scale_factor is None and self._distribution is None
+                and all(id(v) in self._slots and type(v.data) is np.ndarray and v.data.flags.c_contiguous
+                        and getattr(v, "constraint", None) is None for v in variables))
+
     def _as_gradient(self, g: Any, var: Tensor) -> np.ndarray:
         w = var.data
         if isinstance(g, Tensor):

@@ -190,3 +190,27 @@ def test_products_over_the_limit_run_as_the_ops(numba, monkeypatch):
     monkeypatch.setattr(lean_step, "COMPILED_MAX_WORK", 10_000)
     _train(True, _stack, fused=True, epochs=1)
     assert calls == [8]
+
+
+@pytest.mark.parametrize(("optimizer", "fused"), [
+    (lambda: sd.keras.optimizers.Adam(), True),
+    (lambda: sd.keras.optimizers.Adam(clipnorm=1.0), False),
+    (lambda: sd.keras.optimizers.Adam(amsgrad=True), False),
+    (lambda: sd.keras.optimizers.AdamW(), False),
+    (lambda: sd.keras.optimizers.SGD(0.1, momentum=0.9), False),
+])
+def test_compiled_call_updates_in_place_only_for_plain_adam(numba, monkeypatch, optimizer, fused):
+    """Plain Adam is applied inside the compiled call (`Optimizer.fused_update`); anything else through
+    apply_gradients. Either way the weights, slots and iteration count follow the ops' path."""
+    applied = []
+    apply = sd.optimizers.Optimizer.apply_gradients
+    monkeypatch.setattr(sd.optimizers.Optimizer, "apply_gradients",
+                        lambda self, pairs: applied.append(1) or apply(self, pairs))
+    a = _train(True, _stack, optimizer=optimizer(), fused=True)
+    compiled_applies = len(applied)
+    b = _train(True, _stack, optimizer=optimizer())
+    assert compiled_applies == (1 if fused else 14)  # fused: only the first batch, the general step's
+    _assert_close_training(a, b)
+    assert int(a[0].optimizer.iterations.data) == int(b[0].optimizer.iterations.data) == 14
+    for v1, v2 in zip(a[0].optimizer.get_state().values(), b[0].optimizer.get_state().values()):
+        np.testing.assert_allclose(v1, v2, rtol=1e-3, atol=1e-6)

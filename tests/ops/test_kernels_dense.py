@@ -66,8 +66,9 @@ def test_dense_step_equals_the_ops(kernel, n, sizes, relus, bias, reduction):
     dws = tuple(np.full_like(w, np.nan) for w in ws)
     dbs = tuple(np.full(w.shape[1] if bias else 0, np.nan, np.float32) for w in ws)
     factor = 1.0 / n if reduction != "sum" else 1.0
+    none = ((empty, empty),) * len(ws)
     total, got_hits = kernel.dense_step(blas.sgemm(), x, labels, tuple(ws), tuple(b if bias else empty for b in bs),
-                                        np.array(relus), factor, dws, dbs)
+                                        np.array(relus), factor, dws, dbs, False, none, none, (np.float32(0),) * 6)
     assert got_hits == hits
     np.testing.assert_allclose(total * factor, loss, rtol=1e-6)
     for (dw, db), got_w, got_b in zip(grads, dws, dbs):
@@ -75,6 +76,38 @@ def test_dense_step_equals_the_ops(kernel, n, sizes, relus, bias, reduction):
         if bias:
             np.testing.assert_allclose(got_b, db, rtol=2e-5, atol=1e-6)
     assert any((g != 0).any() for g in dws)
+
+
+@pytest.mark.parametrize("loss_scale", [1.0, np.inf])
+def test_fused_adam_equals_adam_after_the_step(kernel, loss_scale):
+    """Adam applied inside the step, each variable right after its gradient, gives the weights and slots that
+    `kernels.adam` gives after the step, bit for bit; a non-finite loss updates nothing."""
+    from shendu.ops.kernels import adam
+
+    rng = np.random.default_rng(5)
+    ws, bs = _stack(rng, (30, 16, 12, 5), True)
+    x = rng.standard_normal((20, 30)).astype(np.float32) * np.float32(loss_scale)
+    labels = rng.integers(0, 5, 20)
+    coeffs = tuple(np.float32(c) for c in (0.9, 0.1, 0.999, 0.001, 0.01, 1e-7))
+    slots = [(rng.random(a.size, dtype=np.float32), rng.random(a.size, dtype=np.float32)) for a in (*ws, *bs)]
+    relus = np.array([True, True, False])
+
+    def run(fused):
+        w2, b2 = tuple(w.copy() for w in ws), tuple(b.copy() for b in bs)
+        s2 = [(m.copy(), v.copy()) for m, v in slots]
+        dws, dbs = tuple(np.empty_like(w) for w in ws), tuple(np.empty_like(b) for b in bs)
+        kernel.dense_step(blas.sgemm(), x, labels, w2, b2, relus, 0.05, dws, dbs, fused, tuple(s2[:3]), tuple(s2[3:]),
+                          coeffs)
+        if not fused and np.isfinite(dws[0]).all():
+            for g, w, (m, v) in zip((*dws, *dbs), (*w2, *b2), s2):
+                adam(g.reshape(-1), w.reshape(-1), m, v, *coeffs)
+        return [*w2, *b2, *(a for pair in s2 for a in pair)]
+
+    fused, after = run(True), run(False)
+    for a, b in zip(fused, after):
+        np.testing.assert_array_equal(a, b)
+    changed = any(not np.array_equal(a, w) for a, w in zip(fused, (*ws, *bs)))
+    assert changed == np.isfinite(loss_scale)
 
 
 def test_softmax_cross_entropy_keeps_nan_and_refuses_labels_out_of_range(kernel):
