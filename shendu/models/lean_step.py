@@ -17,11 +17,12 @@ distribution strategy and the weights in host memory. A batch that is not plain 
 shape or dtype, float labels) runs the general step. `set_enabled(False)` turns the lean step off (the general step
 runs every batch).
 
-With numba and NumPy's OpenBLAS, a float32 stack without Dropout whose products are small enough (COMPILED_MAX_WORK)
-runs its forward, loss and backward as one compiled call (`ops.kernels_dense.dense_step`):
-at batch 64 those were about fifty calls from Python. Its products are NumPy's sgemm calls, bit for bit; its loss,
-loss gradient and bias sums accumulate in float64, so it agrees with the ops to rounding (tests/models/test_lean_step.py
-compares the two). `set_compiled(False)` keeps the ops' path.
+With numba and NumPy's OpenBLAS, a float32 stack without Dropout runs its forward, loss and backward as compiled
+calls (`ops.kernels_dense.dense_step`): one for the batch while its products are small (COMPILED_MAX_WORK), which
+also applies plain Adam (`Optimizer.fused_update`), else one per row chunk on shendu's threads. At batch 64 the ops
+were about fifty calls from Python. The products are NumPy's sgemm calls, bit for bit; the loss, its gradient and the
+bias sums accumulate in float64, so the step agrees with the ops to rounding (tests/models/test_lean_step.py compares
+the two). `set_compiled(False)` keeps the ops' path.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from shendu.ops.blas import sgemm
 from shendu.ops.kernels_dense import dense_step
 from shendu.ops.losses import SparseSoftmaxCrossEntropy, loss_weights
 from shendu.ops.softmax import softmax
-from shendu.parallel import threads_now
+from shendu.parallel import MIN_PRODUCT_WORK, batch_chunks, run_chunks, sum_parts, threads_now
 from shendu.tensor import _accumulate, make_tensor
 
 _enabled = True
@@ -51,10 +52,10 @@ _compiled = True
 
 FLATTEN, DENSE, DROPOUT = 0, 1, 2
 
-COMPILED_MAX_WORK = 48 << 20
-"""Multiply-adds of a layer's product up to which the compiled call (BLAS's own threads) beats the ops (products in
-row chunks on shendu's threads). MNIST MLP 784-128-64-10, 2 cores, s/epoch compiled against ops: batch 128 0.35 /
-0.64, 256 0.32 / 0.40, 384 0.29 / 0.33, 512 0.28 / 0.28 (48M: between 384 and 512), 1024 0.27 / 0.24."""
+COMPILED_MAX_WORK = 32 << 20
+"""Multiply-adds of a layer's product up to which the step is one compiled call (BLAS's own threads in its products);
+above it, one call per row chunk on shendu's threads. MNIST MLP 784-128-64-10, 2 cores, s/epoch one call against
+chunks: batch 256 0.30 / 0.32, 384 0.29 / 0.25."""
 
 
 def enabled() -> bool:
@@ -111,8 +112,9 @@ class LeanStep:
             return False
         model = self.model
         n = x.shape[0]
-        if self.fuses and _compiled and self._one_call(n):
-            self._run_compiled(x, y)
+        chunks = self._compiled_chunks(n) if self.fuses and _compiled else None
+        if chunks:
+            self._run_compiled(x, y, chunks)
             return True
         ops, flows, a = [], False, x
         for kind, layer in self.stages:
@@ -156,37 +158,45 @@ class LeanStep:
                 m.count += float(n)
         return True
 
-    def _one_call(self, n: int) -> bool:
-        """Whether this batch of n runs as one compiled call: numba and sgemm there, every weight trainable and
-        C-contiguous, and no product over COMPILED_MAX_WORK multiply-adds (larger ones gain from the ops' chunks)."""
+    def _compiled_chunks(self, n: int) -> list[slice] | None:
+        """The row chunks this batch of n runs in as compiled calls, or None for the ops: numba and sgemm there and
+        every weight trainable and C-contiguous. One call (BLAS's own threads in its products) while no product is
+        over COMPILED_MAX_WORK multiply-adds, else a call per chunk on shendu's threads (`parallel.batch_chunks`)."""
         if not (kernels.enabled() and sgemm() is not None):
-            return False
-        threads_now()  # the load policy's look, which sets BLAS's thread count (the ops' batch_chunks would)
+            return None
+        biggest = 0
         for layer in self.dense:
             w, b = layer.kernel, layer.bias
-            if (not w.requires_grad or not w.data.flags.c_contiguous or n * w.data.size > COMPILED_MAX_WORK
+            if (not w.requires_grad or not w.data.flags.c_contiguous
                     or (b is not None and not (b.requires_grad and b.data.flags.c_contiguous))):
-                return False
-        return True
+                return None
+            biggest = max(biggest, w.data.size)
+        if n * biggest <= COMPILED_MAX_WORK:
+            threads_now()  # the load policy's look, which sets BLAS's thread count (the ops' batch_chunks would)
+            return [slice(0, n)]
+        return batch_chunks(n, biggest, MIN_PRODUCT_WORK)
 
-    def _run_compiled(self, x: np.ndarray, y: np.ndarray) -> None:
-        """The step as `run` takes it, with the forward, loss and backward in one compiled call."""
+    def _run_compiled(self, x: np.ndarray, y: np.ndarray, chunks: list[slice]) -> None:
+        """The step as `run` takes it, with the forward, loss and backward as compiled calls: one, which also applies
+        plain Adam (`Optimizer.fused_update`), or one per row chunk, their weight gradients summed."""
         model, n, dense = self.model, x.shape[0], self.dense
         lab = y if y.shape == (n,) and y.dtype == np.int64 else sparse_labels(self.loss.name, y, (n, self.classes),
                                                                                None)[0].astype(np.int64, copy=False)
         _, div = loss_weights(lab, None, self.loss.reduction)
         factor = 1.0 / div if div else 0.0
-        ws = tuple([layer.kernel.data for layer in dense])
-        bs = tuple([_EMPTY if layer.bias is None else layer.bias.data for layer in dense])
-        dws = tuple([np.empty_like(w) for w in ws])
-        dbs = tuple([np.empty_like(b) for b in bs])
+        x2 = np.ascontiguousarray(x.reshape(n, -1))
         optimizer = model.optimizer
-        fused = optimizer.fused_update(self.variables)
-        slots = dict(zip(map(id, self.variables), fused[0])) if fused else {}
-        adam_w = tuple([slots.get(id(layer.kernel), _NO_SLOTS) for layer in dense])
-        adam_b = tuple([slots.get(id(layer.bias), _NO_SLOTS) for layer in dense])
-        total, hits = dense_step(sgemm(), np.ascontiguousarray(x.reshape(n, -1)), lab, ws, bs, self.relus, factor,
-                                 dws, dbs, fused is not None, adam_w, adam_b, fused[1] if fused else _NO_COEFFS)
+        fused = optimizer.fused_update(self.variables) if len(chunks) == 1 else None
+        if fused:
+            slots = dict(zip(map(id, self.variables), fused[0]))
+            adam = (tuple([slots[id(layer.kernel)] for layer in dense]),
+                    tuple([_NO_SLOTS if layer.bias is None else slots[id(layer.bias)] for layer in dense]), fused[1])
+            total, hits, dws, dbs = self._call(x2, lab, factor, adam)
+        else:
+            parts = run_chunks(lambda sl: self._call(x2[sl], lab[sl], factor, None), chunks)
+            total = sum(p[0] for p in parts)
+            hits = sum(p[1] for p in parts) if all(p[1] >= 0 for p in parts) else -1
+            dws, dbs = ([sum_parts([p[i][k] for p in parts]) for k in range(len(dense))] for i in (2, 3))
         if hits < 0:  # a label out of range: the loss's own check names it
             sparse_labels(self.loss.name, lab, (n, self.classes), None)
         value = float(np.float32(total * factor))
@@ -207,6 +217,19 @@ class LeanStep:
         for m in self.metrics:
             m.total += float(hits)
             m.count += float(n)
+
+    def _call(self, x: np.ndarray, lab: np.ndarray, factor: float, adam: Any) -> tuple[float, int, Any, Any]:
+        """`dense_step` on these rows: (losses summed, hits, weight gradients, bias gradients); `adam`: (the
+        kernels' slots, the biases' slots, the scalars) to apply Adam inside, or None."""
+        ws = tuple([layer.kernel.data for layer in self.dense])
+        bs = tuple([_EMPTY if layer.bias is None else layer.bias.data for layer in self.dense])
+        dws = tuple([np.empty_like(w) for w in ws])
+        dbs = tuple([np.empty_like(b) for b in bs])
+        none = (_NO_SLOTS,) * len(ws)
+        adam_w, adam_b, coeffs = adam or (none, none, _NO_COEFFS)
+        total, hits = dense_step(sgemm(), x, lab, ws, bs, self.relus, factor, dws, dbs, adam is not None, adam_w,
+                                 adam_b, coeffs)
+        return total, hits, dws, dbs
 
     @staticmethod
     def _backward(loss_op: Any, ops: list[Any], loss: np.ndarray) -> None:
