@@ -10,8 +10,7 @@ import numpy as np
 from shendu import backend
 from shendu.ops import kernels
 from shendu.optimizers import compiled
-from shendu.optimizers.optimizer import Optimizer
-from shendu.parallel import MIN_CHUNK_WORK
+from shendu.optimizers.optimizer import MIN_UPDATE_WORK, Optimizer
 
 
 class Adam(Optimizer):
@@ -56,7 +55,7 @@ class Adam(Optimizer):
         """(m, v) flat per variable and this step's `kernels.adam` scalars, for Adam itself (not a subclass, no
         amsgrad) on a plain step of variables that `apply` would not split over threads; else None."""
         if (type(self) is not Adam or self.amsgrad or not self._plain_step(variables)
-                or any(v.data.size >= 2 * MIN_CHUNK_WORK for v in variables)):
+                or any(v.data.size >= 2 * MIN_UPDATE_WORK for v in variables)):
             return None
         slots = [self._flat_slots(id(v), self._slots[id(v)]) for v in variables]
         if any(s is None for s in slots):

@@ -8,6 +8,7 @@ import pytest
 from shendu import optimizers, parallel
 from shendu.ops import kernels
 from shendu.optimizers import Adam, Optimizer, compiled
+from shendu.optimizers import optimizer as optimizer_module
 from shendu.variable import Variable
 
 from .harness import problem, run
@@ -63,6 +64,7 @@ def test_fast_versions_match_readable_update(name, cfg, dtype, compiled):
 def test_fast_versions_match_readable_update_in_slices(name, cfg, compiled, monkeypatch):
     """A large variable is updated in slices on the threads; the slices give the whole array's values."""
     sliced = []
+    monkeypatch.setattr(optimizer_module, "MIN_UPDATE_WORK", 1 << 15)  # slices of this 2^17 variable
     in_slices = Optimizer._update_in_slices
     monkeypatch.setattr(Optimizer, "_update_in_slices", lambda self, *a: sliced.append(1) or in_slices(self, *a))
     with parallel.num_threads(2):
@@ -77,6 +79,7 @@ def test_fast_versions_match_readable_update_in_slices(name, cfg, compiled, monk
 @pytest.mark.parametrize("shape", [(7, 5), (1 << 17,)])  # one piece, and slices on the threads
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_compiled_adam_gives_the_inplace_values_bit_for_bit(shape, dtype, numba, monkeypatch):
+    monkeypatch.setattr(optimizer_module, "MIN_UPDATE_WORK", 1 << 15)
     calls = []
     loop, group = kernels.adam, compiled.adam_group
     monkeypatch.setattr(kernels, "adam", lambda *a: calls.append(1) or loop(*a))
@@ -103,6 +106,7 @@ def test_compiled_adam_gives_the_inplace_values_bit_for_bit(shape, dtype, numba,
 def test_grouped_adam_gives_the_per_variable_values_bit_for_bit(numba, monkeypatch):
     """Small variables go to one compiled call per group of GROUP (tuples padded with empty arrays); more variables
     than a group, two dtypes, a Fortran-ordered and a large (sliced) variable each get the per-variable values."""
+    monkeypatch.setattr(optimizer_module, "MIN_UPDATE_WORK", 1 << 15)
     groups = []
     group = compiled.adam_group
     monkeypatch.setattr(compiled, "adam_group", lambda *a: groups.append(len(a[1])) or group(*a))
