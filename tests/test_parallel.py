@@ -25,7 +25,7 @@ def threads():
     mp = pytest.MonkeyPatch()
     mp.setattr(parallel, "MIN_CHUNK_WORK", 1)
     mp.setattr(nn, "MIN_PRODUCT_WORK", 1)
-    mp.setattr(recurrent, "MIN_PRODUCT_WORK", 1)
+    mp.setattr(recurrent, "OVERLAPPED_PRODUCT_WORK", 1)
     mp.setattr(normalization, "MIN_WORK", 1)
     with parallel.num_threads(before):
         yield parallel.set_num_threads

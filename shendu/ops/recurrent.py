@@ -39,7 +39,7 @@ from shendu.ops.conv import relu_inplace
 from shendu.ops.elementwise import relu_grad, sigmoid, sigmoid_grad, tanh_grad
 from shendu.ops.function import Function
 from shendu.ops.nn import hard_sigmoid, hard_sigmoid_grad, softsign, softsign_grad
-from shendu.parallel import MIN_PRODUCT_WORK, batch_chunks, one_blas_thread, run_chunks, submit, sum_parts
+from shendu.parallel import OVERLAPPED_PRODUCT_WORK, batch_chunks, one_blas_thread, run_chunks, submit, sum_parts
 from shendu.tensor import Tensor
 
 
@@ -114,7 +114,7 @@ class _WeightGrads:
     def later_start(self) -> int:
         """The first of the later steps whose products run on a worker while the loop does the earlier ones (steps
         times OWN_SHARE when shendu's threads and the size allow it), else 0."""
-        split = self.on_host and len(batch_chunks(self.steps, self.work, MIN_PRODUCT_WORK)) > 1
+        split = self.on_host and len(batch_chunks(self.steps, self.work, OVERLAPPED_PRODUCT_WORK)) > 1
         return int(self.steps * OWN_SHARE) if split else 0
 
     def segments_back(self) -> Iterator[tuple[int, int]]:
@@ -150,7 +150,7 @@ class _WeightGrads:
     def result(self) -> tuple[Any, Any, Any, Any]:
         """(dx, dW, dU, sums) once the loop is over: the earlier steps' products, with the later ones'."""
         op = self.op
-        chunks = batch_chunks(self.rest, self.work, MIN_PRODUCT_WORK) if self.on_host else [slice(0, self.rest)]
+        chunks = batch_chunks(self.rest, self.work, OVERLAPPED_PRODUCT_WORK) if self.on_host else [slice(0, self.rest)]
         parts = run_chunks(self.part, chunks)
         if self.early is not None:
             parts.append(self.early.result())
@@ -238,7 +238,7 @@ class _Recurrence(Function):
             if bias is not None:
                 a[sl] += bias[:, None]
 
-        split = xp is np and len(batch_chunks(steps, w_t.size * xt.shape[1], MIN_PRODUCT_WORK)) > 1
+        split = xp is np and len(batch_chunks(steps, w_t.size * xt.shape[1], OVERLAPPED_PRODUCT_WORK)) > 1
         own = int(steps * OWN_SHARE) if split else steps
         self.later = submit(run, slice(own, steps)) if own < steps else None
         self.later_from = own
