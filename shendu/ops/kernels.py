@@ -310,11 +310,19 @@ def winograd_input_grad(dv: Any, th: int, tw: int, out: Any) -> None:
 @_jit
 def adam(g: Any, w: Any, m: Any, v: Any, b1: Any, c1: Any, b2: Any, c2: Any, step_size: Any, eps: Any) -> None:
     """Adam's update of flat arrays in one pass, in the order of `Adam._update_inplace`'s passes (the same values):
-    m = b1 m + c1 g;  v = b2 v + c2 g^2;  w -= step_size * (m / (sqrt(v) + eps)), with c1 = 1 - b1, c2 = 1 - b2."""
+    m = b1 m + c1 g;  v = b2 v + c2 g^2, each flushed to 0 below the dtype's smallest normal number for float32 and
+    float64 (`optimizers.optimizer.flush_subnormal`);  w -= step_size * (m / (sqrt(v) + eps)), with c1 = 1 - b1,
+    c2 = 1 - b2."""
+    zero = w.dtype.type(0)
+    tiny = w.dtype.type(np.finfo(w.dtype).tiny) if w.itemsize >= 4 else zero
     for i in range(w.size):
         gi = g[i]
         mi = m[i] * b1 + gi * c1
         vi = v[i] * b2 + gi * gi * c2
+        if abs(mi) < tiny:
+            mi = zero
+        if vi < tiny:
+            vi = zero
         m[i] = mi
         v[i] = vi
         w[i] -= mi / (np.sqrt(vi) + eps) * step_size

@@ -3,7 +3,7 @@
 An optimizer step on a small network spent more time calling the per-variable loop (`kernels.adam`) from Python, six
 times for an MLP's six variables, than in the loop itself. Here the variables go in groups of `GROUP` (tuples of flat
 arrays, padded with empty arrays, so one compiled signature serves any number of variables) and each group is one
-call. The loop body is `kernels.adam`'s, so the values are the same bit for bit (tests/optimizers compare them).
+call. The loop is `kernels.adam`, so the values are the same bit for bit (tests/optimizers compare them).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from shendu.ops.kernels import _jit
+from shendu.ops.kernels import _jit, adam
 
 GROUP = 8
 
@@ -22,14 +22,7 @@ def adam_group(gs: Any, ws: Any, ms: Any, vs: Any, b1: Any, c1: Any, b2: Any, c2
                eps: Any) -> None:
     """`kernels.adam` on each (g, w, m, v) of the tuples, one after the other."""
     for k in range(len(ws)):
-        g, w, m, v = gs[k], ws[k], ms[k], vs[k]
-        for i in range(w.size):
-            gi = g[i]
-            mi = m[i] * b1 + gi * c1
-            vi = v[i] * b2 + gi * gi * c2
-            m[i] = mi
-            v[i] = vi
-            w[i] -= mi / (np.sqrt(vi) + eps) * step_size
+        adam(gs[k], ws[k], ms[k], vs[k], b1, c1, b2, c2, step_size, eps)
 
 
 def in_groups(loop: Any, columns: list[list[np.ndarray]], scalars: tuple[Any, ...]) -> None:

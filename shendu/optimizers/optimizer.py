@@ -570,6 +570,17 @@ class Optimizer:
         return f"<{type(self).__name__} name='{self.name}' learning_rate={self._learning_rate!r}>"
 
 
+def flush_subnormal(a: Any) -> Any:
+    """a (float32 or float64) with its values below the dtype's smallest normal number set to 0, in place; returns
+    a. An optimizer state that decays (Adam's moments of a weight whose gradient stays 0: MNIST's border pixels)
+    would otherwise sit at subnormal values for about a hundred steps, where x86 arithmetic runs 10-100x slower: 4,000
+    such moments made Adam's step on 100k weights 42 -> 444 us. TensorFlow's CPU threads flush them to zero too."""
+    if a.dtype in (np.float32, np.float64):
+        xp = backend.get_array_module(a)
+        a[xp.abs(a) < xp.finfo(a.dtype).tiny] = 0
+    return a
+
+
 def _norm(g: np.ndarray) -> float:
     """The L2 norm of an array, accumulated by BLAS (or the device's)."""
     flat = g.reshape(-1)
