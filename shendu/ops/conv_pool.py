@@ -15,6 +15,7 @@ the loop never stores the unpooled output nor, in backward, its gradient.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -25,6 +26,10 @@ from shendu.ops.conv import conv2d_class, pad_spatial, unpad
 from shendu.ops.function import Function
 from shendu.ops.pool import MaxPool2D
 from shendu.parallel import run_chunks, sum_parts
+
+Backward = tuple[Callable[[slice, Any], Any], Callable[[list[Any]], tuple[Any, ...]]]
+"""A backward pass set up: (the function of a chunk's rows and its forward part, the function of all the chunks'
+results that returns the gradients)."""
 
 MAX_DIRECT_TAPS = 32
 """Input taps (kh kw C) up to which a first layer runs as the compiled loop instead of im2col and a product."""
@@ -45,11 +50,20 @@ class Conv2DMaxPool(Function):
         self.conv_params, self.pool, self.relu, self.input_grad = conv, MaxPool2D(**pool), relu, input_grad
 
     def forward(self, x: Any, kernel: Any, bias: Any = None) -> Any:
+        rows = self.start(x, kernel, bias)
+        self.parts = run_chunks(rows, self.chunks)
+        return self.y
+
+    def start(self, x: Any, kernel: Any, bias: Any = None) -> Callable[[slice], Any]:
+        """Set up the pass over images x: `y` (the output, allocated, not yet computed), `chunks`, and the function
+        that computes y's rows sl and returns what backward keeps of them (forward runs it on each chunk). Reads
+        only x's shape and type, so x may be another op's output still being computed."""
         xp = get_array_module(x)
         op = conv2d_class(x, kernel, **self.conv_params)
         conv = self.conv = op(**self.conv_params)
         pool = self.pool
         n, oh, ow, f = conv.prepare(x, kernel, bias)
+        self.chunks = conv.chunks
         pool.setup((n, oh, ow, f))
         y = self.y = xp.empty(pool.out_shape, dtype=x.dtype)
         self.direct = self._direct(x, kernel)
@@ -65,20 +79,16 @@ class Conv2DMaxPool(Function):
                 loop(xs, w, b, self.relu, y[sl], idx)
                 return xs, idx
 
-            self.parts = run_chunks(direct, conv.chunks)
-            return y
+            return direct
         if self.phases:
-            self.parts = run_chunks(lambda sl: conv_pool_phases.forward_rows(conv, pool, x[sl], y[sl], self.relu),
-                                    conv.chunks)
-            return y
+            return lambda sl: conv_pool_phases.forward_rows(conv, pool, x[sl], y[sl], self.relu)
 
         def run(sl: slice) -> tuple[Any, Any]:
             z = xp.empty((sl.stop - sl.start, oh, ow, f), dtype=x.dtype)
             saved = conv.forward_rows(x[sl], z)
             return saved, pool.forward_rows(z, y[sl], self.relu)
 
-        self.parts = run_chunks(run, conv.chunks)
-        return y
+        return run
 
     def _direct(self, x: Any, kernel: Any) -> bool:
         """Whether this first layer runs as the compiled loop (its geometry kept for the loops)."""
@@ -89,14 +99,22 @@ class Conv2DMaxPool(Function):
                 and kh * kw * c <= MAX_DIRECT_TAPS and pool.compiled and pool.padding == ((0, 0), (0, 0)))
 
     def backward(self, g: Any) -> tuple[Any, ...]:
+        rows, finish = self.start_backward(g)
+        return finish(run_chunks(rows, self.chunks, self.parts))
+
+    def start_backward(self, g: Any) -> Backward:
+        """Set up the backward of output gradient g: (the function of rows sl and their forward part that writes
+        their input gradient into `dx` (when wanted) and returns their share of the weight gradients, the function
+        of those shares that returns (dx, dkernel, dbias)). Reads g's rows sl only in the first."""
         xp = get_array_module(g)
         conv, pool = self.conv, self.pool
         want_k, want_b = self.needs_grad(1), conv.has_bias and self.needs_grad(2)
         if self.needs_grad(0) and not self.input_grad:
             raise RuntimeError("Conv2DMaxPool: built with input_grad=False, but its input wants a gradient")
         if self.direct:
-            return (None, *self._direct_weight_grads(g, want_k, want_b))
+            return self._direct_weight_grads(g, want_k, want_b)
         dxpad = xp.zeros(conv.xp_shape, dtype=g.dtype) if self.needs_grad(0) else None
+        self.dx = None if dxpad is None else unpad(dxpad, conv.padding)
 
         def run(sl: slice, part: tuple[Any, Any]) -> Any:
             if self.phases:
@@ -109,13 +127,16 @@ class Conv2DMaxPool(Function):
             return conv.backward_rows(saved, xp.ascontiguousarray(gz), None if dxpad is None else dxpad[sl],
                                       want_k or want_b)
 
-        dk, db = conv.weight_grads(run_chunks(run, conv.chunks, self.parts), want_k, want_b)
-        return (None if dxpad is None else unpad(dxpad, conv.padding)), dk, db
+        def finish(parts: list[Any]) -> tuple[Any, ...]:
+            return (self.dx, *conv.weight_grads(parts, want_k, want_b))
 
-    def _direct_weight_grads(self, g: Any, want_k: bool, want_b: bool) -> tuple[Any, Any]:
-        """(dk, db) of the compiled loop, each batch chunk's part summed (None unless wanted)."""
+        return run, finish
+
+    def _direct_weight_grads(self, g: Any, want_k: bool, want_b: bool) -> Backward:
+        """`start_backward` of the compiled loop: each chunk's (dk, db), then their sums (None unless wanted)."""
         kernel, f = self.conv.kernel, self.conv.kernel.shape[3]
         loop = kernels.conv_max_pool_grad(*self.geometry)
+        self.dx = None
 
         def run(sl: slice, part: tuple[Any, Any]) -> tuple[Any, Any]:
             xs, idx = part
@@ -123,7 +144,9 @@ class Conv2DMaxPool(Function):
             loop(xs, g[sl], self.y[sl], self.relu, idx, dk, db)
             return dk, db
 
-        parts = run_chunks(run, self.conv.chunks, self.parts)
-        dk = sum_parts([p[0] for p in parts]).reshape(kernel.shape) if want_k else None
-        db = sum_parts([p[1] for p in parts]) if want_b else None
-        return dk, db
+        def finish(parts: list[Any]) -> tuple[Any, ...]:
+            dk = sum_parts([p[0] for p in parts]).reshape(kernel.shape) if want_k else None
+            db = sum_parts([p[1] for p in parts]) if want_b else None
+            return None, dk, db
+
+        return run, finish
