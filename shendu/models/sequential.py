@@ -9,7 +9,7 @@ from shendu.layers.base import Layer
 from shendu.layers.input_layer import InputLayer
 from shendu.layers.symbolic import KerasTensor
 from shendu.models.functional import adapt_input
-from shendu.models.fusion import call_fused, fusable
+from shendu.models.fusion import call_fused, fused_with
 from shendu.models.model import Model
 
 
@@ -21,7 +21,7 @@ class Sequential(Model):
         super().__init__(trainable=trainable, name=name)
         self.__dict__["_input_layer"] = None  # not a tracked sub-layer: model.layers leaves it out
         self._chain: list[KerasTensor] = []
-        self._plan: list[tuple[Layer, bool, Layer | None]] = []
+        self._plan: list[tuple[Layer, bool, tuple[Layer, ...] | None]] = []
         self._input_spec: Any = None
         self._input_inferred = False  # the input shape came from the first data: relaxed by later data
         for layer in layers or []:
@@ -91,9 +91,8 @@ class Sequential(Model):
         self._refresh()
 
     def _refresh(self) -> None:
-        after = [*self._layers[1:], None]
-        self._plan = [(layer, layer._accepts("training"), nxt if fusable(layer, nxt) else None)
-                      for layer, nxt in zip(self._layers, after)]
+        self._plan = [(layer, layer._accepts("training"), fused_with(self._layers, i))
+                      for i, layer in enumerate(self._layers)]
         out = self._input_layer.output if self._input_layer is not None else None
         self._input_spec = (out.shape, out.dtype, self._input_layer.name) if out is not None else None
         self.built = bool(self._chain) and bool(self._layers)
@@ -143,15 +142,15 @@ class Sequential(Model):
                 if not self._relax_input(inputs):
                     raise
                 x = adapt_input(inputs, self._input_spec, self.name)
-        fused = False
-        for layer, takes_training, fuse_with in self._plan:
-            if fused:  # this layer ran inside the previous one's fused op
-                fused = False
+        skip = 0
+        for layer, takes_training, following in self._plan:
+            if skip:  # this layer ran inside an earlier one's fused op
+                skip -= 1
                 continue
-            if fuse_with is not None:
-                y = call_fused(layer, fuse_with, x)
-                if y is not None:
-                    x, fused = y, True
+            if following is not None:
+                fused = call_fused(layer, following, x)
+                if fused is not None:
+                    x, skip = fused
                     continue
             x = layer(x, training=training) if takes_training else layer(x)
         return x

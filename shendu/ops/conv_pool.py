@@ -150,3 +150,57 @@ class Conv2DMaxPool(Function):
             return None, dk, db
 
         return run, finish
+
+
+class ConvPoolChain(Function):
+    """Two Conv2DMaxPool blocks run depth first: each batch chunk goes through the first block and at once, on the
+    same thread, through the second (the first block's output rows still in cache); backward likewise from the
+    second block to the first. One hand-off to the threads per pass instead of one per block. Inputs: x, the first
+    block's kernel (and bias), the second's kernel (and bias); `first` and `second` are each block's
+    Conv2DMaxPool arguments, and `biases` says which blocks have a bias."""
+
+    def __init__(self, first: dict[str, Any], second: dict[str, Any], biases: tuple[bool, bool]) -> None:
+        self.blocks = (Conv2DMaxPool(**first), Conv2DMaxPool(**second))
+        self.biases = biases
+
+    def forward(self, x: Any, *weights: Any) -> Any:
+        a, b = self.blocks
+        cut = 2 if self.biases[0] else 1
+        first, second = weights[:cut], weights[cut:]
+        rows_a = a.start(x, *first)
+        rows_b = b.start(a.y, *second)
+        parts = run_chunks(lambda sl: (rows_a(sl), rows_b(sl)), a.chunks)
+        a.parts, b.parts = [p[0] for p in parts], [p[1] for p in parts]
+        return b.y
+
+    def backward(self, g: Any) -> tuple[Any, ...]:
+        a, b = self.blocks
+        cut = 2 if self.biases[0] else 1
+        a.inputs = (self.inputs[0], *self.inputs[1:1 + cut])
+        b.inputs = (_Intermediate(any(t.requires_grad for t in a.inputs)), *self.inputs[1 + cut:])
+        rows_b, finish_b = b.start_backward(g)
+        if b.dx is None:  # nothing of the first block wants a gradient
+            _, dk_b, db_b = finish_b(run_chunks(rows_b, a.chunks, b.parts))
+            grads_a: tuple[Any, ...] = (None, None, None)
+        else:
+            rows_a, finish_a = a.start_backward(b.dx)
+
+            def rows(sl: slice, part_a: Any, part_b: Any) -> tuple[Any, Any]:
+                share_b = rows_b(sl, part_b)  # writes the rows of b.dx that rows_a reads next
+                return share_b, rows_a(sl, part_a)
+
+            parts = run_chunks(rows, a.chunks, a.parts, b.parts)
+            grads_a = finish_a([p[1] for p in parts])
+            _, dk_b, db_b = finish_b([p[0] for p in parts])
+        dx, dk_a, db_a = grads_a
+        return (dx, dk_a, *((db_a,) if self.biases[0] else ()), dk_b, *((db_b,) if self.biases[1] else ()))
+
+
+class _Intermediate:
+    """The second block's input as its `needs_grad` sees it: wanting a gradient when the first block has an input
+    or weight that does."""
+
+    __slots__ = ("requires_grad",)
+
+    def __init__(self, requires_grad: bool) -> None:
+        self.requires_grad = requires_grad
