@@ -23,10 +23,14 @@ from shendu.tensor import Tensor
 from shendu.variable import Variable
 
 MIN_UPDATE_WORK = 1 << 19
-"""Elements of a variable per thread before its update is split over threads. An update costs about 1 ns an element
-(Adam's square root and division), and `run_chunks`' hand-off about 150 us on this 2-core VM: Adam on one variable,
-1 thread against 2, 205k elements 162 / 286 us, 400k 283 / 363 us, 1M 610 / 589 us, 4M 2423 / 1417 us. Smaller
-variables of a dtype are updated together in one compiled call (`compiled.in_groups`)."""
+"""Elements of a variable per thread before its compiled update is split over threads. It costs about 1 ns an
+element (Adam's square root and division), and `run_chunks`' hand-off about 150 us on this 2-core VM: compiled Adam
+on one variable, 1 thread against 2, 205k elements 162 / 286 us, 400k 283 / 363 us, 1M 610 / 589 us, 4M 2423 / 1417
+us. Smaller variables of a dtype are updated together in one compiled call (`compiled.in_groups`)."""
+MIN_PASSES_WORK = 1 << 17
+"""The same for the NumPy passes (`_update_inplace`): about 3 ns an element, but each of Adam's fourteen passes hands
+the GIL between the threads: 1 thread against 2, 150k elements 490 / 648 us, 205k 697 / 716 us, 400k 1590 / 1124 us,
+1M 3990 / 2292 us."""
 
 
 class LearningRate(float):
@@ -363,7 +367,7 @@ class Optimizer:
             contiguous = all(a.flags.c_contiguous for a in (w, *slots.values(), *scratch))
             fast = compiled and contiguous and isinstance(w, np.ndarray)
             update = self._update_compiled if fast else self._update_inplace
-            chunks = batch_chunks(w.size, 1, MIN_UPDATE_WORK)
+            chunks = batch_chunks(w.size, 1, MIN_UPDATE_WORK if fast else MIN_PASSES_WORK)
             if len(chunks) == 1 or not contiguous:
                 update(g, w, slots, scratch, coeffs)
             else:

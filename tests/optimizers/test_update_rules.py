@@ -65,6 +65,7 @@ def test_fast_versions_match_readable_update_in_slices(name, cfg, compiled, monk
     """A large variable is updated in slices on the threads; the slices give the whole array's values."""
     sliced = []
     monkeypatch.setattr(optimizer_module, "MIN_UPDATE_WORK", 1 << 15)  # slices of this 2^17 variable
+    monkeypatch.setattr(optimizer_module, "MIN_PASSES_WORK", 1 << 15)
     in_slices = Optimizer._update_in_slices
     monkeypatch.setattr(Optimizer, "_update_in_slices", lambda self, *a: sliced.append(1) or in_slices(self, *a))
     with parallel.num_threads(2):
@@ -80,6 +81,7 @@ def test_fast_versions_match_readable_update_in_slices(name, cfg, compiled, monk
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_compiled_adam_gives_the_inplace_values_bit_for_bit(shape, dtype, numba, monkeypatch):
     monkeypatch.setattr(optimizer_module, "MIN_UPDATE_WORK", 1 << 15)
+    monkeypatch.setattr(optimizer_module, "MIN_PASSES_WORK", 1 << 15)
     calls = []
     loop, group = kernels.adam, compiled.adam_group
     monkeypatch.setattr(kernels, "adam", lambda *a: calls.append(1) or loop(*a))
