@@ -51,9 +51,9 @@ def call_fused(conv: Conv2D, following: tuple[Layer, ...], inputs: Any) -> tuple
     x = to_tensor(inputs, conv.dtype)
     if hasattr(conv, "fused_call"):
         x = conv._quantize_inputs(x)
-    first, shape = _pair(conv, following[0], x.shape, x.requires_grad)
+    first, shape = pair_arguments(conv, following[0], x.shape, x.requires_grad)
     if len(following) == 3 and not hasattr(following[1], "fused_call"):
-        second, _ = _pair(following[1], following[2], shape, True)
+        second, _ = pair_arguments(following[1], following[2], shape, True)
         weights = (*conv._operands(x, conv.kernel)[1:], *following[1]._operands(x, following[1].kernel)[1:])
         y = ConvPoolChain.apply(x, *weights, first=first, second=second,
                                 biases=(conv.bias is not None, following[1].bias is not None))
@@ -61,8 +61,8 @@ def call_fused(conv: Conv2D, following: tuple[Layer, ...], inputs: Any) -> tuple
     return Conv2DMaxPool.apply(*conv._operands(x, conv.kernel), **first), 1
 
 
-def _pair(conv: Conv2D, pool: MaxPooling2D, shape: tuple[int, ...], input_grad: bool) -> tuple[dict[str, Any],
-                                                                                               tuple[int, ...]]:
+def pair_arguments(conv: Conv2D, pool: MaxPooling2D, shape: tuple[int, ...],
+                   input_grad: bool) -> tuple[dict[str, Any], tuple[int, ...]]:
     """Conv2DMaxPool's arguments for this pair on inputs of `shape` (checked as the layers' calls would check
     them), and the shape of its output."""
     conv._check_input(_Shape(shape), conv.kernel.shape[-2] * conv.groups)

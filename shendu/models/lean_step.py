@@ -1,6 +1,6 @@
-"""The lean training step: the default `train_step` of a plain Sequential stack of Flatten, Dense and Dropout layers
-with a sparse categorical cross-entropy (and sparse accuracy), run as the layers' ops on arrays, without the graph,
-the tensors or the layer calls.
+"""The lean training step: the default `train_step` of a plain Sequential stack of fused Conv2D + MaxPooling2D,
+Flatten, Dense and Dropout layers with a sparse categorical cross-entropy (and sparse accuracy), run as the layers'
+ops on arrays, without the graph, the tensors or the layer calls.
 
 A step of the MNIST MLP spent about a third of its time in that bookkeeping (layer `__call__`, `Function.apply`,
 the graph walk of `backward`, the compiled loss and metrics plumbing), which a compiled step (JAX's `jit`) does not
@@ -11,13 +11,14 @@ metrics come out bit for bit as the general step's (tests/models/test_lean_step.
 The general step stays the reference and runs whenever anything unusual is configured: a plan is made after the
 first step of a fit (which the general step runs, resolving the loss, the metrics and the layers) and only for a
 `Sequential` with the stock `call`, `train_step`, `compute_loss` and `compute_metrics`; Dense layers with a ReLU or
-no activation (softmax on the last), no regularizers and one dtype; a single SparseCategoricalCrossentropy with
-weight 1 and a reduction to a scalar; no metrics but sparse (categorical) accuracy; no loss scale, no
-distribution strategy and the weights in host memory. A batch that is not plain (sample weights, a Tensor, another
-shape or dtype, float labels) runs the general step. `set_enabled(False)` turns the lean step off (the general step
-runs every batch).
+no activation (softmax on the last), no regularizers and one dtype; Conv2D + MaxPooling2D pairs that the model
+fuses (`models.fusion`: a `Conv2DMaxPool`, or a `ConvPoolChain` of two pairs), plain Conv2D without regularizers;
+a single SparseCategoricalCrossentropy with weight 1 and a reduction to a scalar; no metrics but sparse
+(categorical) accuracy; no loss scale, no distribution strategy and the weights in host memory. A batch that is
+not plain (sample weights, a Tensor, another shape or dtype, float labels) runs the general step.
+`set_enabled(False)` turns the lean step off (the general step runs every batch).
 
-With numba and NumPy's OpenBLAS, a float32 stack without Dropout runs its forward, loss and backward as compiled
+With numba and NumPy's OpenBLAS, a float32 stack of Flatten and Dense layers runs its forward, loss and backward as compiled
 calls (`ops.kernels_dense.dense_step`): one for the batch while its products are small (COMPILED_MAX_WORK), which
 also applies plain Adam (`Optimizer.fused_update`), else one per row chunk on shendu's threads. At batch 64 the ops
 were about fifty calls from Python. The products are NumPy's sgemm calls, bit for bit; the loss, its gradient and the
@@ -34,13 +35,17 @@ import numpy as np
 
 from shendu import activations, grad_mode
 from shendu import random as sd_random
+from shendu.layers.convolutional import Conv2D
 from shendu.layers.core import Dense, Dropout
+from shendu.layers.pooling import MaxPooling2D
 from shendu.layers.reshaping import Flatten
 from shendu.losses.classes import SparseCategoricalCrossentropy
 from shendu.losses.inputs import sparse_labels
 from shendu.metrics.accuracy import SparseCategoricalAccuracy
+from shendu.models import fusion
 from shendu.ops import kernels, nn
 from shendu.ops.blas import sgemm
+from shendu.ops.conv_pool import Conv2DMaxPool, ConvPoolChain
 from shendu.ops.kernels_dense import dense_step
 from shendu.ops.losses import SparseSoftmaxCrossEntropy, loss_weights
 from shendu.ops.softmax import softmax
@@ -50,7 +55,7 @@ from shendu.tensor import _accumulate, make_tensor
 _enabled = True
 _compiled = True
 
-FLATTEN, DENSE, DROPOUT = 0, 1, 2
+FLATTEN, DENSE, DROPOUT, CONV = 0, 1, 2, 3
 
 COMPILED_MAX_WORK = 32 << 20
 """Multiply-adds of a layer's product up to which the step is one compiled call (BLAS's own threads in its products);
@@ -101,7 +106,7 @@ class LeanStep:
         self.relus = np.array([layer._linear is nn.LinearReLU for layer in self.dense])
         self.classes = self.dense[-1].units
         self.variables = [v for layer in self.dense for v in (layer.kernel, layer.bias) if v is not None]
-        self.fuses = (dtype == np.float32 and all(kind != DROPOUT for kind, _ in stages)
+        self.fuses = (dtype == np.float32 and all(kind in (FLATTEN, DENSE) for kind, _ in stages)
                       and len({id(layer) for layer in self.dense}) == len(self.dense))
 
     def run(self, x: Any, y: Any) -> bool:
@@ -128,6 +133,11 @@ class LeanStep:
             elif kind == FLATTEN:
                 op, inputs = _Flatten(a.shape), (_GRAD if flows else _NO_GRAD,)
                 a = a.reshape(n, -1)
+            elif kind == CONV:
+                op, weights = _conv_op(layer, a.shape, flows)
+                a = op.forward(a, *(w.data for w in weights))
+                inputs = (_GRAD if flows else _NO_GRAD, *weights)
+                flows = flows or any(w.requires_grad for w in weights)
             else:
                 rng = layer._rng if layer._rng is not None else sd_random.generator()
                 op, inputs = nn.Dropout(layer.rate, rng, None), (_GRAD if flows else _NO_GRAD,)
@@ -286,7 +296,7 @@ def plan(model: Any, x: Any) -> LeanStep | None:
     metrics = _metrics_of(model)
     if loss is None or metrics is None or model.losses:
         return None
-    stages, dtype = _stages(model.layers)
+    stages, dtype = _stages(model._plan)
     if not stages or dtype != x.dtype:
         return None
     last = stages[-1][1]
@@ -324,10 +334,14 @@ def _metrics_of(model: Any) -> list[Any] | None:
     return [m for _, m in cm.unweighted]
 
 
-def _stages(layers: list[Any]) -> tuple[list[tuple[int, Any]], Any]:
-    """(kind, layer) for each layer, and the Dense layers' one dtype; ([], None) if a layer is not covered."""
-    stages, dtypes = [], set()
-    for layer in layers:
+def _stages(plan: list[tuple[Any, bool, tuple[Any, ...] | None]]) -> tuple[list[tuple[int, Any]], Any]:
+    """(kind, layer) for each layer of a Sequential's plan (a fused conv group as one stage, its layers in a tuple),
+    and the weights' one dtype; ([], None) if a layer is not covered."""
+    stages, dtypes, skip = [], set(), 0
+    for layer, _, following in plan:
+        if skip:
+            skip -= 1
+            continue
         cls = type(layer)
         if cls is Dense and layer.built and _plain_dense(layer):
             stages.append((DENSE, layer))
@@ -336,15 +350,43 @@ def _stages(layers: list[Any]) -> tuple[list[tuple[int, Any]], Any]:
             stages.append((FLATTEN, layer))
         elif cls is Dropout and 0 < layer.rate < 1 and layer.noise_shape is None:
             stages.append((DROPOUT, layer))
+        elif following is not None and all(_plain_conv_pool(c, p) for c, p in zip(*[iter((layer, *following))] * 2)):
+            group = (layer, *following)
+            stages.append((CONV, group))
+            dtypes.update(c.kernel.data.dtype for c in group[::2])
+            skip = len(following)
         else:
             return [], None
     dense = [layer for kind, layer in stages if kind == DENSE]
-    if len(dtypes) != 1 or any(layer.activation is activations.softmax for layer in dense[:-1]):
+    if len(dtypes) != 1 or not dense or any(layer.activation is activations.softmax for layer in dense[:-1]):
         return [], None
     dtype = dtypes.pop()
-    if any(layer.dtype != dtype for _, layer in stages):
+    layers = [x for kind, layer in stages for x in (layer if kind == CONV else (layer,))]
+    if any(layer.dtype != dtype for layer in layers):
         return [], None
     return stages, dtype
+
+
+def _plain_conv_pool(conv: Any, pool: Any) -> bool:
+    """A fused pair whose call is the op alone: Conv2D itself (not a subclass, e.g. quantized) and MaxPooling2D, built,
+    without regularizers, kernel and bias of one dtype."""
+    return (type(conv) is Conv2D and type(pool) is MaxPooling2D and conv.built and pool.built
+            and not conv._regularizers and conv.activity_regularizer is None
+            and (conv.bias is None or conv.bias.data.dtype == conv.kernel.data.dtype))
+
+
+def _conv_op(group: tuple[Any, ...], shape: tuple[int, ...], input_grad: bool) -> tuple[Any, list[Any]]:
+    """The fused op of a conv group (as `fusion.call_fused` makes it) for inputs of `shape`, and its weights in the
+    op's input order."""
+    conv = group[0]
+    first, out = fusion.pair_arguments(conv, group[1], shape, input_grad)
+    weights = [conv.kernel, *([conv.bias] if conv.bias is not None else [])]
+    if len(group) == 2:
+        return Conv2DMaxPool(**first), weights
+    second_conv = group[2]
+    second, _ = fusion.pair_arguments(second_conv, group[3], out, True)
+    weights += [second_conv.kernel, *([second_conv.bias] if second_conv.bias is not None else [])]
+    return ConvPoolChain(first, second, (conv.bias is not None, second_conv.bias is not None)), weights
 
 
 def _plain_dense(layer: Dense) -> bool:

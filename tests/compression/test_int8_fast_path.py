@@ -36,11 +36,11 @@ def _one_by_one(model, x):
 
 @pytest.fixture
 def fused_calls(monkeypatch):
-    """Counts the Conv+MaxPool pairs that Sequential ran as one op."""
+    """Counts the Conv+MaxPool pairs (and the layers fused after them) that Sequential ran as one op."""
     taken = []
 
-    def spy(conv, pool, inputs):
-        out = call_fused(conv, pool, inputs)
+    def spy(conv, following, inputs):
+        out = call_fused(conv, following, inputs)
         taken.append((conv.name, out is not None))
         return out
 
@@ -90,7 +90,7 @@ def test_calibrated_int8_conv_rounds_its_inputs_on_the_fused_path(fused_calls):
     rounded = np.clip(np.round(x * s_x), -127, 127) / s_x
     pool = model.layers[1]
     expected = pool(layers.Conv2D.call(conv, sd.constant(rounded))).numpy()  # float conv of the rounded inputs
-    got = sequential.call_fused(conv, pool, sd.constant(x)).numpy()
+    got = sequential.call_fused(conv, (pool,), sd.constant(x))[0].numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
 
 

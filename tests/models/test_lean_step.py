@@ -198,3 +198,45 @@ def test_products_over_the_limit_run_as_compiled_calls_per_chunk(numba, monkeypa
         ops = _train(True, _stack)
     assert calls == [16, 16] * 5 + [4, 4] + [16, 16] * 6 + [4, 4]  # the fit's first batch: the general step
     _assert_close_training(chunked, ops)
+
+
+def _images(n=96, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.random((n, 12, 11, 2), dtype=np.float32), rng.integers(0, 10, n)
+
+
+@pytest.mark.parametrize(("name", "stack"), [
+    ("chain", lambda: [layers.Conv2D(6, 3, activation="relu", input_shape=(12, 11, 2)), layers.MaxPooling2D(),
+                       layers.Conv2D(5, 2, use_bias=False), layers.MaxPooling2D(), layers.Flatten(),
+                       layers.Dense(10, activation="softmax")]),
+    ("pair-dropout", lambda: [layers.Conv2D(4, 3, activation="relu", padding="same", input_shape=(12, 11, 2)),
+                              layers.MaxPooling2D(), layers.Flatten(), layers.Dense(16, activation="relu"),
+                              layers.Dropout(0.25), layers.Dense(10, activation="softmax")]),
+])
+def test_lean_step_runs_fused_conv_pool_stacks_exactly_as_the_general_step(name, stack, compiled):
+    results = []
+    for lean in (True, False):
+        before = lean_step.set_enabled(lean)
+        try:
+            sd.random.seed(0)
+            model = Sequential(stack())
+            model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+            history = model.fit(*_images(), batch_size=32, epochs=2, verbose=0)
+        finally:
+            lean_step.set_enabled(before)
+        results.append((model, history.history))
+    plan = results[0][0]._lean
+    assert isinstance(plan, lean_step.LeanStep) and plan.stages[0][0] == lean_step.CONV
+    assert len(plan.stages[0][1]) == (4 if name == "chain" else 2)
+    _assert_same_training(*results)
+    assert results[0][1]["loss"][1] < results[0][1]["loss"][0]
+
+
+def test_a_regularized_or_unfused_conv_keeps_the_general_step():
+    for conv in (layers.Conv2D(4, 3, kernel_regularizer="l2", input_shape=(12, 11, 2)),
+                 layers.Conv2D(4, 3, activation="tanh", input_shape=(12, 11, 2))):
+        sd.random.seed(0)
+        model = Sequential([conv, layers.MaxPooling2D(), layers.Flatten(), layers.Dense(10, activation="softmax")])
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        model.fit(*_images(64), batch_size=32, epochs=1, verbose=0)
+        assert model._lean is False
