@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from shendu import backend
-from shendu.optimizers.optimizer import Optimizer
+from shendu.optimizers.optimizer import Optimizer, flush_subnormal
 
 
 class RMSprop(Optimizer):
@@ -15,6 +15,7 @@ class RMSprop(Optimizer):
 
     centered: also a = rho*a + (1-rho)*g and the denominator is sqrt(v - a**2 + epsilon).
     momentum > 0: buffer = momentum*buffer + increment; w -= buffer.
+    v, a and the buffer are flushed to 0 below the smallest normal float (`flush_subnormal`).
     """
 
     def __init__(self, learning_rate: Any = 0.001, rho: float = 0.9, momentum: float = 0.0, epsilon: float = 1e-7,
@@ -39,33 +40,35 @@ class RMSprop(Optimizer):
                 t: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         xp = backend.get_array_module(w)  # NumPy, or CuPy for weights on a GPU
         rho = self.rho
-        v = rho * slots["velocity"] + (1 - rho) * g**2
+        v = flush_subnormal(rho * slots["velocity"] + (1 - rho) * g**2)
         new_slots = {"velocity": v}
         if self.centered:
-            a = new_slots["average_gradient"] = rho * slots["average_gradient"] + (1 - rho) * g
+            a = new_slots["average_gradient"] = flush_subnormal(rho * slots["average_gradient"] + (1 - rho) * g)
             denominator = v - a**2 + self.epsilon
         else:
             denominator = v + self.epsilon
         increment = lr * g / xp.sqrt(denominator)
         if self.momentum > 0:
-            buffer = new_slots["momentum"] = self.momentum * slots["momentum"] + increment
+            buffer = new_slots["momentum"] = flush_subnormal(self.momentum * slots["momentum"] + increment)
             return w - buffer, new_slots
         return w - increment, new_slots
 
     def _update_inplace(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray],
                         scratch: tuple[np.ndarray, ...], lr: float) -> None:
-        """`_update` in nine to sixteen passes, with one scratch array."""
+        """`_update` in twelve to twenty-five passes, with one scratch array."""
         rho = self.rho
         v, t = slots["velocity"], scratch[0]
         v *= rho
         np.multiply(g, g, out=t)
         t *= 1 - rho
         v += t
+        flush_subnormal(v)
         if self.centered:
             a = slots["average_gradient"]
             a *= rho
             np.multiply(g, 1 - rho, out=t)
             a += t
+            flush_subnormal(a)
             np.multiply(a, a, out=t)
             np.subtract(v, t, out=t)
             t += self.epsilon
@@ -78,6 +81,7 @@ class RMSprop(Optimizer):
             buf = slots["momentum"]
             buf *= self.momentum
             buf += t
+            flush_subnormal(buf)
             w -= buf
         else:
             w -= t

@@ -6,12 +6,13 @@ from typing import Any
 
 import numpy as np
 
-from shendu.optimizers.optimizer import Optimizer
+from shendu.optimizers.optimizer import Optimizer, flush_subnormal
 
 
 class SGD(Optimizer):
     """w -= lr * g; with momentum: velocity = momentum * velocity - lr * g, then w += velocity
-    (Nesterov: w += momentum * velocity - lr * g)."""
+    (Nesterov: w += momentum * velocity - lr * g). The velocity is flushed to 0 below the smallest normal float
+    (`flush_subnormal`)."""
 
     def __init__(self, learning_rate: Any = 0.01, momentum: float = 0.0, nesterov: bool = False, name: str = "SGD",
                  **kwargs: Any) -> None:
@@ -28,14 +29,14 @@ class SGD(Optimizer):
                 t: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         if self.momentum == 0:
             return w - lr * g, {}
-        m = self.momentum * slots["momentum"] - lr * g
+        m = flush_subnormal(self.momentum * slots["momentum"] - lr * g)
         if self.nesterov:
             return w + (self.momentum * m - lr * g), {"momentum": m}
         return w + m, {"momentum": m}
 
     def _update_inplace(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray],
                         scratch: tuple[np.ndarray, ...], lr: float) -> None:
-        """`_update` in two to six passes, with one scratch array."""
+        """`_update` in two to nine passes, with one scratch array."""
         t = np.multiply(g, lr, out=scratch[0])
         if self.momentum == 0:
             w -= t
@@ -43,6 +44,7 @@ class SGD(Optimizer):
         m = slots["momentum"]
         m *= self.momentum
         m -= t
+        flush_subnormal(m)
         if self.nesterov:
             w -= t
             np.multiply(m, self.momentum, out=t)

@@ -398,3 +398,28 @@ def test_adam_flushes_subnormal_moments_to_zero_in_every_version(dtype, monkeypa
     for other in results[1:]:
         for got, want in zip(other, results[0]):
             np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize(("name", "cfg"), [("sgd", {"momentum": 0.9}), ("sgd", {"momentum": 0.9, "nesterov": True}),
+                                           ("rmsprop", {"momentum": 0.5, "centered": True})])
+def test_decaying_slots_of_sgd_and_rmsprop_are_flushed_too(name, cfg, monkeypatch):
+    """With zero gradients every slot only decays: those that fall below the smallest normal number become 0, in the
+    readable rule and the in-place passes alike."""
+    tiny = np.finfo(np.float32).tiny
+    results = []
+    for readable in (True, False):
+        monkeypatch.setattr(Optimizer, "readable", readable)
+        w = Variable(np.ones(3, np.float32), name="w")
+        opt = optimizers.get({"class_name": name, "config": cfg})
+        opt.apply_gradients([(np.zeros(3, np.float32), w)])
+        for slot in opt._slots[id(w)].values():
+            slot[...] = np.array([1.01 * tiny, 0.25, -1.01 * tiny], np.float32)
+        opt.apply_gradients([(np.zeros(3, np.float32), w)])
+        slots = opt.get_state()
+        results.append(slots)
+        assert sum(key.startswith("w/") for key in slots) == len(opt.slot_names())
+        for key, value in slots.items():
+            if key.startswith("w/"):
+                assert value[0] == 0 and value[2] == 0 and value[1] > tiny, key
+    for key, value in results[0].items():
+        np.testing.assert_array_equal(results[1][key], value)
