@@ -106,7 +106,9 @@ class LeanStep:
         self.relus = np.array([layer._linear is nn.LinearReLU for layer in self.dense])
         self.classes = self.dense[-1].units
         self.variables = [v for layer in self.dense for v in (layer.kernel, layer.bias) if v is not None]
-        self.fuses = (dtype == np.float32 and all(kind in (FLATTEN, DENSE) for kind, _ in stages)
+        self.drops = _dropouts_after(stages)
+        self.units = [layer.units for layer in self.dense]
+        self.fuses = (dtype == np.float32 and self.drops is not None
                       and len({id(layer) for layer in self.dense}) == len(self.dense))
 
     def run(self, x: Any, y: Any) -> bool:
@@ -195,15 +197,18 @@ class LeanStep:
         _, div = loss_weights(lab, None, self.loss.reduction)
         factor = 1.0 / div if div else 0.0
         x2 = np.ascontiguousarray(x.reshape(n, -1))
+        drops = tuple([_NO_MASK if layer is None else _dropout_mask(layer, n, units)
+                       for layer, units in zip(self.drops, self.units)])
         optimizer = model.optimizer
         fused = optimizer.fused_update(self.variables) if len(chunks) == 1 else None
         if fused:
             slots = dict(zip(map(id, self.variables), fused[0]))
             adam = (tuple([slots[id(layer.kernel)] for layer in dense]),
                     tuple([_NO_SLOTS if layer.bias is None else slots[id(layer.bias)] for layer in dense]), fused[1])
-            total, hits, dws, dbs = self._call(x2, lab, factor, adam)
+            total, hits, dws, dbs = self._call(x2, lab, drops, factor, adam)
         else:
-            parts = run_chunks(lambda sl: self._call(x2[sl], lab[sl], factor, None), chunks)
+            parts = run_chunks(lambda sl: self._call(x2[sl], lab[sl], tuple([d[sl] for d in drops]), factor, None),
+                               chunks)
             total = sum(p[0] for p in parts)
             hits = sum(p[1] for p in parts) if all(p[1] >= 0 for p in parts) else -1
             dws, dbs = ([sum_parts([p[i][k] for p in parts]) for k in range(len(dense))] for i in (2, 3))
@@ -228,16 +233,18 @@ class LeanStep:
             m.total += float(hits)
             m.count += float(n)
 
-    def _call(self, x: np.ndarray, lab: np.ndarray, factor: float, adam: Any) -> tuple[float, int, Any, Any]:
-        """`dense_step` on these rows: (losses summed, hits, weight gradients, bias gradients); `adam`: (the
-        kernels' slots, the biases' slots, the scalars) to apply Adam inside, or None."""
+    def _call(self, x: np.ndarray, lab: np.ndarray, drops: tuple[np.ndarray, ...], factor: float,
+              adam: Any) -> tuple[float, int, Any, Any]:
+        """`dense_step` on these rows: (losses summed, hits, weight gradients, bias gradients); `drops`: each
+        layer's dropout mask for these rows (or an empty one); `adam`: (the kernels' slots, the biases' slots, the
+        scalars) to apply Adam inside, or None."""
         ws = tuple([layer.kernel.data for layer in self.dense])
         bs = tuple([_EMPTY if layer.bias is None else layer.bias.data for layer in self.dense])
         dws = tuple([np.empty_like(w) for w in ws])
         dbs = tuple([np.empty_like(b) for b in bs])
         none = (_NO_SLOTS,) * len(ws)
         adam_w, adam_b, coeffs = adam or (none, none, _NO_COEFFS)
-        total, hits = dense_step(sgemm(), x, lab, ws, bs, self.relus, factor, dws, dbs, adam is not None, adam_w,
+        total, hits = dense_step(sgemm(), x, lab, ws, bs, self.relus, drops, factor, dws, dbs, adam is not None, adam_w,
                                  adam_b, coeffs)
         return total, hits, dws, dbs
 
@@ -262,6 +269,7 @@ class LeanStep:
 
 _EMPTY = np.empty(0, np.float32)
 _NO_SLOTS = (_EMPTY, _EMPTY)
+_NO_MASK = np.empty((0, 0), np.float32)
 _NO_COEFFS = (np.float32(0),) * 6
 
 
@@ -387,6 +395,30 @@ def _conv_op(group: tuple[Any, ...], shape: tuple[int, ...], input_grad: bool) -
     second, _ = fusion.pair_arguments(second_conv, group[3], out, True)
     weights += [second_conv.kernel, *([second_conv.bias] if second_conv.bias is not None else [])]
     return ConvPoolChain(first, second, (conv.bias is not None, second_conv.bias is not None)), weights
+
+
+def _dropouts_after(stages: list[tuple[int, Any]]) -> list[Any] | None:
+    """For each Dense layer, the Dropout layer right after it (or None); None when the stack is not Flatten and
+    Dense layers with Dropouts between them (the compiled call's cover)."""
+    after: list[Any] = []
+    for k, (kind, layer) in enumerate(stages):
+        if kind == DENSE:
+            after.append(None)
+        elif kind == DROPOUT:
+            if not after or after[-1] is not None or stages[k - 1][0] != DENSE or k == len(stages) - 1:
+                return None
+            after[-1] = layer
+        elif kind != FLATTEN or after:
+            return None
+    return after
+
+
+def _dropout_mask(layer: Any, n: int, units: int) -> np.ndarray:
+    """A Dropout layer's scaled mask for n rows, drawn as its op draws it (`ops.nn.Dropout`: the same generator
+    and order, so the same values): keep / (1 - rate)."""
+    rng = layer._rng if layer._rng is not None else sd_random.generator()
+    keep = rng.random((n, units), dtype=np.float32) >= layer.rate
+    return keep * np.float32(1.0 / (1.0 - layer.rate))
 
 
 def _plain_dense(layer: Dense) -> bool:

@@ -60,20 +60,23 @@ def softmax_cross_entropy(z: Any, labels: Any, factor: float, g: Any) -> tuple[f
 
 
 @_jit
-def dense_step(blas: Any, x: Any, labels: Any, ws: Any, bs: Any, relus: Any, factor: float, dws: Any, dbs: Any,
-               fused: bool, adam_w: Any, adam_b: Any, coeffs: Any) -> tuple[float, int]:
-    """Forward: a_{i+1} = relu?(a_i @ W_i + b_i) from a_0 = x; the loss of the last (`softmax_cross_entropy`); then
-    backward: g masked by the ReLU's output (db_i its column sums), dW_i = a_i^T g, g = g W_i^T. Writes dws and
-    dbs (empty biases are skipped); returns (the losses summed, the hits), or (NaN, -1) and no backward when a label
-    is out of range. When fused, with Adam's slots (adam_w[i] = (m, v) of W_i flat, adam_b[i] of b_i), each
-    variable takes `kernels.adam`'s step with `coeffs` as soon as its gradient is done (W_i after g W_i^T), while
-    the gradient is in cache; a loss that is not finite (as the float32 mean) updates nothing."""
+def dense_step(blas: Any, x: Any, labels: Any, ws: Any, bs: Any, relus: Any, drops: Any, factor: float, dws: Any,
+               dbs: Any, fused: bool, adam_w: Any, adam_b: Any, coeffs: Any) -> tuple[float, int]:
+    """Forward: a_{i+1} = relu?(a_i @ W_i + b_i) * drops[i] from a_0 = x (drops[i] a Dropout's scaled mask, or
+    empty); the loss of the last (`softmax_cross_entropy`); then backward: g times the dropout mask, masked by the
+    ReLU's output (db_i its column sums), dW_i = a_i^T g, g = g W_i^T. Writes dws and dbs (empty biases are
+    skipped); returns (the losses summed, the hits), or (NaN, -1) and no backward when a label is out of range.
+    When fused, with Adam's slots (adam_w[i] = (m, v) of W_i flat, adam_b[i] of b_i), each variable takes
+    `kernels.adam`'s step with `coeffs` as soon as its gradient is done (W_i after g W_i^T), while the gradient is
+    in cache; a loss that is not finite (as the float32 mean) updates nothing."""
     n = x.shape[0]
     acts = [x]
     for i in range(len(ws)):
         y = np.empty((n, ws[i].shape[1]), np.float32)
         _gemm(blas, NO_TRANS, NO_TRANS, acts[i], ws[i], y)
         bias_relu_rows(y, bs[i], relus[i])
+        if drops[i].size:
+            _times(y, drops[i])
         acts.append(y)
     g = np.empty_like(acts[-1])
     total, hits = softmax_cross_entropy(acts[-1], labels, factor, g)
@@ -81,6 +84,8 @@ def dense_step(blas: Any, x: Any, labels: Any, ws: Any, bs: Any, relus: Any, fac
         return total, hits
     update = fused and np.isfinite(np.float32(total * factor))
     for i in range(len(ws) - 1, -1, -1):
+        if drops[i].size:  # (a_{i+1} > 0) below is the ReLU's mask too: where the dropout mask is 0, so is g
+            _times(g, drops[i])
         if relus[i]:
             relu_mask_rows(g, acts[i + 1], g, dbs[i])
         elif dbs[i].size:
@@ -102,6 +107,14 @@ def _adam(g: Any, w: Any, slots: Any, coeffs: Any) -> None:
     """`kernels.adam` on flat g and w with slots (m, v) and coeffs (b1, 1 - b1, b2, 1 - b2, step size, eps)."""
     b1, c1, b2, c2, step_size, eps = coeffs
     adam(g, w, slots[0], slots[1], b1, c1, b2, c2, step_size, eps)
+
+
+@_jit
+def _times(a: Any, mask: Any) -> None:
+    """a *= mask, in place, for (rows, columns) arrays."""
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            a[i, j] *= mask[i, j]
 
 
 @_jit

@@ -137,6 +137,7 @@ def _assert_close_training(a, b):
     ("logits", lambda: _stack(last=None), sd.keras.losses.SparseCategoricalCrossentropy(from_logits=True)),
     ("linear-hidden", lambda: _stack(hidden="linear"), "sparse_categorical_crossentropy"),
     ("sum", lambda: _stack(), sd.keras.losses.SparseCategoricalCrossentropy(reduction="sum")),
+    ("dropout", lambda: _stack(dropout=True), "sparse_categorical_crossentropy"),
 ])
 def test_compiled_call_trains_as_the_ops(numba, monkeypatch, name, stack, loss):
     calls = []
@@ -149,11 +150,14 @@ def test_compiled_call_trains_as_the_ops(numba, monkeypatch, name, stack, loss):
     assert fused[1]["loss"][1] < fused[1]["loss"][0]
 
 
-def test_compiled_call_leaves_dropout_and_float64_to_the_ops(numba, monkeypatch):
+def test_compiled_call_leaves_float64_and_other_dropouts_to_the_ops(numba, monkeypatch):
     calls = []
     monkeypatch.setattr(lean_step, "dense_step", lambda *a: calls.append(1))
-    model, _ = _train(True, lambda: _stack(dropout=True), fused=True, epochs=1)
-    assert isinstance(model._lean, lean_step.LeanStep) and not calls
+    for stack in ([layers.Flatten(input_shape=(6, 5)), layers.Dropout(0.2), layers.Dense(10, activation="softmax")],
+                  [layers.Flatten(input_shape=(6, 5)), layers.Dense(8), layers.Dropout(0.2), layers.Dropout(0.1),
+                   layers.Dense(10, activation="softmax")]):
+        model, _ = _train(True, lambda s=stack: s, fused=True, epochs=1)
+        assert isinstance(model._lean, lean_step.LeanStep) and not calls  # dropout on the input; two in a row
     x, y = _data()
     before = sd.backend.floatx()
     sd.backend.set_floatx("float64")

@@ -20,23 +20,45 @@ def kernel(numba):
     return kernels_dense
 
 
+NO_MASK = np.empty((0, 0), np.float32)
+
+
 class _In:
     requires_grad = True
 
 
-def _reference(x, labels, ws, bs, relus, reduction):
+class _Mask:
+    """A Dropout op with a given scaled mask (`ops.nn.Dropout`'s forward and backward)."""
+
+    def __init__(self, mask):
+        self.mask = mask
+
+    def forward(self, a):
+        return a * self.mask
+
+    def backward(self, g):
+        return (g * self.mask,)
+
+
+def _reference(x, labels, ws, bs, relus, reduction, drops):
     """Loss, (dW, db) per layer and hits from the ops, as the lean step runs them."""
     ops, a = [], x
-    for w, b, relu in zip(ws, bs, relus):
+    for w, b, relu, drop in zip(ws, bs, relus, drops):
         op = (LinearReLU if relu else Linear)()
         op.inputs = (_In(), _In()) if b is None else (_In(), _In(), _In())
         a = op.forward(a, w) if b is None else op.forward(a, w, b)
         ops.append(op)
+        if drop.size:
+            ops.append(_Mask(drop))
+            a = ops[-1].forward(a)
     loss_op = SparseSoftmaxCrossEntropy(labels=labels, reduction=reduction)
     loss = loss_op.forward(a)
     (g,) = loss_op.backward(np.ones((), np.float32))
     grads = []
     for op in reversed(ops):
+        if isinstance(op, _Mask):
+            (g,) = op.backward(g)
+            continue
         dx, dw, *db = op.backward(g)
         grads.append((dw, db[0] if db else None))
         g = dx
@@ -56,19 +78,23 @@ def _stack(rng, sizes, bias):
     ((9, 4), (False,), True),  # one layer: no input gradient at all
 ])
 @pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum"])
-def test_dense_step_equals_the_ops(kernel, n, sizes, relus, bias, reduction):
+@pytest.mark.parametrize("dropout", [False, True])
+def test_dense_step_equals_the_ops(kernel, n, sizes, relus, bias, reduction, dropout):
     rng = np.random.default_rng(n)
     ws, bs = _stack(rng, sizes, bias)
     x = rng.standard_normal((n, sizes[0])).astype(np.float32)
     labels = rng.integers(0, sizes[-1], n)
-    loss, grads, hits = _reference(x, labels, ws, bs, relus, reduction)
+    drops = tuple((rng.random((n, w.shape[1])) >= 0.3).astype(np.float32) / np.float32(0.7)
+                  if dropout and i < len(ws) - 1 else NO_MASK for i, w in enumerate(ws))
+    loss, grads, hits = _reference(x, labels, ws, bs, relus, reduction, drops)
     empty = np.empty(0, np.float32)
     dws = tuple(np.full_like(w, np.nan) for w in ws)
     dbs = tuple(np.full(w.shape[1] if bias else 0, np.nan, np.float32) for w in ws)
     factor = 1.0 / n if reduction != "sum" else 1.0
     none = ((empty, empty),) * len(ws)
     total, got_hits = kernel.dense_step(blas.sgemm(), x, labels, tuple(ws), tuple(b if bias else empty for b in bs),
-                                        np.array(relus), factor, dws, dbs, False, none, none, (np.float32(0),) * 6)
+                                        np.array(relus), drops, factor, dws, dbs, False, none, none,
+                                        (np.float32(0),) * 6)
     assert got_hits == hits
     np.testing.assert_allclose(total * factor, loss, rtol=1e-6)
     for (dw, db), got_w, got_b in zip(grads, dws, dbs):
@@ -96,8 +122,8 @@ def test_fused_adam_equals_adam_after_the_step(kernel, loss_scale):
         w2, b2 = tuple(w.copy() for w in ws), tuple(b.copy() for b in bs)
         s2 = [(m.copy(), v.copy()) for m, v in slots]
         dws, dbs = tuple(np.empty_like(w) for w in ws), tuple(np.empty_like(b) for b in bs)
-        kernel.dense_step(blas.sgemm(), x, labels, w2, b2, relus, 0.05, dws, dbs, fused, tuple(s2[:3]), tuple(s2[3:]),
-                          coeffs)
+        kernel.dense_step(blas.sgemm(), x, labels, w2, b2, relus, (NO_MASK,) * 3, 0.05, dws, dbs, fused, tuple(s2[:3]),
+                          tuple(s2[3:]), coeffs)
         if not fused and np.isfinite(dws[0]).all():
             for g, w, (m, v) in zip((*dws, *dbs), (*w2, *b2), s2):
                 adam(g.reshape(-1), w.reshape(-1), m, v, *coeffs)
