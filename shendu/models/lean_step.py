@@ -18,12 +18,13 @@ a single SparseCategoricalCrossentropy with weight 1 and a reduction to a scalar
 not plain (sample weights, a Tensor, another shape or dtype, float labels) runs the general step.
 `set_enabled(False)` turns the lean step off (the general step runs every batch).
 
-With numba and NumPy's OpenBLAS, a float32 stack of Flatten and Dense layers runs its forward, loss and backward
-as compiled calls (`ops.kernels_dense.dense_step`): one for the batch while its products are small
-(COMPILED_MAX_WORK), which also applies plain Adam (`Optimizer.fused_update`), else one per row chunk on shendu's
-threads. At batch 64 the ops were about fifty calls from Python. The products are NumPy's sgemm calls, bit for
-bit; the loss, its gradient and the bias sums accumulate in float64, so the step agrees with the ops to rounding
-(tests/models/test_lean_step.py compares the two). `set_compiled(False)` keeps the ops' path.
+With numba and NumPy's OpenBLAS, a float32 stack of Flatten and Dense layers (a Dropout after a hidden Dense
+included) runs its forward, loss and backward as compiled calls (`ops.kernels_dense.dense_step`): one for the
+batch while its products are small (COMPILED_MAX_WORK), which also applies plain Adam (`Optimizer.fused_update`),
+else one per row chunk on shendu's threads. At batch 64 the ops were about fifty calls from Python. The products
+are NumPy's sgemm calls, bit for bit; the loss, its gradient and the bias sums accumulate in float64, so the step
+agrees with the ops to rounding (tests/models/test_lean_step.py compares the two). `set_compiled(False)` keeps
+the ops' path.
 """
 
 from __future__ import annotations
