@@ -109,6 +109,9 @@ class LeanStep:
         self.variables = [v for layer in self.dense for v in (layer.kernel, layer.bias) if v is not None]
         self.drops = _dropouts_after(stages)
         self.units = [layer.units for layer in self.dense]
+        self.no_dropout = self.drops is not None and not any(self.drops)
+        self.no_drops = (_NO_MASK,) * len(self.dense)
+        self.factors: dict[int, float] = {}  # the loss's 1 / divisor per batch size
         self.fuses = (dtype == np.float32 and self.drops is not None
                       and len({id(layer) for layer in self.dense}) == len(self.dense))
 
@@ -195,11 +198,14 @@ class LeanStep:
         model, n, dense = self.model, x.shape[0], self.dense
         lab = y if y.shape == (n,) and y.dtype == np.int64 else sparse_labels(self.loss.name, y, (n, self.classes),
                                                                                None)[0].astype(np.int64, copy=False)
-        _, div = loss_weights(lab, None, self.loss.reduction)
-        factor = 1.0 / div if div else 0.0
+        factor = self.factors.get(n)
+        if factor is None:
+            _, div = loss_weights(lab, None, self.loss.reduction)
+            factor = self.factors[n] = 1.0 / div if div else 0.0
         x2 = np.ascontiguousarray(x.reshape(n, -1))
-        drops = tuple([_NO_MASK if layer is None else _dropout_mask(layer, n, units)
-                       for layer, units in zip(self.drops, self.units)])
+        drops = self.no_drops if self.no_dropout else tuple(
+            [_NO_MASK if layer is None else _dropout_mask(layer, n, units) for layer, units in zip(self.drops,
+                                                                                                 self.units)])
         optimizer = model.optimizer
         fused = optimizer.fused_update(self.variables) if len(chunks) == 1 else None
         if fused:
@@ -220,8 +226,6 @@ class LeanStep:
         if not math.isfinite(value):
             model._nonfinite = value
         else:
-            for v in model._tvars:
-                v.grad = None
             for layer, dw, db in zip(dense, dws, dbs):
                 layer.kernel.grad = make_tensor(dw, None)
                 if layer.bias is not None:
@@ -229,7 +233,7 @@ class LeanStep:
             if fused:
                 optimizer.advance()
             else:
-                optimizer.apply_gradients([(v.grad.data, v) for v in model._tvars if v.grad is not None])
+                optimizer.apply_gradients([(v.grad.data, v) for v in self.variables])
         for m in self.metrics:
             m.total += float(hits)
             m.count += float(n)
