@@ -63,6 +63,13 @@ COMPILED_MAX_WORK = 32 << 20
 above it, one call per row chunk on shendu's threads. MNIST MLP 784-128-64-10, 2 cores, s/epoch one call against
 chunks: batch 256 0.30 / 0.32, 384 0.29 / 0.25."""
 
+_EMPTY = np.empty(0, np.float32)
+_NO_SLOTS = (_EMPTY, _EMPTY)
+_NO_MASK = np.empty((0, 0), np.float32)
+_NO_COEFFS = (np.float32(0),) * 6
+"""Empty stand-ins for the compiled call's optional arrays: no bias, no Adam slots, no dropout mask or input
+gradient, no Adam scalars."""
+
 
 def enabled() -> bool:
     """Whether fit uses the lean step where it applies."""
@@ -107,7 +114,11 @@ class LeanStep:
         self.relus = np.array([layer._linear is nn.LinearReLU for layer in self.dense])
         self.classes = self.dense[-1].units
         self.variables = [v for layer in self.dense for v in (layer.kernel, layer.bias) if v is not None]
-        self.drops = _dropouts_after(stages)
+        self.head_variables = [v for kind, group in stages if kind == CONV for c in group[::2]
+                               for v in (c.kernel, c.bias) if v is not None]
+        cut = _head_length(stages)
+        self.head, self.conv_head = stages[:cut], any(kind == CONV for kind, _ in stages[:cut])
+        self.drops = _dropouts_after(stages[cut:]) if not self.conv_head or stages[cut - 1][0] == FLATTEN else None
         self.units = [layer.units for layer in self.dense]
         self.no_dropout = self.drops is not None and not any(self.drops)
         self.no_drops = (_NO_MASK,) * len(self.dense)
@@ -124,33 +135,10 @@ class LeanStep:
         model = self.model
         n = x.shape[0]
         chunks = self._compiled_chunks(n) if self.fuses and _compiled else None
-        if chunks:
+        if chunks and (len(chunks) == 1 or not self.conv_head):
             self._run_compiled(x, y, chunks)
             return True
-        ops, flows, a = [], False, x
-        for kind, layer in self.stages:
-            if kind == DENSE:
-                kernel, bias = layer.kernel, layer.bias
-                op = layer._linear()
-                a = op.forward(a, kernel.data) if bias is None else op.forward(a, kernel.data, bias.data)
-                inputs = (_GRAD if flows else _NO_GRAD, kernel) if bias is None else (
-                    _GRAD if flows else _NO_GRAD, kernel, bias)
-                flows = flows or kernel.requires_grad or (bias is not None and bias.requires_grad)
-            elif kind == FLATTEN:
-                op, inputs = _Flatten(a.shape), (_GRAD if flows else _NO_GRAD,)
-                a = a.reshape(n, -1)
-            elif kind == CONV:
-                op, weights = _conv_op(layer, a.shape, flows)
-                a = op.forward(a, *(w.data for w in weights))
-                inputs = (_GRAD if flows else _NO_GRAD, *weights)
-                flows = flows or any(w.requires_grad for w in weights)
-            else:
-                rng = layer._rng if layer._rng is not None else sd_random.generator()
-                op, inputs = nn.Dropout(layer.rate, rng, None), (_GRAD if flows else _NO_GRAD,)
-                a = op.forward(a)
-            if flows:
-                op.inputs = inputs
-                ops.append(op)
+        a, ops, flows = self._forward_ops(self.stages, x)
         lab, _ = sparse_labels(self.loss.name, y, a.shape, None)
         loss_op = SparseSoftmaxCrossEntropy(labels=lab, reduction=self.loss.reduction)
         loss = loss_op.forward(a)
@@ -174,6 +162,37 @@ class LeanStep:
                 m.count += float(n)
         return True
 
+    @staticmethod
+    def _forward_ops(stages: list[tuple[int, Any]], x: np.ndarray) -> tuple[np.ndarray, list[Any], bool]:
+        """The stages' ops run forward on x: (the output, the ops that backward must visit with their inputs set,
+        whether a gradient flows to that output)."""
+        n = x.shape[0]
+        ops, flows, a = [], False, x
+        for kind, layer in stages:
+            if kind == DENSE:
+                kernel, bias = layer.kernel, layer.bias
+                op = layer._linear()
+                a = op.forward(a, kernel.data) if bias is None else op.forward(a, kernel.data, bias.data)
+                inputs = (_GRAD if flows else _NO_GRAD, kernel) if bias is None else (
+                    _GRAD if flows else _NO_GRAD, kernel, bias)
+                flows = flows or kernel.requires_grad or (bias is not None and bias.requires_grad)
+            elif kind == FLATTEN:
+                op, inputs = _Flatten(a.shape), (_GRAD if flows else _NO_GRAD,)
+                a = a.reshape(n, -1)
+            elif kind == CONV:
+                op, weights = _conv_op(layer, a.shape, flows)
+                a = op.forward(a, *(w.data for w in weights))
+                inputs = (_GRAD if flows else _NO_GRAD, *weights)
+                flows = flows or any(w.requires_grad for w in weights)
+            else:
+                rng = layer._rng if layer._rng is not None else sd_random.generator()
+                op, inputs = nn.Dropout(layer.rate, rng, None), (_GRAD if flows else _NO_GRAD,)
+                a = op.forward(a)
+            if flows:
+                op.inputs = inputs
+                ops.append(op)
+        return a, ops, flows
+
     def _compiled_chunks(self, n: int) -> list[slice] | None:
         """The row chunks this batch of n runs in as compiled calls, or None for the ops: numba and sgemm there and
         every weight trainable and C-contiguous. One call (BLAS's own threads in its products) while no product is
@@ -193,9 +212,15 @@ class LeanStep:
         return batch_chunks(n, biggest, MIN_PRODUCT_WORK)
 
     def _run_compiled(self, x: np.ndarray, y: np.ndarray, chunks: list[slice]) -> None:
-        """The step as `run` takes it, with the forward, loss and backward as compiled calls: one, which also applies
-        plain Adam (`Optimizer.fused_update`), or one per row chunk, their weight gradients summed."""
+        """The step as `run` takes it, with the Dense layers' forward, loss and backward as compiled calls: one, which
+        also applies plain Adam (`Optimizer.fused_update`), or one per row chunk, their weight gradients summed. A
+        head of fused conv + pool stages and the Flatten runs before as their ops, and backward through them from
+        the call's input gradient after (one call only)."""
         model, n, dense = self.model, x.shape[0], self.dense
+        head: list[Any] = []  # the head's ops that backward visits (none when no head weight trains)
+        if self.conv_head:
+            x, head, _ = self._forward_ops(self.head, x)
+        dx = np.empty(x.shape, np.float32) if head else _NO_MASK
         lab = y if y.shape == (n,) and y.dtype == np.int64 else sparse_labels(self.loss.name, y, (n, self.classes),
                                                                                None)[0].astype(np.int64, copy=False)
         factor = self.factors.get(n)
@@ -208,11 +233,13 @@ class LeanStep:
                                                                                                  self.units)])
         optimizer = model.optimizer
         fused = optimizer.fused_update(self.variables) if len(chunks) == 1 else None
-        if fused:
+        if fused:  # (a head's variables get their update, at the same step, from apply_gradients below)
             slots = dict(zip(map(id, self.variables), fused[0]))
             adam = (tuple([slots[id(layer.kernel)] for layer in dense]),
                     tuple([_NO_SLOTS if layer.bias is None else slots[id(layer.bias)] for layer in dense]), fused[1])
-            total, hits, dws, dbs = self._call(x2, lab, drops, factor, adam)
+            total, hits, dws, dbs = self._call(x2, lab, drops, factor, adam, dx)
+        elif len(chunks) == 1:
+            total, hits, dws, dbs = self._call(x2, lab, drops, factor, None, dx)
         else:
             parts = run_chunks(lambda sl: self._call(x2[sl], lab[sl], tuple([d[sl] for d in drops]), factor, None),
                                chunks)
@@ -230,33 +257,45 @@ class LeanStep:
                 layer.kernel.grad = make_tensor(dw, None)
                 if layer.bias is not None:
                     layer.bias.grad = make_tensor(db, None)
-            if fused:
+            rest = [] if fused else self.variables  # what apply_gradients updates
+            if self.conv_head:
+                for v in self.head_variables:
+                    v.grad = None
+                if head:
+                    self._backward_from(head, dx)
+                rest = rest + [v for v in self.head_variables if v.grad is not None]
+            if rest:
+                optimizer.apply_gradients([(v.grad.data, v) for v in rest])
+            elif fused:
                 optimizer.advance()
-            else:
-                optimizer.apply_gradients([(v.grad.data, v) for v in self.variables])
         for m in self.metrics:
             m.total += float(hits)
             m.count += float(n)
 
-    def _call(self, x: np.ndarray, lab: np.ndarray, drops: tuple[np.ndarray, ...], factor: float,
-              adam: Any) -> tuple[float, int, Any, Any]:
+    def _call(self, x: np.ndarray, lab: np.ndarray, drops: tuple[np.ndarray, ...], factor: float, adam: Any,
+              dx: np.ndarray = _NO_MASK) -> tuple[float, int, Any, Any]:
         """`dense_step` on these rows: (losses summed, hits, weight gradients, bias gradients); `drops`: each
         layer's dropout mask for these rows (or an empty one); `adam`: (the kernels' slots, the biases' slots, the
-        scalars) to apply Adam inside, or None."""
+        scalars) to apply Adam inside, or None; x's gradient written into `dx` unless it is empty."""
         ws = tuple([layer.kernel.data for layer in self.dense])
         bs = tuple([_EMPTY if layer.bias is None else layer.bias.data for layer in self.dense])
         dws = tuple([np.empty_like(w) for w in ws])
         dbs = tuple([np.empty_like(b) for b in bs])
         none = (_NO_SLOTS,) * len(ws)
         adam_w, adam_b, coeffs = adam or (none, none, _NO_COEFFS)
-        total, hits = dense_step(sgemm(), x, lab, ws, bs, self.relus, drops, factor, dws, dbs, adam is not None, adam_w,
-                                 adam_b, coeffs)
+        total, hits = dense_step(sgemm(), x, lab, ws, bs, self.relus, drops, factor, dws, dbs, dx, adam is not None,
+                                 adam_w, adam_b, coeffs)
         return total, hits, dws, dbs
 
     @staticmethod
     def _backward(loss_op: Any, ops: list[Any], loss: np.ndarray) -> None:
         """The loss's gradient back through the recorded ops, into each weight's `.grad` (as `Tensor.backward`)."""
         (g,) = loss_op.backward(np.ones(loss.shape, dtype=loss.dtype))
+        LeanStep._backward_from(ops, g)
+
+    @staticmethod
+    def _backward_from(ops: list[Any], g: np.ndarray) -> None:
+        """g, the gradient of the last op's output, back through the recorded ops into each weight's `.grad`."""
         stored: set[int] = set()
         for op in reversed(ops):
             grads = op.backward(g)
@@ -270,12 +309,6 @@ class LeanStep:
                     _accumulate(t, gi, stored)
             if g is None:
                 return
-
-
-_EMPTY = np.empty(0, np.float32)
-_NO_SLOTS = (_EMPTY, _EMPTY)
-_NO_MASK = np.empty((0, 0), np.float32)
-_NO_COEFFS = (np.float32(0),) * 6
 
 
 class _Flatten:
@@ -400,6 +433,15 @@ def _conv_op(group: tuple[Any, ...], shape: tuple[int, ...], input_grad: bool) -
     second, _ = fusion.pair_arguments(second_conv, group[3], out, True)
     weights += [second_conv.kernel, *([second_conv.bias] if second_conv.bias is not None else [])]
     return ConvPoolChain(first, second, (conv.bias is not None, second_conv.bias is not None)), weights
+
+
+def _head_length(stages: list[tuple[int, Any]]) -> int:
+    """How many stages come before the Dense layers: the fused conv + pool stages and the Flatten after them (or a
+    Flatten alone)."""
+    k = 0
+    while k < len(stages) and stages[k][0] == CONV:
+        k += 1
+    return k + 1 if k < len(stages) and stages[k][0] == FLATTEN else k
 
 
 def _dropouts_after(stages: list[tuple[int, Any]]) -> list[Any] | None:

@@ -61,14 +61,15 @@ def softmax_cross_entropy(z: Any, labels: Any, factor: float, g: Any) -> tuple[f
 
 @_jit
 def dense_step(blas: Any, x: Any, labels: Any, ws: Any, bs: Any, relus: Any, drops: Any, factor: float, dws: Any,
-               dbs: Any, fused: bool, adam_w: Any, adam_b: Any, coeffs: Any) -> tuple[float, int]:
+               dbs: Any, dx: Any, fused: bool, adam_w: Any, adam_b: Any, coeffs: Any) -> tuple[float, int]:
     """Forward: a_{i+1} = relu?(a_i @ W_i + b_i) * drops[i] from a_0 = x (drops[i] a Dropout's scaled mask, or
     empty); the loss of the last (`softmax_cross_entropy`); then backward: g times the dropout mask, masked by the
     ReLU's output (db_i its column sums), dW_i = a_i^T g, g = g W_i^T. Writes dws and dbs (empty biases are
-    skipped); returns (the losses summed, the hits), or (NaN, -1) and no backward when a label is out of range.
-    When fused, with Adam's slots (adam_w[i] = (m, v) of W_i flat, adam_b[i] of b_i), each variable takes
-    `kernels.adam`'s step with `coeffs` as soon as its gradient is done (W_i after g W_i^T), while the gradient is
-    in cache; a loss that is not finite (as the float32 mean) updates nothing."""
+    skipped), and x's gradient into dx unless dx is empty; returns (the losses summed, the hits), or (NaN, -1) and
+    no backward when a label is out of range. When fused, with Adam's slots (adam_w[i] = (m, v) of W_i flat,
+    adam_b[i] of b_i), each variable takes `kernels.adam`'s step with `coeffs` as soon as its gradient is done (W_i
+    after g W_i^T), while the gradient is in cache; a loss that is not finite (as the float32 mean) updates
+    nothing."""
     n = x.shape[0]
     acts = [x]
     for i in range(len(ws)):
@@ -97,6 +98,8 @@ def dense_step(blas: Any, x: Any, labels: Any, ws: Any, bs: Any, relus: Any, dro
             below = np.empty_like(acts[i])
             _gemm(blas, NO_TRANS, TRANS, g, ws[i], below)
             g = below
+        elif dx.size:
+            _gemm(blas, NO_TRANS, TRANS, g, ws[0], dx)
         if update:
             _adam(dws[i].reshape(dws[i].size), ws[i].reshape(ws[i].size), adam_w[i], coeffs)
     return total, hits

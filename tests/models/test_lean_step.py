@@ -209,31 +209,52 @@ def _images(n=96, seed=0):
     return rng.random((n, 12, 11, 2), dtype=np.float32), rng.integers(0, 10, n)
 
 
-@pytest.mark.parametrize(("name", "stack"), [
+CNN_STACKS = [
     ("chain", lambda: [layers.Conv2D(6, 3, activation="relu", input_shape=(12, 11, 2)), layers.MaxPooling2D(),
                        layers.Conv2D(5, 2, use_bias=False), layers.MaxPooling2D(), layers.Flatten(),
                        layers.Dense(10, activation="softmax")]),
     ("pair-dropout", lambda: [layers.Conv2D(4, 3, activation="relu", padding="same", input_shape=(12, 11, 2)),
                               layers.MaxPooling2D(), layers.Flatten(), layers.Dense(16, activation="relu"),
                               layers.Dropout(0.25), layers.Dense(10, activation="softmax")]),
-])
+]
+
+
+def _train_cnn(stack, lean=True, fused=False, optimizer="adam"):
+    before, before_fused = lean_step.set_enabled(lean), lean_step.set_compiled(fused)
+    try:
+        sd.random.seed(0)
+        model = Sequential(stack())
+        model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        history = model.fit(*_images(), batch_size=32, epochs=2, verbose=0)
+    finally:
+        lean_step.set_enabled(before)
+        lean_step.set_compiled(before_fused)
+    return model, history.history
+
+
+@pytest.mark.parametrize(("name", "stack"), CNN_STACKS)
 def test_lean_step_runs_fused_conv_pool_stacks_exactly_as_the_general_step(name, stack, compiled):
-    results = []
-    for lean in (True, False):
-        before = lean_step.set_enabled(lean)
-        try:
-            sd.random.seed(0)
-            model = Sequential(stack())
-            model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-            history = model.fit(*_images(), batch_size=32, epochs=2, verbose=0)
-        finally:
-            lean_step.set_enabled(before)
-        results.append((model, history.history))
+    results = [_train_cnn(stack, lean) for lean in (True, False)]
     plan = results[0][0]._lean
     assert isinstance(plan, lean_step.LeanStep) and plan.stages[0][0] == lean_step.CONV
     assert len(plan.stages[0][1]) == (4 if name == "chain" else 2)
     _assert_same_training(*results)
     assert results[0][1]["loss"][1] < results[0][1]["loss"][0]
+
+
+@pytest.mark.parametrize(("name", "stack"), CNN_STACKS)
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_a_cnns_dense_layers_run_as_the_compiled_call_after_the_conv_ops(numba, monkeypatch, name, stack, optimizer):
+    """The Dense layers after the conv head are one compiled call that also gives the head its gradient (and, for
+    plain Adam, updates the Dense weights inside while apply_gradients updates the head's at the same step)."""
+    calls = []
+    step = lean_step.dense_step
+    monkeypatch.setattr(lean_step, "dense_step", lambda *a: calls.append(a[10].shape) or step(*a))
+    fused = _train_cnn(stack, fused=True, optimizer=optimizer)
+    assert len(calls) == 5 and all(shape[0] == 32 for shape in calls)  # 2 epochs of 3 batches; the first: general
+    ops = _train_cnn(stack, optimizer=optimizer)
+    _assert_close_training(fused, ops)
+    assert int(fused[0].optimizer.iterations.data) == int(ops[0].optimizer.iterations.data) == 6
 
 
 def test_a_regularized_or_unfused_conv_keeps_the_general_step():

@@ -62,7 +62,7 @@ def _reference(x, labels, ws, bs, relus, reduction, drops):
         dx, dw, *db = op.backward(g)
         grads.append((dw, db[0] if db else None))
         g = dx
-    return float(loss), grads[::-1], int(np.count_nonzero(a.argmax(axis=1) == labels))
+    return float(loss), grads[::-1], int(np.count_nonzero(a.argmax(axis=1) == labels)), g
 
 
 def _stack(rng, sizes, bias):
@@ -86,17 +86,19 @@ def test_dense_step_equals_the_ops(kernel, n, sizes, relus, bias, reduction, dro
     labels = rng.integers(0, sizes[-1], n)
     drops = tuple((rng.random((n, w.shape[1])) >= 0.3).astype(np.float32) / np.float32(0.7)
                   if dropout and i < len(ws) - 1 else NO_MASK for i, w in enumerate(ws))
-    loss, grads, hits = _reference(x, labels, ws, bs, relus, reduction, drops)
+    loss, grads, hits, want_dx = _reference(x, labels, ws, bs, relus, reduction, drops)
     empty = np.empty(0, np.float32)
     dws = tuple(np.full_like(w, np.nan) for w in ws)
     dbs = tuple(np.full(w.shape[1] if bias else 0, np.nan, np.float32) for w in ws)
     factor = 1.0 / n if reduction != "sum" else 1.0
+    dx = np.full_like(x, np.nan)
     none = ((empty, empty),) * len(ws)
     total, got_hits = kernel.dense_step(blas.sgemm(), x, labels, tuple(ws), tuple(b if bias else empty for b in bs),
-                                        np.array(relus), drops, factor, dws, dbs, False, none, none,
+                                        np.array(relus), drops, factor, dws, dbs, dx, False, none, none,
                                         (np.float32(0),) * 6)
     assert got_hits == hits
     np.testing.assert_allclose(total * factor, loss, rtol=1e-6)
+    np.testing.assert_allclose(dx, want_dx, rtol=2e-5, atol=1e-6)  # the input's gradient, asked for here
     for (dw, db), got_w, got_b in zip(grads, dws, dbs):
         np.testing.assert_allclose(got_w, dw, rtol=2e-5, atol=1e-6)
         if bias:
@@ -122,8 +124,8 @@ def test_fused_adam_equals_adam_after_the_step(kernel, loss_scale):
         w2, b2 = tuple(w.copy() for w in ws), tuple(b.copy() for b in bs)
         s2 = [(m.copy(), v.copy()) for m, v in slots]
         dws, dbs = tuple(np.empty_like(w) for w in ws), tuple(np.empty_like(b) for b in bs)
-        kernel.dense_step(blas.sgemm(), x, labels, w2, b2, relus, (NO_MASK,) * 3, 0.05, dws, dbs, fused, tuple(s2[:3]),
-                          tuple(s2[3:]), coeffs)
+        kernel.dense_step(blas.sgemm(), x, labels, w2, b2, relus, (NO_MASK,) * 3, 0.05, dws, dbs, NO_MASK, fused,
+                          tuple(s2[:3]), tuple(s2[3:]), coeffs)
         if not fused and np.isfinite(dws[0]).all():
             for g, w, (m, v) in zip((*dws, *dbs), (*w2, *b2), s2):
                 adam(g.reshape(-1), w.reshape(-1), m, v, *coeffs)
