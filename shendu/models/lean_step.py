@@ -21,10 +21,11 @@ not plain (sample weights, a Tensor, another shape or dtype, float labels) runs 
 With numba and NumPy's OpenBLAS, a float32 stack of Flatten and Dense layers (a Dropout after a hidden Dense
 included) runs its forward, loss and backward as compiled calls (`ops.kernels_dense.dense_step`): one for the
 batch while its products are small (COMPILED_MAX_WORK), which also applies plain Adam (`Optimizer.fused_update`),
-else one per row chunk on shendu's threads. At batch 64 the ops were about fifty calls from Python. The products
-are NumPy's sgemm calls, bit for bit; the loss, its gradient and the bias sums accumulate in float64, so the step
-agrees with the ops to rounding (tests/models/test_lean_step.py compares the two). `set_compiled(False)` keeps
-the ops' path.
+else one per row chunk on shendu's threads. After a head of fused conv + pool stages and a Flatten (a CNN), the
+Dense layers are one such call too, which also returns the gradient of its input for the head's ops. At batch 64
+the ops were about fifty calls from Python. The products are NumPy's sgemm calls, bit for bit; the loss, its
+gradient and the bias sums accumulate in float64, so the step agrees with the ops to rounding
+(tests/models/test_lean_step.py compares the two). `set_compiled(False)` keeps the ops' path.
 """
 
 from __future__ import annotations
