@@ -16,11 +16,14 @@ from tests.onnx.harness import token_ids
 
 
 def _cnn():
+    """The test CNN, its layers named here: the names are stored in the files, so the file sizes do not depend on
+    how many layers the tests before made."""
     sd.random.seed(0)
     return Sequential([
-        layers.Input((12, 12, 1)), layers.Conv2D(8, 3, activation="relu"), layers.MaxPooling2D(2),
-        layers.Conv2D(16, 3, padding="same", activation="relu"), layers.Flatten(),
-        layers.Dense(32, activation="relu"), layers.Dropout(0.2), layers.Dense(10),
+        layers.Input((12, 12, 1)), layers.Conv2D(8, 3, activation="relu", name="conv_a"),
+        layers.MaxPooling2D(2, name="pool_a"), layers.Conv2D(16, 3, padding="same", activation="relu", name="conv_b"),
+        layers.Flatten(name="flat"), layers.Dense(32, activation="relu", name="dense_a"),
+        layers.Dropout(0.2, name="drop"), layers.Dense(10, name="dense_b"),
     ], name="cnn")
 
 
