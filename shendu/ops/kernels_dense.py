@@ -1,5 +1,6 @@
-"""The forward and backward of a stack of dense layers (each with a ReLU or none) under a softmax cross-entropy, as
-one compiled call (numba, the optional `shendu[fast]` extra) with BLAS's sgemm for the products.
+"""The forward and backward of a stack of dense layers (each with a ReLU or none, and a dropout mask or none) under a
+softmax cross-entropy, and optionally Adam's update, as one compiled call (numba, the optional `shendu[fast]` extra)
+with BLAS's sgemm for the products.
 
 At batch 64 the MNIST MLP's lean step (`models.lean_step`) made about fifty NumPy and compiled calls from Python for
 its forward and backward, and they cost more than the arithmetic outside the products. The lean step runs the same
