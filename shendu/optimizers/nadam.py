@@ -7,14 +7,15 @@ from typing import Any
 import numpy as np
 
 from shendu import backend
-from shendu.optimizers.optimizer import Optimizer
+from shendu.optimizers.optimizer import Optimizer, flush_subnormal
 
 
 class Nadam(Optimizer):
     """m, v as in Adam;  m_hat = mu_{t+1}*m / (1 - prod_{i<=t+1} mu_i) + (1 - mu_t)*g / (1 - prod_{i<=t} mu_i);
     v_hat = v / (1 - b2**t);  w -= lr * m_hat / (sqrt(v_hat) + epsilon).
 
-    prod mu_i is a running product, advanced once per step (rebuilt in the same order after `set_state`).
+    prod mu_i is a running product, advanced once per step (rebuilt in the same order after `set_state`). m and v
+    are flushed to 0 below the smallest normal float (`flush_subnormal`).
     """
 
     _n_scratch = 2
@@ -48,8 +49,8 @@ class Nadam(Optimizer):
                 t: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         xp = backend.get_array_module(w)  # NumPy, or CuPy for weights on a GPU
         b1, b2 = self.beta_1, self.beta_2
-        m = b1 * slots["momentum"] + (1 - b1) * g
-        v = b2 * slots["velocity"] + (1 - b2) * g**2
+        m = flush_subnormal(b1 * slots["momentum"] + (1 - b1) * g)
+        v = flush_subnormal(b2 * slots["velocity"] + (1 - b2) * g**2)
         mu_t, mu_next, product = self._mu(t), self._mu(t + 1), self._mu_product(t)
         m_hat = mu_next * m / (1 - product * mu_next) + (1 - mu_t) * g / (1 - product)
         v_hat = v / (1 - b2**t)
@@ -61,7 +62,7 @@ class Nadam(Optimizer):
 
     def _update_inplace(self, g: np.ndarray, w: np.ndarray, slots: dict[str, np.ndarray],
                         scratch: tuple[np.ndarray, ...], coeffs: tuple[float, ...]) -> None:
-        """`_update` in seventeen passes, with two scratch arrays; m_hat = c_m*m + c_g*g."""
+        """`_update` in twenty-three passes, with two scratch arrays; m_hat = c_m*m + c_g*g."""
         c_m, c_g, inv_bc2, lr = coeffs
         b1, b2 = self.beta_1, self.beta_2
         m, v = slots["momentum"], slots["velocity"]
@@ -69,10 +70,12 @@ class Nadam(Optimizer):
         m *= b1
         np.multiply(g, 1 - b1, out=t)
         m += t
+        flush_subnormal(m)
         v *= b2
         np.multiply(g, g, out=t)
         t *= 1 - b2
         v += t
+        flush_subnormal(v)
         np.multiply(m, c_m, out=t)
         np.multiply(g, c_g, out=u)
         t += u

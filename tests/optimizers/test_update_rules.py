@@ -401,8 +401,9 @@ def test_adam_flushes_subnormal_moments_to_zero_in_every_version(dtype, monkeypa
 
 
 @pytest.mark.parametrize(("name", "cfg"), [("sgd", {"momentum": 0.9}), ("sgd", {"momentum": 0.9, "nesterov": True}),
-                                           ("rmsprop", {"momentum": 0.5, "centered": True})])
-def test_decaying_slots_of_sgd_and_rmsprop_are_flushed_too(name, cfg, monkeypatch):
+                                           ("rmsprop", {"momentum": 0.5, "centered": True}), ("nadam", {}),
+                                           ("adamax", {}), ("adadelta", {})])
+def test_decaying_slots_of_the_other_optimizers_are_flushed_too(name, cfg, monkeypatch):
     """With zero gradients every slot only decays: those that fall below the smallest normal number become 0, in the
     readable rule and the in-place passes alike."""
     tiny = np.finfo(np.float32).tiny
@@ -413,7 +414,7 @@ def test_decaying_slots_of_sgd_and_rmsprop_are_flushed_too(name, cfg, monkeypatc
         opt = optimizers.get({"class_name": name, "config": cfg})
         opt.apply_gradients([(np.zeros(3, np.float32), w)])
         for slot in opt._slots[id(w)].values():
-            slot[...] = np.array([1.01 * tiny, 0.25, -1.01 * tiny], np.float32)
+            slot[...] = np.array([1.0005 * tiny, 0.25, -1.0005 * tiny], np.float32)  # below tiny after a 0.999 decay
         opt.apply_gradients([(np.zeros(3, np.float32), w)])
         slots = opt.get_state()
         results.append(slots)
