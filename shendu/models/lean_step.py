@@ -48,6 +48,7 @@ from shendu.models import fusion
 from shendu.ops import kernels, nn
 from shendu.ops.blas import sgemm
 from shendu.ops.conv_pool import Conv2DMaxPool, ConvPoolChain
+from shendu.ops.function import GradFlag
 from shendu.ops.kernels_dense import dense_step
 from shendu.ops.losses import SparseSoftmaxCrossEntropy, loss_weights
 from shendu.ops.softmax import softmax
@@ -92,16 +93,7 @@ def set_compiled(flag: bool) -> bool:
     return previous
 
 
-class _Input:
-    """What `Function.needs_grad` reads of an op's input: whether a gradient flows to it."""
-
-    __slots__ = ("requires_grad",)
-
-    def __init__(self, requires_grad: bool) -> None:
-        self.requires_grad = requires_grad
-
-
-_NO_GRAD, _GRAD = _Input(False), _Input(True)
+_NO_GRAD, _GRAD = GradFlag(False), GradFlag(True)
 
 
 class LeanStep:
@@ -120,7 +112,6 @@ class LeanStep:
         cut = _head_length(stages)
         self.head, self.conv_head = stages[:cut], any(kind == CONV for kind, _ in stages[:cut])
         self.drops = _dropouts_after(stages[cut:]) if not self.conv_head or stages[cut - 1][0] == FLATTEN else None
-        self.units = [layer.units for layer in self.dense]
         self.no_dropout = self.drops is not None and not any(self.drops)
         self.no_drops = (_NO_MASK,) * len(self.dense)
         self.factors: dict[int, float] = {}  # the loss's 1 / divisor per batch size
@@ -186,8 +177,7 @@ class LeanStep:
                 inputs = (_GRAD if flows else _NO_GRAD, *weights)
                 flows = flows or any(w.requires_grad for w in weights)
             else:
-                rng = layer._rng if layer._rng is not None else sd_random.generator()
-                op, inputs = nn.Dropout(layer.rate, rng, None), (_GRAD if flows else _NO_GRAD,)
+                op, inputs = nn.Dropout(layer.rate, _rng(layer), None), (_GRAD if flows else _NO_GRAD,)
                 a = op.forward(a)
             if flows:
                 op.inputs = inputs
@@ -229,9 +219,9 @@ class LeanStep:
             _, div = loss_weights(lab, None, self.loss.reduction)
             factor = self.factors[n] = 1.0 / div if div else 0.0
         x2 = np.ascontiguousarray(x.reshape(n, -1))
-        drops = self.no_drops if self.no_dropout else tuple(
-            [_NO_MASK if layer is None else _dropout_mask(layer, n, units) for layer, units in zip(self.drops,
-                                                                                                 self.units)])
+        drops = self.no_drops if self.no_dropout else tuple(  # drawn as the ops' Dropout draws them, in this order
+            [_NO_MASK if drop is None else nn.dropout_mask(_rng(drop), (n, layer.units), drop.rate, np.float32)
+             for drop, layer in zip(self.drops, dense)])
         optimizer = model.optimizer
         fused = optimizer.fused_update(self.variables) if len(chunks) == 1 else None
         if fused:  # (a head's variables get their update, at the same step, from apply_gradients below)
@@ -461,12 +451,9 @@ def _dropouts_after(stages: list[tuple[int, Any]]) -> list[Any] | None:
     return after
 
 
-def _dropout_mask(layer: Any, n: int, units: int) -> np.ndarray:
-    """A Dropout layer's scaled mask for n rows, drawn as its op draws it (`ops.nn.Dropout`: the same generator
-    and order, so the same values): keep / (1 - rate)."""
-    rng = layer._rng if layer._rng is not None else sd_random.generator()
-    keep = rng.random((n, units), dtype=np.float32) >= layer.rate
-    return keep * np.float32(1.0 / (1.0 - layer.rate))
+def _rng(layer: Any) -> np.random.Generator:
+    """The generator a Dropout layer draws its masks from: its own when seeded, else shendu's global one."""
+    return layer._rng if layer._rng is not None else sd_random.generator()
 
 
 def _plain_dense(layer: Dense) -> bool:

@@ -23,7 +23,7 @@ import numpy as np
 from shendu.backend import get_array_module
 from shendu.ops import conv_pool_phases, kernels
 from shendu.ops.conv import conv2d_class, pad_spatial, unpad
-from shendu.ops.function import Function
+from shendu.ops.function import Function, GradFlag
 from shendu.ops.pool import MaxPool2D
 from shendu.parallel import run_chunks, sum_parts
 
@@ -177,7 +177,7 @@ class ConvPoolChain(Function):
         a, b = self.blocks
         cut = 2 if self.biases[0] else 1
         a.inputs = (self.inputs[0], *self.inputs[1:1 + cut])
-        b.inputs = (_Intermediate(any(t.requires_grad for t in a.inputs)), *self.inputs[1 + cut:])
+        b.inputs = (GradFlag(any(t.requires_grad for t in a.inputs)), *self.inputs[1 + cut:])
         rows_b, finish_b = b.start_backward(g)
         if b.dx is None:  # nothing of the first block wants a gradient
             _, dk_b, db_b = finish_b(run_chunks(rows_b, a.chunks, b.parts))
@@ -195,12 +195,3 @@ class ConvPoolChain(Function):
         dx, dk_a, db_a = grads_a
         return (dx, dk_a, *((db_a,) if self.biases[0] else ()), dk_b, *((db_b,) if self.biases[1] else ()))
 
-
-class _Intermediate:
-    """The second block's input as its `needs_grad` sees it: wanting a gradient when the first block has an input
-    or weight that does."""
-
-    __slots__ = ("requires_grad",)
-
-    def __init__(self, requires_grad: bool) -> None:
-        self.requires_grad = requires_grad

@@ -16,6 +16,16 @@ record_hook: Callable[[tuple[Tensor, ...]], None] | None = None
 """Called with the inputs of each recorded node while a GradientTape records (`tf.GradientTape.watched_variables`)."""
 
 
+class GradFlag:
+    """What `Function.needs_grad` reads of an op's input where the op runs outside the graph (the lean training
+    step; a block inside a fused op): whether a gradient flows to that input."""
+
+    __slots__ = ("requires_grad",)
+
+    def __init__(self, requires_grad: bool) -> None:
+        self.requires_grad = requires_grad
+
+
 class Function:
     """Base class of every differentiable op.
 

@@ -106,12 +106,17 @@ class Dropout(Function):
 
     def forward(self, x: Any) -> Any:
         shape = x.shape if self.noise_shape is None else self.noise_shape
-        keep = get_array_module(x).asarray(self.rng.random(shape, dtype=np.float32) >= self.rate)
-        self.mask = keep * x.dtype.type(1.0 / (1.0 - self.rate))
+        self.mask = dropout_mask(self.rng, shape, self.rate, x.dtype, get_array_module(x))
         return x * self.mask
 
     def backward(self, g: Any) -> tuple[Any]:
         return (g * self.mask,)
+
+
+def dropout_mask(rng: np.random.Generator, shape: tuple[int, ...], rate: float, dtype: Any, xp: Any = np) -> Any:
+    """Dropout's scaled mask: keep / (1 - rate), keep = (a uniform draw of `rng` >= rate) per element."""
+    keep = xp.asarray(rng.random(shape, dtype=np.float32) >= rate)
+    return keep * np.dtype(dtype).type(1.0 / (1.0 - rate))
 
 
 class GeneralReLU(Function):

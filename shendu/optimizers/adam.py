@@ -10,7 +10,7 @@ import numpy as np
 from shendu import backend
 from shendu.ops import kernels
 from shendu.optimizers import compiled
-from shendu.optimizers.optimizer import MIN_UPDATE_WORK, Optimizer, flush_subnormal
+from shendu.optimizers.optimizer import Optimizer, flush_subnormal, in_one_call
 
 
 class Adam(Optimizer):
@@ -58,7 +58,7 @@ class Adam(Optimizer):
         """(m, v) flat per variable and this step's `kernels.adam` scalars, for Adam itself (not a subclass, no
         amsgrad) on a plain step of variables that `apply` would not split over threads; else None."""
         if (type(self) is not Adam or self.amsgrad or not self._plain_step(variables)
-                or any(v.data.size >= 2 * MIN_UPDATE_WORK for v in variables)):
+                or not all(in_one_call(v.data) for v in variables)):
             return None
         slots = [self._flat_slots(id(v), self._slots[id(v)]) for v in variables]
         if any(s is None for s in slots):

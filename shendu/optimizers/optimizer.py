@@ -356,7 +356,7 @@ class Optimizer:
         groups: dict[np.dtype, tuple[list[np.ndarray], list[np.ndarray], list[tuple[np.ndarray, ...]]]] = {}
         for g, v in zip(grads, variables):
             w, slots, scratch = v.data, self._slots[id(v)], self._scratch[id(v)]
-            if grouped and type(w) is np.ndarray and w.size < 2 * MIN_UPDATE_WORK and w.flags.c_contiguous:
+            if grouped and in_one_call(w):
                 flat = self._flat_slots(id(v), slots)
                 if flat is not None:  # a variable too small to split: updated with the others in one call
                     gs, ws, ss = groups.setdefault(w.dtype, ([], [], []))
@@ -572,6 +572,12 @@ class Optimizer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name='{self.name}' learning_rate={self._learning_rate!r}>"
+
+
+def in_one_call(w: Any) -> bool:
+    """Whether a variable's array is small enough that its compiled update is never split over threads (it goes
+    with the other small variables in one call): a C-contiguous NumPy array of under 2 x MIN_UPDATE_WORK elements."""
+    return type(w) is np.ndarray and w.size < 2 * MIN_UPDATE_WORK and w.flags.c_contiguous
 
 
 def flush_subnormal(a: Any) -> Any:
