@@ -4,8 +4,8 @@ q pw + b, itself a convolution with strides (ph sh, pw sw) of the input shifted 
 windows are one strided gather into a (phases, pixels, taps) stack, all of them one matrix product into a (phases,
 pixels, F) stack, and the pool is an element-wise max over the stack's contiguous slices instead of strided passes
 over the unpooled output (which NumPy makes slowly); its gradient is the pooled gradient masked per phase, and the
-conv's backward runs on the stack: one product for every tap's contribution, then one addition per tap into the
-pixels it read (kh kw NumPy calls, not kh kw ph pw: on two threads each NumPy call can wait for the GIL).
+conv's backward runs on the stack: one batched product for every tap's contribution, then one addition per tap into
+the pixels it read (kh kw NumPy calls, not kh kw ph pw: on two threads each NumPy call can wait for the GIL).
 Conv rows that no window covers are never computed.
 
 This is the NumPy path of `Conv2DMaxPool` (without numba; with it the compiled pool loops run instead). Its reference
@@ -92,9 +92,11 @@ def backward_rows(conv: Conv2D, pool: MaxPool2D, saved: tuple[Any, Any], g: Any,
     g2 = _unroute(g_mid, along_w, pw, xp.empty((ph, pw, *g.shape), dtype=g.dtype), _along(1, pw), exact=True)
     g2 = g2.reshape(-1, f)
     if dxpad is not None:
-        taps = (g2 @ conv.kernel.reshape(-1, f).T).reshape(ph, pw, n, ohp, owp, kh, kw, c)  # one product
+        # every tap's contribution, each tap's contiguous: (kh kw, phases pixels, C)
+        taps = xp.matmul(g2, conv.kernel.reshape(kh * kw, c, f).transpose(0, 2, 1))
+        taps = taps.reshape(kh, kw, ph, pw, n, ohp, owp, c)
         targets = _windows(dxpad, conv, pool, ohp, owp, writeable=True)
         for i in range(kh):  # tap (i, j) of every phase and window added into the pixels it read: one pass each
             for j in range(kw):
-                targets[i, j] += taps[..., i, j, :]
+                targets[i, j] += taps[i, j]
     return (cols.reshape(-1, cols.shape[2]).T @ g2)[None] if weights else None
