@@ -115,6 +115,7 @@ class Conv2DMaxPool(Function):
             return self._direct_weight_grads(g, want_k, want_b)
         dxpad = xp.zeros(conv.xp_shape, dtype=g.dtype) if self.needs_grad(0) else None
         self.dx = None if dxpad is None else unpad(dxpad, conv.padding)
+        conv.prepare_backward()
 
         def run(sl: slice, part: tuple[Any, Any]) -> Any:
             if self.phases:

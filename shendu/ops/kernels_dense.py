@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from shendu.ops.blas import NO_TRANS, ROW_MAJOR
-from shendu.ops.kernels import _jit, adam, bias_relu_rows, relu_mask_rows
+from shendu.ops.kernels import _jit, adam, bias_relu_rows, column_sums, relu_mask_rows
 
 TRANS = 112  # CBLAS_TRANSPOSE.CblasTrans
 
@@ -91,7 +91,7 @@ def dense_step(blas: Any, x: Any, labels: Any, ws: Any, bs: Any, relus: Any, dro
         if relus[i]:
             relu_mask_rows(g, acts[i + 1], g, dbs[i])
         elif dbs[i].size:
-            _column_sums(g, dbs[i])
+            column_sums(g, dbs[i])
         if update and dbs[i].size:
             _adam(dbs[i], bs[i], adam_b[i], coeffs)
         _gemm(blas, TRANS, NO_TRANS, acts[i], g, dws[i])
@@ -119,14 +119,3 @@ def _times(a: Any, mask: Any) -> None:
     for i in range(a.shape[0]):
         for j in range(a.shape[1]):
             a[i, j] *= mask[i, j]
-
-
-@_jit
-def _column_sums(g: Any, out: Any) -> None:
-    """out = g summed over its rows (accumulated in float64)."""
-    acc = np.zeros(g.shape[1], np.float64)
-    for i in range(g.shape[0]):
-        for j in range(g.shape[1]):
-            acc[j] += g[i, j]
-    for j in range(g.shape[1]):
-        out[j] = acc[j]

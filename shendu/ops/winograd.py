@@ -213,10 +213,10 @@ def forward(xpad: Any, u: Any, out: Any, bias: Any = None) -> Any:
     return v
 
 
-def backward(v: Any, u: Any, g: Any, dxpad: Any, weights: bool = True) -> Any:
+def backward(v: Any, u: Any, g: Any, dxpad: Any, weights: bool = True, u_t: Any = None) -> Any:
     """For output gradient g (N, OH, OW, F): the input gradient added into the padded dxpad (when not None), a block
     of images at a time, and dU (36, C, F), the gradient of the transformed kernel, returned (None unless
-    `weights`)."""
+    `weights`). u_t: U^T (36, F, C) when the caller keeps it (contiguous, for faster products)."""
     xp = get_array_module(g)
     n, oh, ow, f = g.shape
     th, tw = tiles(oh, ow)
@@ -224,7 +224,7 @@ def backward(v: Any, u: Any, g: Any, dxpad: Any, weights: bool = True) -> Any:
     w = xp.empty((POSITIONS, n * th * tw, f), dtype=g.dtype)
     grad_to_tiles(g, th, tw, w)
     if dxpad is not None:
-        u_t = u.transpose(0, 2, 1)
+        u_t = u.transpose(0, 2, 1) if u_t is None else u_t
         for images, rows in blocks(n, th * tw, dxpad.shape[3], g.itemsize):
             grad_from_tiles(xp.matmul(w[:, rows], u_t), th, tw, dxpad[images])
     return xp.matmul(v.transpose(0, 2, 1), w) if weights else None
