@@ -61,6 +61,21 @@ def test_col2im_loop_matches_numpy(numba, kernel, strides, dilation, groups):
     np.testing.assert_array_equal(on, off)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sum_rows_loop_matches_numpy_to_rounding_and_keeps_nan(numba, dtype):
+    rng = np.random.default_rng(3)
+    g = rng.standard_normal((7744, 5)).astype(dtype)
+    g[3, 4] = np.nan
+    on, off = both_paths(lambda: conv.sum_rows(g))
+    assert on.dtype == off.dtype == dtype and on.shape == (5,)
+    np.testing.assert_allclose(on[:4], g[:, :4].astype(np.float64).sum(axis=0), rtol=1e-6 if dtype == np.float32
+                               else 1e-13)
+    np.testing.assert_allclose(on, off, rtol=1e-5 if dtype == np.float32 else 1e-12)
+    assert np.isnan(on[4]) and np.isnan(off[4])
+    strided = g[:, ::2]  # not contiguous: NumPy's sum either way
+    np.testing.assert_array_equal(conv.sum_rows(strided), strided.sum(axis=0))
+
+
 def test_set_enabled_returns_the_previous_setting_and_needs_numba(monkeypatch):
     before = kernels.set_enabled(False)
     assert kernels.set_enabled(before) is False and kernels.enabled() is before

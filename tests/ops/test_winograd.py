@@ -136,6 +136,20 @@ def test_winograd_equals_im2col(case, n_threads, threads, compiled, reference_ca
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize(("n", "limit", "expected"), [
+    (32, 36 * 9 * 64 * 4 * 32, [32]),          # the whole chunk fits one block
+    (32, 36 * 9 * 64 * 4 * 25, [16, 16]),      # 25 images fit: two even blocks, not 25 + 7
+    (5, 36 * 9 * 64 * 4 // 2, [1] * 5),        # not even one image fits: one image a block
+    (0, 1 << 21, []),
+])
+def test_blocks_are_as_few_and_as_even_as_the_limit_allows(n, limit, expected, monkeypatch):
+    monkeypatch.setattr(winograd, "BLOCK_BYTES", limit)
+    parts = winograd.blocks(n, 9, 64, 4)
+    assert [p[0].stop - p[0].start for p in parts] == expected
+    assert [p[0].start for p in parts] == [sum(expected[:i]) for i in range(len(expected))]
+    assert all(p[1] == slice(p[0].start * 9, p[0].stop * 9) for p in parts)
+
+
 def test_winograd_float32_is_close_to_im2col(compiled):
     rng = np.random.default_rng(2)
     x = rng.standard_normal((4, 13, 13, 32)).astype(np.float32)
