@@ -355,6 +355,16 @@ class Conv2DWinograd(Conv2D):
             relu_inplace(out)
         return v
 
+    def pools(self, pool: Any) -> bool:
+        """Whether `forward_pooled_rows` covers this pool: 2x2 windows at stride 2, no padding, the compiled loops."""
+        return (pool.compiled and winograd.compiled(self.kernel) and tuple(pool.pool) == (2, 2)
+                and tuple(pool.strides) == (2, 2) and pool.padding == ((0, 0), (0, 0)))
+
+    def forward_pooled_rows(self, x: Any, out: Any, idx: Any, relu: bool) -> Any:
+        """`forward_rows` and then the pool that `pools` accepts, in the output transform: out (N, OH // 2, OW // 2,
+        F) the pooled output, then the ReLU when relu; idx its winners; the unpooled output is never stored."""
+        return winograd.forward(pad_spatial(x, self.padding), self.u, out, self.bias, pool=(idx, relu))
+
     def backward_rows(self, v: Any, g: Any, dxpad: Any, weights: bool) -> Any:
         """For a batch chunk with tiles V and output gradient g (N, OH, OW, F): the input gradient added into its
         padded dxpad (when not None); returns its part of (dU, db) (None unless `weights`)."""

@@ -22,7 +22,7 @@ import numpy as np
 
 from shendu.backend import get_array_module
 from shendu.ops import conv_pool_phases, kernels
-from shendu.ops.conv import conv2d_class, pad_spatial, unpad
+from shendu.ops.conv import Conv2DWinograd, conv2d_class, pad_spatial, unpad
 from shendu.ops.function import Function, GradFlag
 from shendu.ops.pool import MaxPool2D
 from shendu.parallel import run_chunks, sum_parts
@@ -82,6 +82,13 @@ class Conv2DMaxPool(Function):
             return direct
         if self.phases:
             return lambda sl: conv_pool_phases.forward_rows(conv, pool, x[sl], y[sl], self.relu)
+        if isinstance(conv, Conv2DWinograd) and conv.pools(pool) and xp is np:
+
+            def pooled(sl: slice) -> tuple[Any, Any]:
+                idx = np.empty(y[sl].shape, dtype=np.uint8)
+                return conv.forward_pooled_rows(x[sl], y[sl], idx, self.relu), idx
+
+            return pooled
 
         def run(sl: slice) -> tuple[Any, Any]:
             z = xp.empty((sl.stop - sl.start, oh, ow, f), dtype=x.dtype)

@@ -258,6 +258,52 @@ def winograd_output(m: Any, th: int, tw: int, out: Any, bias: Any) -> None:
 
 
 @_jit_fma
+def winograd_output_pool(m: Any, th: int, tw: int, out: Any, bias: Any, relu: bool, idx: Any) -> None:
+    """`winograd_output` and then `max_pool(2, 2, 2, 2)` in one pass: out (N, OHp, OWp, F) the max of each 2x2 window
+    of the conv output (A^T M A + bias, computed as `winograd_output` computes it), then max(out, 0) when relu; idx
+    its winner (a 2 + b, the first maximum; a NaN wins). A tile's 4x4 outputs hold 2x2 windows, so the unpooled
+    output is never stored; windows past out (the conv's odd last row or column) are not computed."""
+    n, ohp, owp, ch = out.shape
+    k = _constants(out)
+    e = np.empty((4, 6, ch), dtype=out.dtype)
+    b = np.zeros(ch, dtype=out.dtype)
+    if bias.size:
+        b[:] = bias
+    zero = out.dtype.type(0)
+    for i in range(n):
+        for s in range(th):
+            for t in range(tw):
+                j = (i * th + s) * tw + t
+                for v in range(6):  # e = A^T M
+                    for c in range(ch):
+                        r = _at(k, m[v, j, c], m[6 + v, j, c], m[12 + v, j, c], m[18 + v, j, c], m[24 + v, j, c],
+                                m[30 + v, j, c])
+                        for a in range(4):
+                            e[a, v, c] = r[a]
+                for u in range(min(2, ohp - 2 * s)):  # the tile's rows of windows: conv rows 4s + 2u, 4s + 2u + 1
+                    p = 2 * s + u
+                    windows = min(2, owp - 2 * t)
+                    for c in range(ch):
+                        top = _at(k, e[2 * u, 0, c], e[2 * u, 1, c], e[2 * u, 2, c], e[2 * u, 3, c], e[2 * u, 4, c],
+                                  e[2 * u, 5, c])
+                        low = _at(k, e[2 * u + 1, 0, c], e[2 * u + 1, 1, c], e[2 * u + 1, 2, c], e[2 * u + 1, 3, c],
+                                  e[2 * u + 1, 4, c], e[2 * u + 1, 5, c])
+                        for w in range(windows):
+                            best, won = top[2 * w] + b[c], 0
+                            val = top[2 * w + 1] + b[c]
+                            if best == best and not val <= best:
+                                best, won = val, 1
+                            val = low[2 * w] + b[c]
+                            if best == best and not val <= best:
+                                best, won = val, 2
+                            val = low[2 * w + 1] + b[c]
+                            if best == best and not val <= best:
+                                best, won = val, 3
+                            out[i, p, 2 * t + w, c] = zero if relu and best < zero else best
+                            idx[i, p, 2 * t + w, c] = won
+
+
+@_jit_fma
 def winograd_output_grad(g: Any, th: int, tw: int, out: Any) -> None:
     """The adjoint of `winograd_output`: out[:, tile, f] = A G A^T for each tile's 4x4 gradient G (zero past g)."""
     n, ch = g.shape[0], g.shape[3]

@@ -197,19 +197,26 @@ def blocks(n: int, tiles_per_image: int, channels: int, itemsize: int) -> list[t
     return [(slice(a, b), slice(a * tiles_per_image, b * tiles_per_image)) for a, b in itertools.pairwise(bounds)]
 
 
-def forward(xpad: Any, u: Any, out: Any, bias: Any = None) -> Any:
+def forward(xpad: Any, u: Any, out: Any, bias: Any = None, pool: tuple[Any, bool] | None = None) -> Any:
     """out (N, OH, OW, F) = the valid 3x3 convolution of the padded images xpad with the transformed kernel u, + bias
     (added by the output transform); returns the transformed tiles V (36, tiles, C), kept for backward. The products
-    and the output transform run a block of images at a time, so that the output transform finds them in cache."""
+    and the output transform run a block of images at a time, so that the output transform finds them in cache.
+    pool = (idx, relu): the output transform also max-pools 2x2 windows at stride 2 (`kernels.winograd_output_pool`,
+    compiled only): out is then the pooled output (N, OH // 2, OW // 2, F), then the ReLU when relu, and idx its
+    winners."""
     xp = get_array_module(xpad)
-    n, oh, ow, f = out.shape
+    n, _, _, f = out.shape
+    oh, ow = xpad.shape[1] - 2, xpad.shape[2] - 2
     th, tw = tiles(oh, ow)
     to_tiles, from_tiles, _, _ = transforms(compiled(xpad))
     v = xp.empty((POSITIONS, n * th * tw, xpad.shape[3]), dtype=xpad.dtype)
     to_tiles(xpad, th, tw, v)
     b = xp.empty(0, out.dtype) if bias is None else xp.asarray(bias, dtype=out.dtype)
     for images, rows in blocks(n, th * tw, f, out.itemsize):
-        from_tiles(xp.matmul(v[:, rows], u), th, tw, out[images], b)
+        if pool is None:
+            from_tiles(xp.matmul(v[:, rows], u), th, tw, out[images], b)
+        else:
+            kernels.winograd_output_pool(xp.matmul(v[:, rows], u), th, tw, out[images], b, pool[1], pool[0][images])
     return v
 
 

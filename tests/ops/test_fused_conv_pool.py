@@ -21,6 +21,8 @@ CASES = [
     # 3x3 over 16 channels: a Winograd convolution inside when the compiled loops run
     ((3, 8, 9, 16), (3, 3, 16, 5), {"padding": ((1, 1), (1, 1))}, {"pool_size": (2, 2), "strides": (2, 2)}, True),
     ((2, 9, 8, 16), (3, 3, 16, 3), {}, {"pool_size": (3, 2), "strides": (2, 2)}, False),
+    # 11x11 conv outputs pooled 2x2 in the output transform: the odd last row and column in no window
+    ((2, 13, 13, 16), (3, 3, 16, 4), {}, {"pool_size": (2, 2), "strides": (2, 2)}, False),
 ]
 
 
@@ -119,3 +121,31 @@ def test_first_layer_compiled_loop_gradcheck_and_refuses_an_input_gradient(compi
     y = Conv2DMaxPool.apply(sd.Tensor(x, requires_grad=True), sd.Tensor(k), sd.Tensor(b), **params)
     with pytest.raises(RuntimeError, match="input_grad=False"):
         y.sum().backward()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_pool_in_the_winograd_output_transform_equals_the_pool_after_it(numba, monkeypatch, dtype):
+    """The output transform that pools (`kernels.winograd_output_pool`) gives the values, winners and gradients of
+    the transform followed by the compiled pool, bit for bit: ties to the first maximum, NaN winning, and the ReLU."""
+    rng = np.random.default_rng(4)
+    x = rng.integers(-2, 3, (3, 11, 13, 16)).astype(dtype)  # small integers: many ties after the products
+    x[0, 3, 4, :] = np.nan
+    k, b = rng.integers(-1, 2, (3, 3, 16, 5)).astype(dtype), rng.standard_normal(5).astype(dtype)
+    k[..., :2] = 0  # these filters give the bias everywhere: every window a four-way tie
+    params = {"conv": {}, "pool": {"pool_size": (2, 2), "strides": (2, 2)}, "relu": True}
+
+    def run():
+        ts = [sd.Tensor(a, requires_grad=True) for a in (x, k, b)]
+        y = Conv2DMaxPool.apply(*ts, **params)
+        assert isinstance(y.grad_fn.conv, conv.Conv2DWinograd)
+        winners = np.concatenate([part[1] for part in y.grad_fn.parts])
+        y.backward(np.random.default_rng(1).standard_normal(y.shape).astype(dtype))
+        return [y.numpy(), winners] + [t.grad.numpy() for t in ts]
+
+    fused = run()
+    monkeypatch.setattr(conv.Conv2DWinograd, "pools", lambda self, pool: False)
+    after = run()
+    assert fused[0].shape == (3, 4, 5, 5) and np.isnan(fused[0]).any() and (fused[1] > 0).any()
+    assert (fused[1][..., :2] == 0).all()  # ties go to the first maximum
+    for got, want in zip(fused, after):
+        np.testing.assert_array_equal(got, want)
