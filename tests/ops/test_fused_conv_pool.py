@@ -149,3 +149,26 @@ def test_pool_in_the_winograd_output_transform_equals_the_pool_after_it(numba, m
     assert (fused[1][..., :2] == 0).all()  # ties go to the first maximum
     for got, want in zip(fused, after):
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_first_layer_loop_for_2x2_pools_equals_the_general_loop(numba, dtype):
+    """The 2x2 pool's loop (the window's four sums side by side) gives the general loop's values and winners bit for
+    bit: ties to the first maximum (a zero filter), NaN winning, the ReLU."""
+    from shendu.ops import kernels
+
+    rng = np.random.default_rng(5)
+    x = rng.integers(-2, 3, (2, 9, 11, 2)).astype(dtype)
+    x[1, 4, 5, 0] = np.nan
+    w, b = rng.standard_normal((18, 6)).astype(dtype), rng.standard_normal(6).astype(dtype)
+    w[:, 0] = 0
+    geometry = (3, 3, 2, 6, 1, 1, 1, 1)
+    outs = []
+    for loop in (kernels._conv_max_pool4(*geometry, 2, 2), kernels._conv_max_pool_cells(*geometry, 2, 2, 2, 2)):
+        out, idx = np.empty((2, 3, 4, 6), dtype), np.empty((2, 3, 4, 6), np.uint8)
+        loop(x, w, b, True, out, idx)
+        outs.append((out, idx))
+    (out, idx), (want, want_idx) = outs
+    np.testing.assert_array_equal(out, want)
+    np.testing.assert_array_equal(idx, want_idx)
+    assert np.isnan(out).any() and (idx[0, ..., 0] == 0).all() and (idx > 0).any()  # image 0 has no NaN
