@@ -335,12 +335,12 @@ class Conv2DWinograd(Conv2D):
     """
 
     def prepare_kernel(self, kernel: Any, bias: Any) -> None:
-        """Keep U = G k G^T (36, C, F) and the bias."""
+        """Keep U = G k G^T (36, C, F) and the bias (U^T is made by `prepare_backward`)."""
         if not winograd.supports(kernel.shape, self.strides, self.dilation, self.groups):
             raise ValueError(f"Winograd F(4x4, 3x3) needs a 3x3 kernel, stride 1, no dilation and one group, got a "
                              f"kernel {kernel.shape}, strides {self.strides}, dilation {self.dilation} and "
                              f"groups={self.groups}")
-        self.u, self.bias = winograd.transform_kernel(kernel), bias
+        self.u, self.bias, self.u_t = winograd.transform_kernel(kernel), bias, None
 
     def prepare_backward(self) -> None:
         """Keep U^T (36, F, C) contiguous: the input gradient's products dV = W U^T run faster on it than on a
