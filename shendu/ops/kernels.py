@@ -223,6 +223,16 @@ def winograd_input(x: Any, th: int, tw: int, out: Any) -> None:
 
 
 @_jit_fma
+def _tile_at(k: tuple, m: Any, j: int, e: Any) -> None:
+    """e[a, v, c] = (A^T M)[a, v] for tile j's 6x6 products M = m[:, j, c] of every channel c."""
+    for v in range(6):
+        for c in range(e.shape[2]):
+            r = _at(k, m[v, j, c], m[6 + v, j, c], m[12 + v, j, c], m[18 + v, j, c], m[24 + v, j, c], m[30 + v, j, c])
+            for a in range(4):
+                e[a, v, c] = r[a]
+
+
+@_jit_fma
 def winograd_output(m: Any, th: int, tw: int, out: Any, bias: Any) -> None:
     """out[n, 4s + i, 4t + j, f] = (A^T M A)[i, j] + bias[f] for each tile's 6x6 products M = m[:, (n th + s) tw + t,
     f], the rows and columns inside out only (no bias when `bias` is empty)."""
@@ -236,12 +246,7 @@ def winograd_output(m: Any, th: int, tw: int, out: Any, bias: Any) -> None:
         for s in range(th):
             for t in range(tw):
                 j = (i * th + s) * tw + t
-                for v in range(6):  # e = A^T M
-                    for c in range(ch):
-                        r = _at(k, m[v, j, c], m[6 + v, j, c], m[12 + v, j, c], m[18 + v, j, c], m[24 + v, j, c],
-                                m[30 + v, j, c])
-                        for a in range(4):
-                            e[a, v, c] = r[a]
+                _tile_at(k, m, j, e)
                 for a in range(min(4, h - 4 * s)):  # out = e A + bias
                     o = out[i, 4 * s + a]
                     q = 4 * t
@@ -274,12 +279,7 @@ def winograd_output_pool(m: Any, th: int, tw: int, out: Any, bias: Any, relu: bo
         for s in range(th):
             for t in range(tw):
                 j = (i * th + s) * tw + t
-                for v in range(6):  # e = A^T M
-                    for c in range(ch):
-                        r = _at(k, m[v, j, c], m[6 + v, j, c], m[12 + v, j, c], m[18 + v, j, c], m[24 + v, j, c],
-                                m[30 + v, j, c])
-                        for a in range(4):
-                            e[a, v, c] = r[a]
+                _tile_at(k, m, j, e)
                 for u in range(min(2, ohp - 2 * s)):  # the tile's rows of windows: conv rows 4s + 2u, 4s + 2u + 1
                     p = 2 * s + u
                     windows = min(2, owp - 2 * t)
