@@ -371,6 +371,19 @@ class Conv2DWinograd(Conv2D):
         du = winograd.backward(v, self.u, g, dxpad, weights, self.u_t)
         return (du, sum_rows(g.reshape(-1, g.shape[3]))) if weights else None
 
+    def backward_pooled_rows(self, v: Any, g: Any, pool: Any, idx: Any, y: Any, dxpad: Any, weights: bool) -> Any:
+        """`backward_rows` from the gradient g of `forward_pooled_rows`'s pooled output y (masked by y > 0 when y is
+        not None: the ReLU after the pool), the pool's gradient made inside the output-gradient transform
+        (`kernels.winograd_output_grad_pool`), so that the conv's unpooled gradient is never stored."""
+        th, tw = winograd.tiles(*self.out_hw)
+        f = g.shape[3]
+        w = np.empty((winograd.POSITIONS, g.shape[0] * th * tw, f), dtype=g.dtype)
+        db = np.empty(f if weights else 0, dtype=g.dtype)
+        kernels.winograd_output_grad_pool(g, g if y is None else y, y is not None, idx, pool.h_exact and pool.w_exact,
+                                          th, tw, w, db)
+        du = winograd.backward_tiles(v, self.u, w, (th, tw), dxpad, weights, self.u_t)
+        return (du, db) if weights else None
+
     def weight_grads(self, parts: list[Any], kernel: bool, bias: bool) -> tuple[Any, Any]:
         """(dk, db) = (G^T dU G, db) from the chunks' parts of (dU, db), each None unless asked for."""
         dk = winograd.kernel_grad(sum_parts([p[0] for p in parts])) if kernel else None

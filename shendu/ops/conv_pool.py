@@ -68,6 +68,7 @@ class Conv2DMaxPool(Function):
         y = self.y = xp.empty(pool.out_shape, dtype=x.dtype)
         self.direct = self._direct(x, kernel)
         self.phases = not self.direct and conv_pool_phases.applies(conv, pool, x)
+        self.pooled_transform = isinstance(conv, Conv2DWinograd) and conv.pools(pool) and xp is np
         if self.direct:
             loop = kernels.conv_max_pool(*self.geometry)
             w = xp.ascontiguousarray(kernel.reshape(-1, f))
@@ -82,7 +83,7 @@ class Conv2DMaxPool(Function):
             return direct
         if self.phases:
             return lambda sl: conv_pool_phases.forward_rows(conv, pool, x[sl], y[sl], self.relu)
-        if isinstance(conv, Conv2DWinograd) and conv.pools(pool) and xp is np:
+        if self.pooled_transform:
 
             def pooled(sl: slice) -> tuple[Any, Any]:
                 idx = np.empty(y[sl].shape, dtype=np.uint8)
@@ -130,6 +131,9 @@ class Conv2DMaxPool(Function):
                                                       None if dxpad is None else dxpad[sl], want_k or want_b,
                                                       self.relu)
             saved, idx = part
+            if self.pooled_transform:
+                return conv.backward_pooled_rows(saved, g[sl], pool, idx, self.y[sl] if self.relu else None,
+                                                 None if dxpad is None else dxpad[sl], want_k or want_b)
             gz = xp.empty((sl.stop - sl.start, *pool.xpad_shape[1:]), g.dtype)
             gz = pool.unpad(pool.backward_rows(g[sl], idx, gz, self.y[sl] if self.relu else None))
             return conv.backward_rows(saved, xp.ascontiguousarray(gz), None if dxpad is None else dxpad[sl],

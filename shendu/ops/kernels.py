@@ -314,17 +314,65 @@ def winograd_output_grad(g: Any, th: int, tw: int, out: Any) -> None:
         for s in range(th):
             for t in range(tw):
                 _read_tile(g, i, 4 * s, 4 * t, d)
-                for v in range(4):  # e = A G
-                    for c in range(ch):
-                        r = _a(k, d[0, v, c], d[1, v, c], d[2, v, c], d[3, v, c])
-                        for a in range(6):
-                            e[a, v, c] = r[a]
-                j = (i * th + s) * tw + t
-                for a in range(6):  # out = e A^T
-                    for c in range(ch):
-                        r = _a(k, e[a, 0, c], e[a, 1, c], e[a, 2, c], e[a, 3, c])
-                        for b in range(6):
-                            out[6 * a + b, j, c] = r[b]
+                _tile_a_a(k, d, e, out, (i * th + s) * tw + t)
+
+
+@_jit_fma
+def winograd_output_grad_pool(g: Any, y: Any, relu: bool, idx: Any, tiles: bool, th: int, tw: int, out: Any,
+                              sums: Any) -> None:
+    """`max_pool_grad(2, 2, 2, 2, tiles)` and then `winograd_output_grad` in one pass: each tile's 4x4 gradient is
+    made from the pooled gradient g (masked by y > 0 when relu) at its four windows' winners idx, as the pool's
+    gradient would write it (g * won where the windows tile the conv output, 0 + g at the winner and 0 elsewhere
+    where they do not), and never stored; sums (unless empty) = that gradient summed over every pixel, the bias's
+    gradient (accumulated in float64)."""
+    n, ohp, owp, ch = g.shape
+    k = _constants(g)
+    d = np.empty((4, 4, ch), dtype=g.dtype)
+    e = np.empty((6, 4, ch), dtype=g.dtype)
+    acc = np.zeros(ch if sums.size else 0, np.float64)
+    zero = g.dtype.type(0)
+    for i in range(n):
+        for s in range(th):
+            for t in range(tw):
+                rows, cols = min(2, ohp - 2 * s), min(2, owp - 2 * t)
+                if rows < 2 or cols < 2:  # a tile past the last windows: zeros where no window reaches
+                    d[...] = zero
+                for u in range(rows):
+                    for w in range(cols):
+                        p, q = 2 * s + u, 2 * t + w
+                        for j in range(4):
+                            cell = d[2 * u + j // 2, 2 * w + j % 2]
+                            for c in range(ch):
+                                v = g[i, p, q, c]
+                                if relu:
+                                    v = v * (y[i, p, q, c] > 0)
+                                won = idx[i, p, q, c] == j
+                                if tiles:
+                                    cell[c] = v * won
+                                else:
+                                    cell[c] = zero + v if won else zero
+                        if acc.size:
+                            for c in range(ch):
+                                v = g[i, p, q, c]
+                                acc[c] += v * (y[i, p, q, c] > 0) if relu else v
+                _tile_a_a(k, d, e, out, (i * th + s) * tw + t)
+    for c in range(acc.size):
+        sums[c] = acc[c]
+
+
+@_jit_fma
+def _tile_a_a(k: tuple, d: Any, e: Any, out: Any, j: int) -> None:
+    """out[6 a + b, j, c] = (A G A^T)[a, b] for a tile's 4x4 gradient G = d[:, :, c] of every channel c (e a buffer)."""
+    for v in range(4):  # e = A G
+        for c in range(d.shape[2]):
+            r = _a(k, d[0, v, c], d[1, v, c], d[2, v, c], d[3, v, c])
+            for a in range(6):
+                e[a, v, c] = r[a]
+    for a in range(6):  # out = e A^T
+        for c in range(d.shape[2]):
+            r = _a(k, e[a, 0, c], e[a, 1, c], e[a, 2, c], e[a, 3, c])
+            for b in range(6):
+                out[6 * a + b, j, c] = r[b]
 
 
 @_jit_fma

@@ -227,11 +227,21 @@ def backward(v: Any, u: Any, g: Any, dxpad: Any, weights: bool = True, u_t: Any 
     xp = get_array_module(g)
     n, oh, ow, f = g.shape
     th, tw = tiles(oh, ow)
-    _, _, grad_to_tiles, grad_from_tiles = transforms(compiled(g))
+    _, _, grad_to_tiles, _ = transforms(compiled(g))
     w = xp.empty((POSITIONS, n * th * tw, f), dtype=g.dtype)
     grad_to_tiles(g, th, tw, w)
+    return backward_tiles(v, u, w, (th, tw), dxpad, weights, u_t)
+
+
+def backward_tiles(v: Any, u: Any, w: Any, grid: tuple[int, int], dxpad: Any, weights: bool = True,
+                   u_t: Any = None) -> Any:
+    """`backward` from the output gradient's transformed tiles W (36, tiles, F) of a grid of th x tw tiles an image:
+    dV = W U^T into dxpad (when not None), a block of images at a time; returns dU = V^T W (None unless `weights`)."""
+    xp = get_array_module(w)
+    th, tw = grid
     if dxpad is not None:
+        _, _, _, grad_from_tiles = transforms(compiled(w))
         u_t = u.transpose(0, 2, 1) if u_t is None else u_t
-        for images, rows in blocks(n, th * tw, dxpad.shape[3], g.itemsize):
+        for images, rows in blocks(dxpad.shape[0], th * tw, dxpad.shape[3], w.itemsize):
             grad_from_tiles(xp.matmul(w[:, rows], u_t), th, tw, dxpad[images])
     return xp.matmul(v.transpose(0, 2, 1), w) if weights else None

@@ -123,12 +123,15 @@ def test_first_layer_compiled_loop_gradcheck_and_refuses_an_input_gradient(compi
         y.sum().backward()
 
 
+@pytest.mark.parametrize("hw", [(11, 13), (14, 14)])  # conv outputs 9x11 (an odd row and column in no window), 12x12
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_pool_in_the_winograd_output_transform_equals_the_pool_after_it(numba, monkeypatch, dtype):
-    """The output transform that pools (`kernels.winograd_output_pool`) gives the values, winners and gradients of
-    the transform followed by the compiled pool, bit for bit: ties to the first maximum, NaN winning, and the ReLU."""
+def test_pool_in_the_winograd_transforms_equals_the_pool_beside_them(numba, monkeypatch, dtype, hw):
+    """The output transform that pools (`kernels.winograd_output_pool`) and the output-gradient transform that makes
+    the pool's gradient (`kernels.winograd_output_grad_pool`) give the values, winners and gradients of the
+    transforms with the compiled pool between, bit for bit (the bias's gradient, summed in another order, to
+    rounding): ties to the first maximum, NaN winning, and the ReLU."""
     rng = np.random.default_rng(4)
-    x = rng.integers(-2, 3, (3, 11, 13, 16)).astype(dtype)  # small integers: many ties after the products
+    x = rng.integers(-2, 3, (3, *hw, 16)).astype(dtype)  # small integers: many ties after the products
     x[0, 3, 4, :] = np.nan
     k, b = rng.integers(-1, 2, (3, 3, 16, 5)).astype(dtype), rng.standard_normal(5).astype(dtype)
     k[..., :2] = 0  # these filters give the bias everywhere: every window a four-way tie
@@ -139,16 +142,19 @@ def test_pool_in_the_winograd_output_transform_equals_the_pool_after_it(numba, m
         y = Conv2DMaxPool.apply(*ts, **params)
         assert isinstance(y.grad_fn.conv, conv.Conv2DWinograd)
         winners = np.concatenate([part[1] for part in y.grad_fn.parts])
-        y.backward(np.random.default_rng(1).standard_normal(y.shape).astype(dtype))
+        g = np.random.default_rng(1).standard_normal(y.shape).astype(dtype)
+        g[2, 1, 1, 3] = np.nan  # the pool's gradient sends g * won: NaN to the whole window where windows tile
+        y.backward(g)
         return [y.numpy(), winners] + [t.grad.numpy() for t in ts]
 
     fused = run()
     monkeypatch.setattr(conv.Conv2DWinograd, "pools", lambda self, pool: False)
-    after = run()
-    assert fused[0].shape == (3, 4, 5, 5) and np.isnan(fused[0]).any() and (fused[1] > 0).any()
-    assert (fused[1][..., :2] == 0).all()  # ties go to the first maximum
-    for got, want in zip(fused, after):
+    beside = run()
+    assert fused[0].shape == (3, (hw[0] - 2) // 2, (hw[1] - 2) // 2, 5) and np.isnan(fused[0]).any()
+    assert (fused[1][..., :2] == 0).all() and (fused[1] > 0).any()  # ties go to the first maximum
+    for got, want in zip(fused[:-1], beside[:-1]):
         np.testing.assert_array_equal(got, want)
+    np.testing.assert_allclose(fused[-1], beside[-1], rtol=1e-6 if dtype == np.float32 else 1e-13)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
