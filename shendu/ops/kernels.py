@@ -158,6 +158,29 @@ def _read_tile(x: Any, i: int, r0: int, q0: int, out: Any) -> None:
 
 
 @_jit
+def _bias_or_zeros(bias: Any, n: int, like: Any) -> Any:
+    """A bias of n values in the dtype of the array `like`: a copy of `bias`, or zeros when `bias` is empty."""
+    b = np.zeros(n, dtype=like.dtype)
+    if bias.size:
+        b[:] = bias
+    return b
+
+
+@_jit
+def _first_max4(v0: Any, v1: Any, v2: Any, v3: Any) -> tuple:
+    """(the max of four values, the index of the first reaching it), as `max_pool` picks a 2x2 window's winner: a NaN
+    wins."""
+    best, won = v0, 0
+    if best == best and not v1 <= best:
+        best, won = v1, 1
+    if best == best and not v2 <= best:
+        best, won = v2, 2
+    if best == best and not v3 <= best:
+        best, won = v3, 3
+    return best, won
+
+
+@_jit
 def _constants(like: Any) -> tuple:
     """(2, 4, 5, 8) in the dtype of the array `like` (a Python integer would turn float32 arithmetic into float64)."""
     k = np.empty(4, dtype=like.dtype)
@@ -239,9 +262,7 @@ def winograd_output(m: Any, th: int, tw: int, out: Any, bias: Any) -> None:
     n, h, w, ch = out.shape
     k = _constants(out)
     e = np.empty((4, 6, ch), dtype=out.dtype)
-    b = np.zeros(ch, dtype=out.dtype)
-    if bias.size:
-        b[:] = bias
+    b = _bias_or_zeros(bias, ch, out)
     for i in range(n):
         for s in range(th):
             for t in range(tw):
@@ -271,9 +292,7 @@ def winograd_output_pool(m: Any, th: int, tw: int, out: Any, bias: Any, relu: bo
     n, ohp, owp, ch = out.shape
     k = _constants(out)
     e = np.empty((4, 6, ch), dtype=out.dtype)
-    b = np.zeros(ch, dtype=out.dtype)
-    if bias.size:
-        b[:] = bias
+    b = _bias_or_zeros(bias, ch, out)
     zero = out.dtype.type(0)
     for i in range(n):
         for s in range(th):
@@ -289,16 +308,8 @@ def winograd_output_pool(m: Any, th: int, tw: int, out: Any, bias: Any, relu: bo
                         low = _at(k, e[2 * u + 1, 0, c], e[2 * u + 1, 1, c], e[2 * u + 1, 2, c], e[2 * u + 1, 3, c],
                                   e[2 * u + 1, 4, c], e[2 * u + 1, 5, c])
                         for w in range(windows):
-                            best, won = top[2 * w] + b[c], 0
-                            val = top[2 * w + 1] + b[c]
-                            if best == best and not val <= best:
-                                best, won = val, 1
-                            val = low[2 * w] + b[c]
-                            if best == best and not val <= best:
-                                best, won = val, 2
-                            val = low[2 * w + 1] + b[c]
-                            if best == best and not val <= best:
-                                best, won = val, 3
+                            best, won = _first_max4(top[2 * w] + b[c], top[2 * w + 1] + b[c], low[2 * w] + b[c],
+                                                    low[2 * w + 1] + b[c])
                             out[i, p, 2 * t + w, c] = zero if relu and best < zero else best
                             idx[i, p, 2 * t + w, c] = won
 
@@ -427,9 +438,7 @@ def bias_relu_rows(y: Any, bias: Any, relu: bool) -> None:
     """y = y + bias, then max(y, 0) when relu, in place over a (rows, columns) y in one pass (no bias when `bias` is
     empty; NaN kept, as np.maximum keeps it)."""
     zero = y.dtype.type(0)
-    b = np.zeros(y.shape[1], dtype=y.dtype)
-    if bias.size:
-        b[:] = bias
+    b = _bias_or_zeros(bias, y.shape[1], y)
     for i in range(y.shape[0]):
         for j in range(y.shape[1]):
             v = y[i, j] + b[j]
@@ -568,13 +577,7 @@ def _conv_max_pool4(kh: int, kw: int, ch: int, f: int, sh: int, sw: int, dh: int
                             z1 += patch[1, t] * wt
                             z2 += patch[2, t] * wt
                             z3 += patch[3, t] * wt
-                        best, won = z0, 0
-                        if best == best and not z1 <= best:
-                            best, won = z1, 1
-                        if best == best and not z2 <= best:
-                            best, won = z2, 2
-                        if best == best and not z3 <= best:
-                            best, won = z3, 3
+                        best, won = _first_max4(z0, z1, z2, z3)
                         out[i, p, q, o] = zero if relu and best < zero else best
                         idx[i, p, q, o] = won
 
