@@ -62,7 +62,8 @@ def softmax_cross_entropy(z: Any, labels: Any, factor: float, g: Any) -> tuple[f
 
 @_jit
 def dense_step(blas: Any, x: Any, labels: Any, ws: Any, bs: Any, relus: Any, drops: Any, factor: float, dws: Any,
-               dbs: Any, dx: Any, fused: bool, adam_w: Any, adam_b: Any, coeffs: Any) -> tuple[float, int]:
+               dbs: Any, dx: Any, fused: bool, adam_w: Any, adam_b: Any, coeffs: Any,
+               first_grad: Any) -> tuple[float, int]:
     """Forward: a_{i+1} = relu?(a_i @ W_i + b_i) * drops[i] from a_0 = x (drops[i] a Dropout's scaled mask, or
     empty); the loss of the last (`softmax_cross_entropy`); then backward: g times the dropout mask, masked by the
     ReLU's output (db_i its column sums), dW_i = a_i^T g, g = g W_i^T. Writes dws and dbs (empty biases are
@@ -70,7 +71,8 @@ def dense_step(blas: Any, x: Any, labels: Any, ws: Any, bs: Any, relus: Any, dro
     no backward when a label is out of range. When fused, with Adam's slots (adam_w[i] = (m, v) of W_i flat,
     adam_b[i] of b_i), each variable takes `kernels.adam`'s step with `coeffs` as soon as its gradient is done (W_i
     after g W_i^T), while the gradient is in cache; a loss that is not finite (as the float32 mean) updates
-    nothing."""
+    nothing. When first_grad is not empty, W_0's gradient and update are left to `weight_step` (on another thread
+    while the caller goes on): g at the first layer's output is written into first_grad instead."""
     n = x.shape[0]
     acts = [x]
     for i in range(len(ws)):
@@ -94,16 +96,29 @@ def dense_step(blas: Any, x: Any, labels: Any, ws: Any, bs: Any, relus: Any, dro
             column_sums(g, dbs[i])
         if update and dbs[i].size:
             _adam(dbs[i], bs[i], adam_b[i], coeffs)
-        _gemm(blas, TRANS, NO_TRANS, acts[i], g, dws[i])
+        deferred = i == 0 and first_grad.size > 0
+        if deferred:
+            first_grad[:] = g
+        else:
+            _gemm(blas, TRANS, NO_TRANS, acts[i], g, dws[i])
         if i:
             below = np.empty_like(acts[i])
             _gemm(blas, NO_TRANS, TRANS, g, ws[i], below)
             g = below
         elif dx.size:
             _gemm(blas, NO_TRANS, TRANS, g, ws[0], dx)
-        if update:
+        if update and not deferred:
             _adam(dws[i].reshape(dws[i].size), ws[i].reshape(ws[i].size), adam_w[i], coeffs)
     return total, hits
+
+
+@_jit
+def weight_step(blas: Any, x: Any, g: Any, dw: Any, w: Any, update: bool, slots: Any, coeffs: Any) -> None:
+    """A layer's weight gradient dw = x^T g and, when `update`, Adam's step of w with slots (m, v) and coeffs: the
+    part of `dense_step` that its first_grad defers, the same products and values."""
+    _gemm(blas, TRANS, NO_TRANS, x, g, dw)
+    if update:
+        _adam(dw.reshape(dw.size), w.reshape(w.size), slots, coeffs)
 
 
 @_jit

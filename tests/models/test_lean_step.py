@@ -246,12 +246,15 @@ def test_lean_step_runs_fused_conv_pool_stacks_exactly_as_the_general_step(name,
 @pytest.mark.parametrize("optimizer", ["adam", "sgd"])
 def test_a_cnns_dense_layers_run_as_the_compiled_call_after_the_conv_ops(numba, monkeypatch, name, stack, optimizer):
     """The Dense layers after the conv head are one compiled call that also gives the head its gradient (and, for
-    plain Adam, updates the Dense weights inside while apply_gradients updates the head's at the same step)."""
-    calls = []
-    step = lean_step.dense_step
+    plain Adam, updates the Dense weights inside while apply_gradients updates the head's at the same step); the
+    first Dense layer's weight gradient (and update) is a second call, `weight_step`, on a worker thread."""
+    calls, deferred = [], []
+    step, weights = lean_step.dense_step, lean_step.weight_step
     monkeypatch.setattr(lean_step, "dense_step", lambda *a: calls.append(a[10].shape) or step(*a))
+    monkeypatch.setattr(lean_step, "weight_step", lambda *a: deferred.append(a[5]) or weights(*a))
     fused = _train_cnn(stack, fused=True, optimizer=optimizer)
     assert len(calls) == 5 and all(shape[0] == 32 for shape in calls)  # 2 epochs of 3 batches; the first: general
+    assert deferred == [optimizer == "adam"] * 5  # with Adam's update inside, else the gradient alone
     ops = _train_cnn(stack, optimizer=optimizer)
     _assert_close_training(fused, ops)
     assert int(fused[0].optimizer.iterations.data) == int(ops[0].optimizer.iterations.data) == 6

@@ -95,7 +95,7 @@ def test_dense_step_equals_the_ops(kernel, n, sizes, relus, bias, reduction, dro
     none = ((empty, empty),) * len(ws)
     total, got_hits = kernel.dense_step(blas.sgemm(), x, labels, tuple(ws), tuple(b if bias else empty for b in bs),
                                         np.array(relus), drops, factor, dws, dbs, dx, False, none, none,
-                                        (np.float32(0),) * 6)
+                                        (np.float32(0),) * 6, NO_MASK)
     assert got_hits == hits
     np.testing.assert_allclose(total * factor, loss, rtol=1e-6)
     np.testing.assert_allclose(dx, want_dx, rtol=2e-5, atol=1e-6)  # the input's gradient, asked for here
@@ -106,10 +106,12 @@ def test_dense_step_equals_the_ops(kernel, n, sizes, relus, bias, reduction, dro
     assert any((g != 0).any() for g in dws)
 
 
+@pytest.mark.parametrize("defer", [False, True])
 @pytest.mark.parametrize("loss_scale", [1.0, np.inf])
-def test_fused_adam_equals_adam_after_the_step(kernel, loss_scale):
+def test_fused_adam_equals_adam_after_the_step(kernel, loss_scale, defer):
     """Adam applied inside the step, each variable right after its gradient, gives the weights and slots that
-    `kernels.adam` gives after the step, bit for bit; a non-finite loss updates nothing."""
+    `kernels.adam` gives after the step, bit for bit; a non-finite loss updates nothing. With the first layer's
+    gradient and update deferred to `weight_step` (as the lean step runs it on a worker), the same bits."""
     from shendu.ops.kernels import adam
 
     rng = np.random.default_rng(5)
@@ -123,18 +125,23 @@ def test_fused_adam_equals_adam_after_the_step(kernel, loss_scale):
     def run(fused):
         w2, b2 = tuple(w.copy() for w in ws), tuple(b.copy() for b in bs)
         s2 = [(m.copy(), v.copy()) for m, v in slots]
-        dws, dbs = tuple(np.empty_like(w) for w in ws), tuple(np.empty_like(b) for b in bs)
-        kernel.dense_step(blas.sgemm(), x, labels, w2, b2, relus, (NO_MASK,) * 3, 0.05, dws, dbs, NO_MASK, fused,
-                          tuple(s2[:3]), tuple(s2[3:]), coeffs)
+        dws, dbs = tuple(np.full_like(w, np.nan) for w in ws), tuple(np.empty_like(b) for b in bs)
+        first = np.full((len(x), ws[0].shape[1]), np.nan, np.float32) if fused and defer else NO_MASK
+        total, _ = kernel.dense_step(blas.sgemm(), x, labels, w2, b2, relus, (NO_MASK,) * 3, 0.05, dws, dbs, NO_MASK,
+                                     fused, tuple(s2[:3]), tuple(s2[3:]), coeffs, first)
+        if first.size:  # W_0 untouched so far: its gradient and step are weight_step's
+            assert np.isnan(dws[0]).all() and np.array_equal(w2[0], ws[0])
+            kernel.weight_step(blas.sgemm(), x, first, dws[0], w2[0], bool(np.isfinite(np.float32(total * 0.05))),
+                               s2[0], coeffs)
         if not fused and np.isfinite(dws[0]).all():
             for g, w, (m, v) in zip((*dws, *dbs), (*w2, *b2), s2):
                 adam(g.reshape(-1), w.reshape(-1), m, v, *coeffs)
-        return [*w2, *b2, *(a for pair in s2 for a in pair)]
+        return [*dws, *w2, *b2, *(a for pair in s2 for a in pair)]
 
     fused, after = run(True), run(False)
     for a, b in zip(fused, after):
         np.testing.assert_array_equal(a, b)
-    changed = any(not np.array_equal(a, w) for a, w in zip(fused, (*ws, *bs)))
+    changed = any(not np.array_equal(a, w) for a, w in zip(fused[len(ws):], (*ws, *bs)))  # after the dws
     assert changed == np.isfinite(loss_scale)
 
 
