@@ -69,6 +69,40 @@ def test_run_chunks_raises_a_worker_error(threads):
         parallel.run_chunks(work, [slice(0, 1), slice(1, 2)])
 
 
+def test_run_chunks_gives_the_caller_the_first_chunk_and_the_balance_the_gap(threads):
+    threads(2)
+    balance = parallel.Balance()
+    names = {}
+
+    def work(sl):
+        names[sl.start] = threading.current_thread().name
+        time.sleep(0.02 if sl.start else 0.001)  # the worker's chunk is the slow one: the caller waits for it
+
+    parallel.run_chunks(work, [slice(0, 4), slice(4, 8)], balance=balance)
+    assert names[0] == threading.current_thread().name and names[4].startswith("shendu")
+    assert balance.gap < -0.01
+    balance.update(0.001)
+    assert (balance.lead, balance.gap) == (1, 0.0)
+
+
+def test_balance_moves_rows_toward_whoever_waited():
+    balance = parallel.Balance()
+    halves = [slice(0, 8), slice(8, 16)]
+    assert balance.split(halves) == halves
+    for gap, lead in ((-0.5, 1), (-0.5, 2), (0.05, 2), (0.5, 1)):  # a row takes 0.1 s: within it, no change
+        balance.gap = gap
+        balance.update(0.1)
+        assert (balance.lead, balance.gap) == (lead, 0.0)
+    balance.lead = 3
+    assert balance.split(halves) == [slice(0, 11), slice(11, 16)]
+    thirds = [slice(0, 5), slice(5, 10), slice(10, 15)]
+    assert balance.split(thirds) == [slice(0, 8), slice(8, 13), slice(13, 15)]
+    for lead, first in ((100, 15), (-100, 1)):  # every chunk keeps a row
+        balance.lead = lead
+        got = balance.split(halves)
+        assert got[0] == slice(0, first) and got[-1].stop == 16 and got[-1].stop > got[-1].start
+
+
 def test_set_num_threads_rejects_zero_and_sets_blas_threads():
     before = parallel._num_threads
     with pytest.raises(ValueError, match="at least 1"):

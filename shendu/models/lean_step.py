@@ -54,7 +54,7 @@ from shendu.ops.function import GradFlag
 from shendu.ops.kernels_dense import dense_step, weight_step
 from shendu.ops.losses import SparseSoftmaxCrossEntropy, loss_weights
 from shendu.ops.softmax import softmax
-from shendu.parallel import MIN_PRODUCT_WORK, batch_chunks, run_chunks, submit, sum_parts, threads_now
+from shendu.parallel import MIN_PRODUCT_WORK, Balance, batch_chunks, run_chunks, submit, sum_parts, threads_now
 from shendu.tensor import _accumulate, make_tensor
 
 _enabled = True
@@ -117,6 +117,9 @@ class LeanStep:
         self.no_dropout = self.drops is not None and not any(self.drops)
         self.no_drops = (_NO_MASK,) * len(self.dense)
         self.factors: dict[int, float] = {}  # the loss's 1 / divisor per batch size
+        # each conv chain's shares of its chunks in the compiled step, where the worker thread also makes the first
+        # Dense weight gradient (without numba the threads' times vary too much with their turns at the GIL)
+        self.balances = {id(group): Balance() for kind, group in stages if kind == CONV}
         self.fuses = (dtype == np.float32 and self.drops is not None
                       and len({id(layer) for layer in self.dense}) == len(self.dense))
 
@@ -156,10 +159,10 @@ class LeanStep:
                 m.count += float(n)
         return True
 
-    @staticmethod
-    def _forward_ops(stages: list[tuple[int, Any]], x: np.ndarray) -> tuple[np.ndarray, list[Any], bool]:
+    def _forward_ops(self, stages: list[tuple[int, Any]], x: np.ndarray,
+                     balanced: bool = False) -> tuple[np.ndarray, list[Any], bool]:
         """The stages' ops run forward on x: (the output, the ops that backward must visit with their inputs set,
-        whether a gradient flows to that output)."""
+        whether a gradient flows to that output); `balanced`: a conv chain's chunks follow its `Balance`."""
         n = x.shape[0]
         ops, flows, a = [], False, x
         for kind, layer in stages:
@@ -174,7 +177,7 @@ class LeanStep:
                 op, inputs = _Flatten(a.shape), (_GRAD if flows else _NO_GRAD,)
                 a = a.reshape(n, -1)
             elif kind == CONV:
-                op, weights = _conv_op(layer, a.shape, flows)
+                op, weights = _conv_op(layer, a.shape, flows, self.balances.get(id(layer)) if balanced else None)
                 a = op.forward(a, *(w.data for w in weights))
                 inputs = (_GRAD if flows else _NO_GRAD, *weights)
                 flows = flows or any(w.requires_grad for w in weights)
@@ -212,7 +215,7 @@ class LeanStep:
         model, n, dense = self.model, x.shape[0], self.dense
         head: list[Any] = []  # the head's ops that backward visits (none when no head weight trains)
         if self.conv_head:
-            x, head, _ = self._forward_ops(self.head, x)
+            x, head, _ = self._forward_ops(self.head, x, balanced=True)
         dx = np.empty(x.shape, np.float32) if head else _NO_MASK
         lab = y if y.shape == (n,) and y.dtype == np.int64 else sparse_labels(self.loss.name, y, (n, self.classes),
                                                                                None)[0].astype(np.int64, copy=False)
@@ -427,9 +430,10 @@ def _plain_conv_pool(conv: Any, pool: Any) -> bool:
             and (conv.bias is None or conv.bias.data.dtype == conv.kernel.data.dtype))
 
 
-def _conv_op(group: tuple[Any, ...], shape: tuple[int, ...], input_grad: bool) -> tuple[Any, list[Any]]:
+def _conv_op(group: tuple[Any, ...], shape: tuple[int, ...], input_grad: bool,
+             balance: Balance | None = None) -> tuple[Any, list[Any]]:
     """The fused op of a conv group (as `fusion.call_fused` makes it) for inputs of `shape`, and its weights in the
-    op's input order."""
+    op's input order; a chain of two pairs shares its chunks between the threads by `balance`."""
     conv = group[0]
     first, out = fusion.pair_arguments(conv, group[1], shape, input_grad)
     weights = [conv.kernel, *([conv.bias] if conv.bias is not None else [])]
@@ -438,7 +442,7 @@ def _conv_op(group: tuple[Any, ...], shape: tuple[int, ...], input_grad: bool) -
     second_conv = group[2]
     second, _ = fusion.pair_arguments(second_conv, group[3], out, True)
     weights += [second_conv.kernel, *([second_conv.bias] if second_conv.bias is not None else [])]
-    return ConvPoolChain(first, second, (conv.bias is not None, second_conv.bias is not None)), weights
+    return ConvPoolChain(first, second, (conv.bias is not None, second_conv.bias is not None), balance), weights
 
 
 def _head_length(stages: list[tuple[int, Any]]) -> int:

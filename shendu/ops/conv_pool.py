@@ -15,6 +15,7 @@ the loop never stores the unpooled output nor, in backward, its gradient.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -25,7 +26,7 @@ from shendu.ops import conv_pool_phases, kernels
 from shendu.ops.conv import Conv2DWinograd, conv2d_class, pad_spatial, unpad
 from shendu.ops.function import Function, GradFlag
 from shendu.ops.pool import MaxPool2D
-from shendu.parallel import run_chunks, sum_parts
+from shendu.parallel import Balance, run_chunks, sum_parts
 
 Backward = tuple[Callable[[slice, Any], Any], Callable[[list[Any]], tuple[Any, ...]]]
 """A backward pass set up: (the function of a chunk's rows and its forward part, the function of all the chunks'
@@ -169,11 +170,14 @@ class ConvPoolChain(Function):
     same thread, through the second (the first block's output rows still in cache); backward likewise from the
     second block to the first. One hand-off to the threads per pass instead of one per block. Inputs: x, the first
     block's kernel (and bias), the second's kernel (and bias); `first` and `second` are each block's
-    Conv2DMaxPool arguments, and `biases` says which blocks have a bias."""
+    Conv2DMaxPool arguments, and `biases` says which blocks have a bias. With a `parallel.Balance` (the lean
+    training step's), the calling thread's chunk is larger by the rows the balance has learned, and both passes
+    report to it who waited."""
 
-    def __init__(self, first: dict[str, Any], second: dict[str, Any], biases: tuple[bool, bool]) -> None:
+    def __init__(self, first: dict[str, Any], second: dict[str, Any], biases: tuple[bool, bool],
+                 balance: Balance | None = None) -> None:
         self.blocks = (Conv2DMaxPool(**first), Conv2DMaxPool(**second))
-        self.biases = biases
+        self.biases, self.balance = biases, balance
 
     def forward(self, x: Any, *weights: Any) -> Any:
         a, b = self.blocks
@@ -181,7 +185,11 @@ class ConvPoolChain(Function):
         first, second = weights[:cut], weights[cut:]
         rows_a = a.start(x, *first)
         rows_b = b.start(a.y, *second)
-        parts = run_chunks(lambda sl: (rows_a(sl), rows_b(sl)), a.chunks)
+        if self.balance is not None:
+            a.chunks = self.balance.split(a.chunks)
+        start = time.perf_counter()
+        parts = run_chunks(lambda sl: (rows_a(sl), rows_b(sl)), a.chunks, balance=self.balance)
+        self.seconds = time.perf_counter() - start
         a.parts, b.parts = [p[0] for p in parts], [p[1] for p in parts]
         return b.y
 
@@ -191,8 +199,9 @@ class ConvPoolChain(Function):
         a.inputs = (self.inputs[0], *self.inputs[1:1 + cut])
         b.inputs = (GradFlag(any(t.requires_grad for t in a.inputs)), *self.inputs[1 + cut:])
         rows_b, finish_b = b.start_backward(g)
+        start = time.perf_counter()
         if b.dx is None:  # nothing of the first block wants a gradient
-            _, dk_b, db_b = finish_b(run_chunks(rows_b, a.chunks, b.parts))
+            _, dk_b, db_b = finish_b(run_chunks(rows_b, a.chunks, b.parts, balance=self.balance))
             grads_a: tuple[Any, ...] = (None, None, None)
         else:
             rows_a, finish_a = a.start_backward(b.dx)
@@ -201,9 +210,12 @@ class ConvPoolChain(Function):
                 share_b = rows_b(sl, part_b)  # writes the rows of b.dx that rows_a reads next
                 return share_b, rows_a(sl, part_a)
 
-            parts = run_chunks(rows, a.chunks, a.parts, b.parts)
+            parts = run_chunks(rows, a.chunks, a.parts, b.parts, balance=self.balance)
             grads_a = finish_a([p[1] for p in parts])
             _, dk_b, db_b = finish_b([p[0] for p in parts])
+        if self.balance is not None:  # a row's time in both passes: theirs over the caller's rows
+            first = a.chunks[0]
+            self.balance.update((self.seconds + time.perf_counter() - start) / (first.stop - first.start))
         dx, dk_a, db_a = grads_a
         return (dx, dk_a, *((db_a,) if self.biases[0] else ()), dk_b, *((db_b,) if self.biases[1] else ()))
 

@@ -57,3 +57,35 @@ def test_chain_equals_the_two_blocks_one_after_the_other(monkeypatch, compiled, 
         assert (a is None) == (b is None) == (not w)
         if w:
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_a_balanced_chain_moves_rows_to_the_caller_with_the_same_results(monkeypatch, compiled):
+    """With a Balance, the caller's chunk takes `lead` more images; values and gradients are those of even chunks,
+    and the step's gap is spent on the balance's update (at most a row's move)."""
+    monkeypatch.setattr(parallel, "MIN_CHUNK_WORK", 1)
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((8, 12, 11, 1)).astype(np.float32)
+    weights = [rng.standard_normal((3, 3, 1, 8)).astype(np.float32), rng.standard_normal(8).astype(np.float32) * 0.1,
+               rng.standard_normal((3, 3, 8, 5)).astype(np.float32) * 0.3, rng.standard_normal(5).astype(np.float32)]
+    first = {"conv": VALID, "pool": POOL, "relu": True, "input_grad": False}
+    second = {"conv": VALID, "pool": POOL, "relu": True, "input_grad": True}
+    g = rng.standard_normal((8, 1, 1, 5)).astype(np.float32)
+
+    def run(balance):
+        ts = [sd.Tensor(a, requires_grad=w) for a, w in zip((x, *weights), (False, True, True, True, True))]
+        op = ConvPoolChain(first, second, (True, True), balance)
+        y = op.forward(*(t.data for t in ts))
+        op.inputs = ts
+        grads = op.backward(g)
+        return op, [y, *(a for a in grads if a is not None)]
+
+    balance = parallel.Balance()
+    balance.lead = 2
+    with parallel.num_threads(2):
+        op, got = run(balance)
+        _, want = run(None)
+    assert op.blocks[0].chunks == [slice(0, 6), slice(6, 8)]
+    np.testing.assert_array_equal(got[0], want[0])
+    for a, b in zip(got[1:], want[1:]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert balance.gap == 0.0 and balance.lead in (1, 2, 3)
