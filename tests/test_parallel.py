@@ -97,10 +97,11 @@ def test_balance_moves_rows_toward_whoever_waited():
     assert balance.split(halves) == [slice(0, 11), slice(11, 16)]
     thirds = [slice(0, 5), slice(5, 10), slice(10, 15)]
     assert balance.split(thirds) == [slice(0, 8), slice(8, 13), slice(13, 15)]
-    for lead, first in ((100, 15), (-100, 1)):  # every chunk keeps a row
+    for lead, first in ((100, 15), (-100, 1)):  # every chunk keeps a row, and the lead is cut to match
         balance.lead = lead
         got = balance.split(halves)
         assert got[0] == slice(0, first) and got[-1].stop == 16 and got[-1].stop > got[-1].start
+        assert balance.lead == first - 8
 
 
 def test_set_num_threads_rejects_zero_and_sets_blas_threads():
