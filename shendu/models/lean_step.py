@@ -119,7 +119,7 @@ class LeanStep:
         self.factors: dict[int, float] = {}  # the loss's 1 / divisor per batch size
         # each conv chain's shares of its chunks in the compiled step, where the worker thread also makes the first
         # Dense weight gradient (without numba the threads' times vary too much with their turns at the GIL)
-        self.balances = {id(group): Balance() for kind, group in stages if kind == CONV}
+        self.balances = {id(group): Balance() for kind, group in stages if kind == CONV and len(group) == 4}
         self.fuses = (dtype == np.float32 and self.drops is not None
                       and len({id(layer) for layer in self.dense}) == len(self.dense))
 
