@@ -23,12 +23,13 @@ TRANS = 112  # CBLAS_TRANSPOSE.CblasTrans
 
 
 @_jit
-def _gemm(blas: Any, trans_a: int, trans_b: int, a: Any, b: Any, out: Any) -> None:
-    """out = op(a) @ op(b) by sgemm for C-contiguous float32 arrays, op the transpose where its flag is TRANS."""
+def _gemm(blas: Any, trans_a: int, trans_b: int, a: Any, b: Any, out: Any, beta: float = 0.0) -> None:
+    """out = op(a) @ op(b) + beta out by sgemm for C-contiguous float32 arrays, op the transpose where its flag is
+    TRANS."""
     m, n = out.shape
     k = a.shape[0] if trans_a == TRANS else a.shape[1]
     blas(ROW_MAJOR, trans_a, trans_b, m, n, k, np.float32(1), a.ctypes.data, a.shape[1], b.ctypes.data, b.shape[1],
-         np.float32(0), out.ctypes.data, n)
+         np.float32(beta), out.ctypes.data, n)
 
 
 @_jit
@@ -63,7 +64,7 @@ def softmax_cross_entropy(z: Any, labels: Any, factor: float, g: Any) -> tuple[f
 @_jit
 def dense_step(blas: Any, x: Any, labels: Any, ws: Any, bs: Any, relus: Any, drops: Any, factor: float, dws: Any,
                dbs: Any, dx: Any, fused: bool, adam_w: Any, adam_b: Any, coeffs: Any,
-               first_grad: Any) -> tuple[float, int]:
+               first_grad: Any, accumulate: bool) -> tuple[float, int]:
     """Forward: a_{i+1} = relu?(a_i @ W_i + b_i) * drops[i] from a_0 = x (drops[i] a Dropout's scaled mask, or
     empty); the loss of the last (`softmax_cross_entropy`); then backward: g times the dropout mask, masked by the
     ReLU's output (db_i its column sums), dW_i = a_i^T g, g = g W_i^T. Writes dws and dbs (empty biases are
@@ -72,7 +73,8 @@ def dense_step(blas: Any, x: Any, labels: Any, ws: Any, bs: Any, relus: Any, dro
     adam_b[i] of b_i), each variable takes `kernels.adam`'s step with `coeffs` as soon as its gradient is done (W_i
     after g W_i^T), while the gradient is in cache; a loss that is not finite (as the float32 mean) updates
     nothing. When first_grad is not empty, W_0's gradient and update are left to `weight_step` (on another thread
-    while the caller goes on): g at the first layer's output is written into first_grad instead."""
+    while the caller goes on): g at the first layer's output is written into first_grad instead. When accumulate
+    (a block of rows after the first, without Adam), the gradients are added to dws and dbs instead of written."""
     n = x.shape[0]
     acts = [x]
     for i in range(len(ws)):
@@ -90,17 +92,21 @@ def dense_step(blas: Any, x: Any, labels: Any, ws: Any, bs: Any, relus: Any, dro
     for i in range(len(ws) - 1, -1, -1):
         if drops[i].size:  # (a_{i+1} > 0) below is the ReLU's mask too: where the dropout mask is 0, so is g
             _times(g, drops[i])
+        sums = np.empty_like(dbs[i]) if accumulate else dbs[i]
         if relus[i]:
-            relu_mask_rows(g, acts[i + 1], g, dbs[i])
-        elif dbs[i].size:
-            column_sums(g, dbs[i])
+            relu_mask_rows(g, acts[i + 1], g, sums)
+        elif sums.size:
+            column_sums(g, sums)
+        if accumulate:
+            db = dbs[i]
+            db += sums
         if update and dbs[i].size:
             _adam(dbs[i], bs[i], adam_b[i], coeffs)
         deferred = i == 0 and first_grad.size > 0
         if deferred:
             first_grad[:] = g
         else:
-            _gemm(blas, TRANS, NO_TRANS, acts[i], g, dws[i])
+            _gemm(blas, TRANS, NO_TRANS, acts[i], g, dws[i], 1.0 if accumulate else 0.0)
         if i:
             below = np.empty_like(acts[i])
             _gemm(blas, NO_TRANS, TRANS, g, ws[i], below)

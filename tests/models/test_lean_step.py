@@ -202,6 +202,12 @@ def test_products_over_the_limit_run_as_compiled_calls_per_chunk(numba, monkeypa
         ops = _train(True, _stack)
     assert calls == [16, 16] * 5 + [4, 4] + [16, 16] * 6 + [4, 4]  # the fit's first batch: the general step
     _assert_close_training(chunked, ops)
+    calls.clear()
+    monkeypatch.setattr(lean_step, "BLOCK_ROWS", 6)  # each chunk of 16 rows in blocks of 6, 6 and 4
+    with sd.parallel.num_threads(2):
+        blocked = _train(True, _stack, fused=True)
+    assert sorted(calls) == sorted([6, 6, 4] * 22 + [4] * 4)  # the two threads' interleaved
+    _assert_close_training(blocked, ops)
 
 
 def _images(n=96, seed=0):

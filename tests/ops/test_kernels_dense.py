@@ -95,7 +95,7 @@ def test_dense_step_equals_the_ops(kernel, n, sizes, relus, bias, reduction, dro
     none = ((empty, empty),) * len(ws)
     total, got_hits = kernel.dense_step(blas.sgemm(), x, labels, tuple(ws), tuple(b if bias else empty for b in bs),
                                         np.array(relus), drops, factor, dws, dbs, dx, False, none, none,
-                                        (np.float32(0),) * 6, NO_MASK)
+                                        (np.float32(0),) * 6, NO_MASK, False)
     assert got_hits == hits
     np.testing.assert_allclose(total * factor, loss, rtol=1e-6)
     np.testing.assert_allclose(dx, want_dx, rtol=2e-5, atol=1e-6)  # the input's gradient, asked for here
@@ -104,6 +104,39 @@ def test_dense_step_equals_the_ops(kernel, n, sizes, relus, bias, reduction, dro
         if bias:
             np.testing.assert_allclose(got_b, db, rtol=2e-5, atol=1e-6)
     assert any((g != 0).any() for g in dws)
+
+
+@pytest.mark.parametrize("dropout", [False, True])
+def test_blocks_accumulate_to_the_whole_batch(kernel, dropout):
+    """Rows run in blocks, the later ones with `accumulate`, add up to the gradients of one call on all rows (to
+    rounding: the bias sums and the products' sums over rows are split at the blocks), with the same losses and
+    hits."""
+    rng = np.random.default_rng(3)
+    ws, bs = _stack(rng, (30, 16, 12, 5), True)
+    x = rng.standard_normal((50, 30)).astype(np.float32)
+    labels = rng.integers(0, 5, 50)
+    drops = tuple((rng.random((50, w.shape[1])) >= 0.3).astype(np.float32) / np.float32(0.7)
+                  if dropout and i < 2 else NO_MASK for i, w in enumerate(ws))
+    empty = np.empty(0, np.float32)
+    none = ((empty, empty),) * 3
+    relus = np.array([True, True, False])
+
+    def run(blocks):
+        dws, dbs = tuple(np.full_like(w, np.nan) for w in ws), tuple(np.full_like(b, np.nan) for b in bs)
+        total, hits = 0.0, 0
+        for k, rows in enumerate(blocks):
+            part, part_hits = kernel.dense_step(blas.sgemm(), x[rows], labels[rows], tuple(ws), tuple(bs), relus,
+                                                tuple(d[rows] for d in drops), 0.02, dws, dbs, NO_MASK, False, none,
+                                                none, (np.float32(0),) * 6, NO_MASK, k > 0)
+            total, hits = total + part, hits + part_hits
+        return total, hits, [*dws, *dbs]
+
+    whole, blocked = run([slice(0, 50)]), run([slice(0, 16), slice(16, 32), slice(32, 50)])
+    assert blocked[1] == whole[1]
+    np.testing.assert_allclose(blocked[0], whole[0], rtol=1e-6)
+    for got, want in zip(blocked[2], whole[2]):
+        np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-6)
+    assert all(np.isfinite(g).all() for g in blocked[2])
 
 
 @pytest.mark.parametrize("defer", [False, True])
@@ -128,7 +161,7 @@ def test_fused_adam_equals_adam_after_the_step(kernel, loss_scale, defer):
         dws, dbs = tuple(np.full_like(w, np.nan) for w in ws), tuple(np.empty_like(b) for b in bs)
         first = np.full((len(x), ws[0].shape[1]), np.nan, np.float32) if fused and defer else NO_MASK
         total, _ = kernel.dense_step(blas.sgemm(), x, labels, w2, b2, relus, (NO_MASK,) * 3, 0.05, dws, dbs, NO_MASK,
-                                     fused, tuple(s2[:3]), tuple(s2[3:]), coeffs, first)
+                                     fused, tuple(s2[:3]), tuple(s2[3:]), coeffs, first, False)
         if first.size:  # W_0 untouched so far: its gradient and step are weight_step's
             assert np.isnan(dws[0]).all() and np.array_equal(w2[0], ws[0])
             kernel.weight_step(blas.sgemm(), x, first, dws[0], w2[0], bool(np.isfinite(np.float32(total * 0.05))),
