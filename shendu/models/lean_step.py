@@ -19,16 +19,16 @@ not plain (sample weights, a Tensor, another shape or dtype, float labels) runs 
 `set_enabled(False)` turns the lean step off (the general step runs every batch).
 
 With numba and NumPy's OpenBLAS, a float32 stack of Flatten and Dense layers (a Dropout after a hidden Dense
-included) runs its forward, loss and backward as compiled calls (`ops.kernels_dense.dense_step`): one for the
-batch while its products are small (COMPILED_MAX_WORK), which also applies plain Adam (`Optimizer.fused_update`),
-else one per row chunk on shendu's threads, each chunk a block of BLOCK_ROWS rows at a time (the full-batch MLP 11%
-faster). After a head of fused conv + pool stages and a Flatten (a CNN), the
-Dense layers are one such call too, which also returns the gradient of its input for the head's ops; the first
-Dense layer's weight gradient and update (`kernels_dense.weight_step`) then run on a worker thread, idle while the
-calling thread sets up the head's backward (the tutorial CNN's step about 3% faster). At batch 64
-the ops were about fifty calls from Python. The products are NumPy's sgemm calls, bit for bit; the loss, its
-gradient and the bias sums accumulate in float64, so the step agrees with the ops to rounding
-(tests/models/test_lean_step.py compares the two). `set_compiled(False)` keeps the ops' path.
+included) runs its forward, loss and backward as compiled calls (`ops.kernels_dense.dense_step`): one for the batch
+while its products are small (COMPILED_MAX_WORK), which also applies plain Adam (`Optimizer.fused_update`), else
+one per row chunk on shendu's threads, each chunk a block of BLOCK_ROWS rows at a time (the full-batch MLP 11%
+faster). After a head of fused conv + pool stages and a Flatten (a CNN), the Dense layers are one such call too,
+which also returns the gradient of its input for the head's ops; the first Dense layer's weight gradient and update
+(`kernels_dense.weight_step`) then run on a worker thread, idle while the calling thread sets up the head's
+backward (the tutorial CNN's step about 3% faster). At batch 64 the ops were about fifty calls from Python. The
+products are NumPy's sgemm calls, bit for bit; the loss, its gradient and the bias sums accumulate in float64, so
+the step agrees with the ops to rounding (tests/models/test_lean_step.py compares the two). `set_compiled(False)`
+keeps the ops' path.
 """
 
 from __future__ import annotations
