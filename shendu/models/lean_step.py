@@ -309,8 +309,8 @@ class LeanStep:
         for start in range(0, n, BLOCK_ROWS):
             rows = slice(start, start + BLOCK_ROWS)
             part, part_hits = dense_step(sgemm(), x[rows], lab[rows], ws, bs, self.relus,
-                                         tuple([d[rows] for d in drops]), factor, dws, dbs, dx, False, none, none,
-                                         coeffs, first_grad, start > 0)
+                                         tuple([d[rows] for d in drops]), factor, dws, dbs, _NO_MASK, False, none,
+                                         none, _NO_COEFFS, _NO_MASK, start > 0)
             if part_hits < 0:
                 return part, part_hits, dws, dbs
             total, hits = total + part, hits + part_hits
