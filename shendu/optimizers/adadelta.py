@@ -45,7 +45,7 @@ class Adadelta(Optimizer):
         np.multiply(g, g, out=t)
         t *= 1 - rho
         eg2 += t
-        flush_subnormal(eg2)
+        flush_subnormal(eg2, t)
         np.add(edx2, eps, out=t)
         np.sqrt(t, out=t)
         t *= g
@@ -56,7 +56,7 @@ class Adadelta(Optimizer):
         np.multiply(t, t, out=u)
         u *= 1 - rho
         edx2 += u
-        flush_subnormal(edx2)
+        flush_subnormal(edx2, u)
         t *= lr
         w -= t
 

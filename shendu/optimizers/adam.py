@@ -75,12 +75,12 @@ class Adam(Optimizer):
         m *= b1
         np.multiply(g, c1, out=t)
         m += t
-        flush_subnormal(m)
+        flush_subnormal(m, t)
         v *= b2
         np.multiply(g, g, out=t)
         t *= c2
         v += t
-        flush_subnormal(v)
+        flush_subnormal(v, t)
         if self.amsgrad:
             v = np.maximum(slots["velocity_hat"], v, out=slots["velocity_hat"])
         np.sqrt(v, out=t)

@@ -41,11 +41,11 @@ class Adamax(Optimizer):
         m *= self.beta_1
         np.multiply(g, 1 - self.beta_1, out=t)
         m += t
-        flush_subnormal(m)
+        flush_subnormal(m, t)
         u *= self.beta_2
         np.abs(g, out=t)
         np.maximum(u, t, out=u)
-        flush_subnormal(u)
+        flush_subnormal(u, t)
         np.add(u, self.epsilon, out=t)
         np.divide(m, t, out=t)
         t *= step_size

@@ -70,12 +70,12 @@ class Nadam(Optimizer):
         m *= b1
         np.multiply(g, 1 - b1, out=t)
         m += t
-        flush_subnormal(m)
+        flush_subnormal(m, t)
         v *= b2
         np.multiply(g, g, out=t)
         t *= 1 - b2
         v += t
-        flush_subnormal(v)
+        flush_subnormal(v, t)
         np.multiply(m, c_m, out=t)
         np.multiply(g, c_g, out=u)
         t += u

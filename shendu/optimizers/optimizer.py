@@ -580,14 +580,17 @@ def in_one_call(w: Any) -> bool:
     return type(w) is np.ndarray and w.size < 2 * MIN_UPDATE_WORK and w.flags.c_contiguous
 
 
-def flush_subnormal(a: Any) -> Any:
+def flush_subnormal(a: Any, scratch: Any = None) -> Any:
     """a (float32 or float64) with its values below the dtype's smallest normal number set to 0, in place; returns
     a. An optimizer state that decays (Adam's moments of a weight whose gradient stays 0: MNIST's border pixels)
     would otherwise sit at subnormal values for about a hundred steps, where x86 arithmetic runs 10-100x slower: 4,000
-    such moments made Adam's step on 100k weights 42 -> 444 us. TensorFlow's CPU threads flush them to zero too."""
+    such moments made Adam's step on 100k weights 42 -> 444 us. TensorFlow's CPU threads flush them to zero too.
+    `scratch`, an array of a's shape and dtype free to overwrite, takes |a| instead of a new array (NumPy Adam on
+    205k weights 0.71-0.73 -> 0.62-0.64 ms)."""
     if a.dtype in (np.float32, np.float64):
         xp = backend.get_array_module(a)
-        a[xp.abs(a) < xp.finfo(a.dtype).tiny] = 0
+        size = xp.abs(a) if scratch is None else xp.abs(a, out=scratch)
+        a[size < xp.finfo(a.dtype).tiny] = 0
     return a
 
 

@@ -62,13 +62,13 @@ class RMSprop(Optimizer):
         np.multiply(g, g, out=t)
         t *= 1 - rho
         v += t
-        flush_subnormal(v)
+        flush_subnormal(v, t)
         if self.centered:
             a = slots["average_gradient"]
             a *= rho
             np.multiply(g, 1 - rho, out=t)
             a += t
-            flush_subnormal(a)
+            flush_subnormal(a, t)
             np.multiply(a, a, out=t)
             np.subtract(v, t, out=t)
             t += self.epsilon
