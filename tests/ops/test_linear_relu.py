@@ -73,3 +73,25 @@ def test_bias_relu_compiled_pass_equals_numpy(numba, relu, with_bias) -> None:
     assert np.isnan(got[3, 4])
     if relu:
         assert np.nanmin(got) == 0
+
+
+def test_weight_gradient_on_a_worker_equals_one_thread(monkeypatch) -> None:
+    """With two threads, a large product's dW = x^T g runs on a worker while the calling thread makes dx: the
+    gradients of one thread (to BLAS's rounding, whose thread count may differ between the two)."""
+    from shendu import parallel
+    from shendu.ops import nn
+
+    calls = []
+    submit = nn.submit
+    monkeypatch.setattr(nn, "submit", lambda fn, *a: calls.append(fn) or submit(fn, *a))
+    rng = np.random.default_rng(1)
+    x, w, b = (rng.standard_normal(s).astype(np.float32) for s in ((64, 600), (600, 300), (300,)))
+    g = rng.standard_normal((64, 300)).astype(np.float32)
+    grads = []
+    for threads in (1, 2):
+        with parallel.num_threads(threads):
+            y = LinearReLU.apply(*(Tensor(a, requires_grad=True) for a in (x, w, b)))
+            grads.append(y.grad_fn.backward(g))
+    assert calls == [np.matmul]  # the two-thread backward only (64 x 600 x 300 over OVERLAPPED_PRODUCT_WORK)
+    for one, two in zip(*grads):
+        np.testing.assert_allclose(two, one, rtol=1e-5, atol=1e-5)
