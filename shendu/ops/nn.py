@@ -18,7 +18,15 @@ from shendu.ops import kernels
 from shendu.ops.conv import bias_relu
 from shendu.ops.elementwise import relu_grad, sigmoid, sigmoid_grad, tanh_grad
 from shendu.ops.function import Function
-from shendu.parallel import MIN_PRODUCT_WORK, OVERLAPPED_PRODUCT_WORK, batch_chunks, run_chunks, submit, sum_parts
+from shendu.parallel import (
+    MIN_PRODUCT_WORK,
+    OVERLAPPED_PRODUCT_WORK,
+    batch_chunks,
+    run_chunks,
+    submit,
+    sum_parts,
+    threads_now,
+)
 
 
 class Linear(Function):
@@ -71,8 +79,8 @@ class Linear(Function):
             g2, db = relu_backward(g2, self.y[rows], want_db)
         xp = get_array_module(g2)
         later = None
-        if self.needs_grad(0) and self.needs_grad(1) and xp is np and rows == slice(None) and \
-                len(batch_chunks(2, x2.size * g2.shape[1] // 2, OVERLAPPED_PRODUCT_WORK)) > 1:
+        if (self.needs_grad(0) and self.needs_grad(1) and xp is np and rows == slice(None)
+                and x2.size * g2.shape[1] >= OVERLAPPED_PRODUCT_WORK and threads_now() > 1):
             later = submit(np.matmul, x2.T, g2)  # dW on a worker while this thread makes dx
         if self.needs_grad(0):
             dx = g2 @ self.w.T if dx is None else xp.matmul(g2, self.w.T, out=dx)
