@@ -263,8 +263,11 @@ def set_jit(enabled: bool | str) -> None:
 
 
 def enable_op_determinism() -> None:
-    """Accepted without effect: shendu's operations already give the same results on every run with the same seeds
-    (its thread chunks are combined in a fixed order)."""
+    """Same seeds, same bits on every run: fixes shendu's thread count at the cores this process may use
+    (`parallel.set_num_threads`). By default the count follows the machine's load, and with it the batch chunks and
+    BLAS's thread count; OpenBLAS rounds some products differently on one thread and on two (a 64 x 784 @ 784 x 128
+    one does). Chunks are always combined in a fixed order. As with TensorFlow's, a busy machine then runs slower."""
+    parallel.set_num_threads(parallel.available_cores())
 
 
 experimental = SimpleNamespace(

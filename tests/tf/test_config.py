@@ -79,7 +79,19 @@ def test_functions_always_run_eagerly_and_jit_is_accepted():
     with pytest.raises(TypeError, match="run_functions_eagerly: expected a bool"):
         tf.config.run_functions_eagerly("yes")
     assert tf.config.optimizer.set_jit(True) is None
-    assert tf.config.experimental.enable_op_determinism() is None
+
+
+def test_op_determinism_fixes_the_thread_count(monkeypatch):
+    """The adaptive count follows the load (here the policy has fallen to one thread); determinism fixes it at the
+    cores this process may use, so that the chunks and BLAS's threads no longer change from run to run."""
+    monkeypatch.setattr(parallel._policy, "threads", 1)
+    monkeypatch.setattr(parallel._policy, "can_look", False)
+    assert parallel.threads_now() == 1
+    try:
+        tf.config.experimental.enable_op_determinism()
+        assert parallel.threads_now() == parallel.available_cores() == parallel.get_num_threads()
+    finally:
+        parallel.use_adaptive_threads()
 
 
 @pytest.mark.parametrize("name", ["/CPU:0", "/cpu:0", "/device:CPU:0", "cpu", "CPU:*",
