@@ -589,8 +589,8 @@ def flush_subnormal(a: Any, scratch: Any = None) -> Any:
     205k weights 0.71-0.73 -> 0.62-0.64 ms)."""
     if a.dtype in (np.float32, np.float64):
         xp = backend.get_array_module(a)
-        size = xp.abs(a) if scratch is None else xp.abs(a, out=scratch)
-        a[size < xp.finfo(a.dtype).tiny] = 0
+        magnitude = xp.abs(a) if scratch is None else xp.abs(a, out=scratch)
+        a[magnitude < xp.finfo(a.dtype).tiny] = 0
     return a
 
 

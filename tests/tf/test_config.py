@@ -87,11 +87,15 @@ def test_op_determinism_fixes_the_thread_count(monkeypatch):
     monkeypatch.setattr(parallel._policy, "threads", 1)
     monkeypatch.setattr(parallel._policy, "can_look", False)
     assert parallel.threads_now() == 1
+    before = parallel._num_threads
     try:
         tf.config.experimental.enable_op_determinism()
         assert parallel.threads_now() == parallel.available_cores() == parallel.get_num_threads()
     finally:
-        parallel.use_adaptive_threads()
+        if before is None:
+            parallel.use_adaptive_threads()
+        else:
+            parallel.set_num_threads(before)
 
 
 @pytest.mark.parametrize("name", ["/CPU:0", "/cpu:0", "/device:CPU:0", "cpu", "CPU:*",
