@@ -84,10 +84,7 @@ class Linear(Function):
             later = submit(np.matmul, x2.T, g2)  # dW on a worker while this thread makes dx
         if self.needs_grad(0):
             dx = g2 @ self.w.T if dx is None else xp.matmul(g2, self.w.T, out=dx)
-        if later is not None:
-            dw = later.result()
-        else:
-            dw = x2.T @ g2 if self.needs_grad(1) else None
+        dw = (x2.T @ g2 if later is None else later.result()) if self.needs_grad(1) else None
         if want_db and db is None:
             db = g2.sum(axis=0)
         return dx, dw, db
