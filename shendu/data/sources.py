@@ -25,8 +25,11 @@ from shendu.tensor import Tensor
 
 
 def _leaf_array(x: Any) -> np.ndarray:
-    """A user's leaf as an array: Tensors share memory, Python floats become floatx (float32), arrays stay."""
-    return x.data if isinstance(x, Tensor) else backend.as_array(x)
+    """A user's leaf as an array: Tensors share memory, arrays stay; Python values take TensorFlow's dtypes
+    (`creation.default_array`: floats float32, ints int32 where they fit), as `tf.data` converts them."""
+    if isinstance(x, Tensor):
+        return x.data
+    return creation.default_array(x) if isinstance(x, (list, bool, int, float, str, bytes)) else backend.as_array(x)
 
 
 class TensorSliceDataset(Dataset):

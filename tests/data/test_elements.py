@@ -147,3 +147,14 @@ def test_from_generator_with_output_signature():
     wrong = tf.data.Dataset.from_generator(lambda: iter([np.zeros(3)]), output_signature=tf.TensorSpec((2,)))
     with pytest.raises(ValueError, match=r"shape \(3,\); output_shapes expects \(2,\)"):
         list(wrong)
+
+
+def test_python_values_take_tensorflows_dtypes():
+    """Lists of Python numbers become tensors as tf.constant makes them (ints int32 where they fit, floats float32),
+    as TensorFlow converts them; NumPy arrays keep their dtype."""
+    specs = {name: Dataset.from_tensor_slices(value).element_spec.dtype
+             for name, value in [("ints", [1, 2, 3]), ("big", [2**40, 1]), ("floats", [0.5, 1]), ("bools", [True]),
+                                 ("numpy", np.arange(3))]}
+    assert specs == {"ints": tf.int32, "big": tf.int64, "floats": tf.float32, "bools": tf.bool, "numpy": tf.int64}
+    assert Dataset.from_tensors(5).element_spec.dtype == tf.int32
+    assert [int(v) for v in Dataset.from_tensor_slices([4, 9])] == [4, 9]
