@@ -253,6 +253,12 @@ def convert_image_dtype(image: Any, dtype: Any, saturate: bool = False, name: st
     return Tensor(data.astype(dt) * dt.type((scale_out + 1) // (scale_in + 1)))
 
 
+def _factor(value: Any, like: Tensor) -> Any:
+    """A scalar argument (a brightness delta, a contrast factor) in like's float dtype: a Tensor (a Variable) stays one,
+    so that the result's gradient reaches it; other values become a Python float."""
+    return value.astype(like.dtype) if isinstance(value, Tensor) else float(value)
+
+
 def _through_float(x: Tensor, f: Any) -> Tensor:
     """f applied to x as a float image: integer images go to [0, 1] float32 and back (saturating), as TensorFlow."""
     if x.dtype.kind == "f":
@@ -278,7 +284,7 @@ def grayscale_to_rgb(images: Any, name: str | None = None) -> Tensor:
 
 def adjust_brightness(image: Any, delta: float) -> Tensor:
     """image + delta (integer images through [0, 1] floats, saturating)."""
-    return _through_float(convert_to_tensor(image), lambda f: f + float(delta))
+    return _through_float(convert_to_tensor(image), lambda f: f + _factor(delta, f))
 
 
 def random_brightness(image: Any, max_delta: float, seed: int | None = None) -> Tensor:
@@ -297,7 +303,7 @@ def adjust_contrast(images: Any, contrast_factor: float) -> Tensor:
 
     def contrast(f: Tensor) -> Tensor:
         mean = f.mean(axis=(f.ndim - 3, f.ndim - 2), keepdims=True)
-        return (f - mean) * float(contrast_factor) + mean
+        return (f - mean) * _factor(contrast_factor, f) + mean
 
     return _through_float(x, contrast)
 

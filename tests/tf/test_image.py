@@ -156,6 +156,19 @@ def test_brightness_and_contrast():
     assert gradcheck(lambda t: (tf.image.adjust_contrast(t, 1.7) ** 2).sum(), [x])
 
 
+def test_brightness_and_contrast_factors_take_gradients():
+    """A Variable as the delta or the contrast factor gets its gradient (a float would silently drop it): the
+    autodiff guide's `adjust_contrast(image, delta)`."""
+    x = tf.Variable(np.random.default_rng(2).random((2, 3, 2)), dtype=tf.float64)
+    for op in (tf.image.adjust_brightness, tf.image.adjust_contrast):
+        factor = tf.Variable(np.float64(1.7))
+        assert gradcheck(lambda t, c, op=op: (op(t, c) ** 2).sum(), [x, factor])
+    delta = tf.Variable(0.1)
+    with tf.GradientTape() as tape:
+        y = tf.image.adjust_brightness(tf.constant(np.zeros((1, 2, 3), np.float32)), delta)
+    assert float(tape.gradient(y, delta)) == 6.0
+
+
 def test_per_image_standardization():
     image = tf.constant(np.arange(1, 13, dtype=np.int32).reshape(2, 2, 3))
     out = tf.image.per_image_standardization(image)
