@@ -102,10 +102,21 @@ class Layer:
 
     # --- sub-layer tracking ------------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
+        """Track what is assigned as an attribute, as Keras does: sub-layers, and Variables made outside
+        `add_weight` (`self.w = tf.Variable(5.0)` in a subclassed model) as this layer's weights, unless this layer
+        or a sub-layer has them already (a list of the model's variables kept by its training step)."""
         if name != "_layers" and "_layers" in self.__dict__:
-            for v in value if isinstance(value, (list, tuple)) else (value,):
+            values = value if isinstance(value, (list, tuple)) else (value,)
+            for v in values:
                 if isinstance(v, Layer) and v is not self and not any(v is s for s in self._layers):
                     self._layers.append(v)
+            new = [v for v in values if isinstance(v, Variable)]
+            if new:
+                owned = {id(w) for w in self.weights}
+                for v in new:
+                    if id(v) not in owned:
+                        owned.add(id(v))
+                        (self._trainable_weights if v.trainable else self._non_trainable_weights).append(v)
         object.__setattr__(self, name, value)
 
     @property

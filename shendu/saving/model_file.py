@@ -259,7 +259,9 @@ def _describe(err: BaseException) -> str:
 
 
 def _require_built(model: Any) -> None:
-    if not model.built:
+    """Refuse a model without weights: not built, and no Variables of its own (a subclassed model may make them
+    in `__init__`)."""
+    if not model.built and not model.weights:
         raise ValueError(f"Model '{model.name}' has no weights yet: build it or call it on data before saving")
 
 

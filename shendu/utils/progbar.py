@@ -92,8 +92,9 @@ class Progbar:
         if self.verbose == 0 or (self.verbose == 2 and not finalize):
             return
         now = time.monotonic()
-        if not finalize and now - self._last_update < self._min_gap:
-            return
+        if not finalize and (now - self._last_update < self._min_gap or (
+                not self._dynamic_display and self.target is not None and current >= self.target)):
+            return  # (a log file gets the last step's line from the finalizing update, once)
         self._last_update = now
         if self.verbose == 1:
             self._draw(current, now, finalize)

@@ -55,3 +55,34 @@ def test_a_frozen_base_gets_no_gradient_and_keeps_its_weights_in_fit():
     with tf.GradientTape() as tape:
         loss = tf.reduce_sum(model(np.ones((2, 3), "float32")))
     assert [g is None for g in tape.gradient(loss, inner.weights[:2])] == [True, True]
+
+
+class _Linear(keras.Model):
+    """The basic training loops guide's model: weights assigned as tf.Variable attributes, not add_weight."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.w = sd.Variable(5.0)
+        self.b = sd.Variable(0.0)
+        self.steps = sd.Variable(0, trainable=False)
+        self.pair = [sd.Variable(1.0), self.w]  # a list is tracked too, and w only once
+
+    def call(self, x):
+        return self.w * x + self.b
+
+
+def test_variables_assigned_as_attributes_are_tracked_and_trained(tmp_path):
+    """Variables set as attributes of a layer or model are its weights, as in Keras: trainable ones in
+    trainable_weights once each (fit then updates them), the others in non_trainable_weights; they save and load."""
+    model = _Linear()
+    assert [v is w for v, w in zip(model.trainable_weights, (model.w, model.b, model.pair[0]))] == [True] * 3
+    assert len(model.trainable_weights) == 3 and model.non_trainable_weights == [model.steps]
+    x = np.linspace(-2, 2, 201).astype(np.float32)
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss="mse")
+    history = model.fit(x, 3 * x + 2, epochs=5, batch_size=1000, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0] / 3
+    assert float(model.w.numpy()) != 5.0 and float(model.b.numpy()) != 0.0
+    model.save_weights(tmp_path / "linear.weights.safetensors")
+    other = _Linear()
+    other.load_weights(tmp_path / "linear.weights.safetensors")
+    np.testing.assert_array_equal(other.predict(x, verbose=0), model.predict(x, verbose=0))

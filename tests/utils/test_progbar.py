@@ -171,3 +171,14 @@ def test_throttled_updates_format_nothing(clock, log, monkeypatch):
     clock.now += progbar_module.NON_INTERACTIVE_INTERVAL
     bar.update(20_001, values)
     assert drawn == [1, 20_001]
+
+
+def test_a_one_step_epoch_in_a_log_is_one_line(clock, log):
+    """The logger's update of the last step (finalize=False) and its finalizing update draw the same step: a log
+    file gets it once (a terminal redraws it in place)."""
+    bar = Progbar(1)
+    clock.now += 0.01
+    bar.update(1, [("loss", 9.5)], finalize=False)
+    bar.update(1, [("loss", 9.5)], finalize=True)
+    lines = log.getvalue().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("1/1 ") and lines[0].endswith("loss: 9.5000")
