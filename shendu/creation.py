@@ -58,7 +58,14 @@ def default_array(value: Any) -> Any:
     they do not fit), bools bool, strings the object dtype; NumPy arrays and Tensors keep theirs."""
     if isinstance(value, Tensor):
         return value.data
-    arr = backend.as_array(value) if isinstance(value, (np.ndarray, np.generic)) else np.asarray(value)
+    if isinstance(value, (np.ndarray, np.generic)):
+        arr = backend.as_array(value)
+    else:
+        try:
+            arr = np.asarray(value)
+        except ValueError as e:  # NumPy's "inhomogeneous shape" for rows of different lengths
+            raise ValueError(f"Can't convert non-rectangular Python sequence to Tensor (its rows differ in length; "
+                             f"shendu has no ragged tensors): {str(value)[:80]}") from e
     if arr.dtype.kind in "US":
         return arr.astype(object)
     if isinstance(value, (np.ndarray, np.generic)) or arr.dtype.kind not in "fi":

@@ -169,3 +169,10 @@ def test_one_hot_takes_whole_float_labels_and_refuses_fractions():
                                   [[0, 0, 1], [1, 0, 0]])
     with pytest.raises(TypeError, match="indices must be integers"):
         tf.one_hot(np.array([1.5]), 3)
+
+
+def test_a_ragged_list_is_refused_with_tensorflows_message():
+    """Rows of different lengths (the tensor guide's ragged example) are refused as TensorFlow refuses them, not
+    with NumPy's message about inhomogeneous shapes."""
+    with pytest.raises(ValueError, match="Can't convert non-rectangular Python sequence to Tensor"):
+        tf.constant([[0, 1, 2, 3], [4, 5], [6, 7, 8], [9]])
