@@ -25,7 +25,7 @@ class Variable(Tensor):
     `shape=` (None for sizes that may change) or `validate_shape=False` let `assign` change the shape.
     """
 
-    __slots__ = ("constraint", "name", "trainable", "_allowed_shape")
+    __slots__ = ("constraint", "name", "trainable", "_allowed_shape", "_in_layer")
 
     def __init__(self, initial_value: Any = None, trainable: bool | None = None, *, validate_shape: bool = True,
                  name: str | None = None, dtype: Any = None, constraint: Callable[[Any], Any] | None = None,
@@ -44,6 +44,7 @@ class Variable(Tensor):
         self.name = "Variable" if name is None else name
         self.trainable = trainable
         self.constraint = constraint
+        self._in_layer = False  # a layer's weight (`add_weight`, or tracked as an attribute): no other layer takes it
         allowed = TensorShape(None) if not validate_shape else TensorShape(arr.shape if shape is None else shape)
         if not allowed.is_compatible_with(arr.shape):
             raise ValueError(f"Variable '{self.name}': the initial value has shape {self.shape}, "

@@ -103,20 +103,16 @@ class Layer:
     # --- sub-layer tracking ------------------------------------------------------------------------
     def __setattr__(self, name: str, value: Any) -> None:
         """Track what is assigned as an attribute, as Keras does: sub-layers, and Variables made outside
-        `add_weight` (`self.w = tf.Variable(5.0)` in a subclassed model) as this layer's weights, unless this layer
-        or a sub-layer has them already (a list of the model's variables kept by its training step)."""
+        `add_weight` (`self.w = tf.Variable(5.0)` in a subclassed model) as this layer's weights. A Variable that a
+        layer has already (a shared weight, the list of a model's variables its training step keeps) stays that
+        layer's alone, so that no weight is counted or updated twice."""
         if name != "_layers" and "_layers" in self.__dict__:
-            values = value if isinstance(value, (list, tuple)) else (value,)
-            for v in values:
+            for v in value if isinstance(value, (list, tuple)) else (value,):
                 if isinstance(v, Layer) and v is not self and not any(v is s for s in self._layers):
                     self._layers.append(v)
-            new = [v for v in values if isinstance(v, Variable)]
-            if new:
-                owned = {id(w) for w in self.weights}
-                for v in new:
-                    if id(v) not in owned:
-                        owned.add(id(v))
-                        (self._trainable_weights if v.trainable else self._non_trainable_weights).append(v)
+                elif isinstance(v, Variable) and not getattr(v, "_in_layer", False):
+                    v._in_layer = True
+                    (self._trainable_weights if v.trainable else self._non_trainable_weights).append(v)
         object.__setattr__(self, name, value)
 
     @property
@@ -156,6 +152,7 @@ class Layer:
         n = len(self._trainable_weights) + len(self._non_trainable_weights)
         var = Variable(value, name=f"{self.name}/{name or f'variable_{n}'}", trainable=trainable, dtype=dtype)
         var.constraint = constraint
+        var._in_layer = True
         (self._trainable_weights if trainable else self._non_trainable_weights).append(var)
         reg = regularizers.get(regularizer)
         if reg is not None:

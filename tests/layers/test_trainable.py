@@ -86,3 +86,22 @@ def test_variables_assigned_as_attributes_are_tracked_and_trained(tmp_path):
     other = _Linear()
     other.load_weights(tmp_path / "linear.weights.safetensors")
     np.testing.assert_array_equal(other.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_a_weight_referred_to_by_another_layer_stays_its_owners():
+    """A layer that keeps another layer's weight (tied weights) does not make it its own: the model counts it once."""
+    dense = keras.layers.Dense(2)
+    dense.build((None, 2))
+
+    class Tied(keras.layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.tied = dense.kernel
+
+        def call(self, x):
+            return x @ self.tied
+
+    tied = Tied()
+    assert tied.weights == []
+    model = keras.Sequential([keras.Input((2,)), dense, tied])
+    assert len(model.trainable_weights) == 2
