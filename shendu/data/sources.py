@@ -29,7 +29,7 @@ def _leaf_array(x: Any) -> np.ndarray:
     (`creation.default_array`: floats float32, ints int32 where they fit), as `tf.data` converts them."""
     if isinstance(x, Tensor):
         return x.data
-    return creation.default_array(x) if isinstance(x, (list, bool, int, float, str, bytes)) else backend.as_array(x)
+    return creation.default_array(x) if isinstance(x, (list, int, float, str, bytes)) else backend.as_array(x)
 
 
 class TensorSliceDataset(Dataset):

@@ -301,16 +301,13 @@ class LeanStep:
         none = (_NO_SLOTS,) * len(ws)
         adam_w, adam_b, coeffs = adam or (none, none, _NO_COEFFS)
         n = x.shape[0]
-        if n <= BLOCK_ROWS or adam or dx.size or first_grad.size:
-            total, hits = dense_step(sgemm(), x, lab, ws, bs, self.relus, drops, factor, dws, dbs, dx,
-                                     adam is not None, adam_w, adam_b, coeffs, first_grad, False)
-            return total, hits, dws, dbs
+        block = n if adam or dx.size or first_grad.size else BLOCK_ROWS  # Adam and dx want the rows in one call
         total, hits = 0.0, 0
-        for start in range(0, n, BLOCK_ROWS):
-            rows = slice(start, start + BLOCK_ROWS)
+        for start in range(0, n, block):
+            rows = slice(start, start + block)
             part, part_hits = dense_step(sgemm(), x[rows], lab[rows], ws, bs, self.relus,
-                                         tuple([d[rows] for d in drops]), factor, dws, dbs, _NO_MASK, False, none,
-                                         none, _NO_COEFFS, _NO_MASK, start > 0)
+                                         tuple([d[rows] for d in drops]), factor, dws, dbs, dx, adam is not None,
+                                         adam_w, adam_b, coeffs, first_grad, start > 0)
             if part_hits < 0:
                 return part, part_hits, dws, dbs
             total, hits = total + part, hits + part_hits
